@@ -1,0 +1,283 @@
+"""Fathom: local semantic search over your own folders.
+
+    python app.py                      start Fathom (prints how to begin until the page lands)
+    python app.py index PATH [PATH..]  index folders (again: only what changed)
+    python app.py search "QUERY"       search them
+    python app.py status               what is indexed, what failed, which model
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from search.config import DEVICES, Settings
+from search.errors import FathomError
+from search.presets import presets
+from search.query import DEFAULT_RERANK_TOP, MODES, SearchOptions, snippet
+from storage import StorageError
+
+EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command or "serve"
+    try:
+        settings = Settings.resolve(
+            data_dir=getattr(args, "data_dir", None),
+            embedding_model=getattr(args, "embedding_model", None),
+            reranker_model=getattr(args, "reranker_model", None),
+            device=getattr(args, "device", None),
+            dim=getattr(args, "dim", None),
+        )
+        return COMMANDS[command](args, settings)
+    except (FathomError, StorageError) as exc:
+        print(f"fathom: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print(
+            "\nfathom: interrupted. Everything written so far is kept; run the same command "
+            "again to continue.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+
+
+# -- commands -------------------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    print(
+        "Fathom searches your own files by meaning.\n\n"
+        "  python app.py index ~/Documents      index a folder (run again to update it)\n"
+        '  python app.py search "what to find"  search what is indexed\n'
+        "  python app.py status                 see what is indexed\n\n"
+        f"Data folder: {settings.data_dir}\n"
+        f"Embedding model: {settings.embedding_model}\n"
+        "The search page is coming; `python app.py --help` lists every option."
+    )
+    return 0
+
+
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    from search.engine import Engine
+
+    with Engine(settings) as engine, _progress_bar(enabled=not args.json) as progress:
+        report, notice = engine.index(args.paths, progress)
+    if notice:
+        print(notice, file=sys.stderr)
+    if args.json:
+        print(json.dumps(report.__dict__, ensure_ascii=False))
+        return 0
+    print(
+        f"Indexed {len(report.folders)} folder(s): {report.added} new, {report.updated} updated, "
+        f"{report.unchanged} unchanged, {report.removed} removed file(s); "
+        f"{report.chunks} chunk(s) embedded."
+    )
+    for path, reason in report.failed:
+        print(f"  failed: {path}: {reason}")
+    for path, reason in report.unreadable:
+        print(f"  unreadable: {path}: {reason}")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from search.engine import Engine
+
+    queries = list(_read_queries(args.queries)) if args.queries else []
+    if args.query:
+        queries.insert(0, args.query)
+    if not queries:
+        raise FathomError('Nothing to search: give a query, e.g. `python app.py search "tax forms"`.')
+    options = SearchOptions(
+        k=args.k,
+        mode=args.mode,
+        task=args.task,
+        instruction=args.instruction,
+        rerank=not args.no_rerank,
+        rerank_top=args.rerank_top,
+    )
+    with Engine(settings) as engine:
+        for query in queries:
+            results = engine.search(query, options)
+            if args.json:
+                payload = {"query": query, "results": [r.to_json() for r in results]}
+                print(json.dumps(payload, ensure_ascii=False), flush=True)
+            else:
+                _print_results(query, results, show_query=len(queries) > 1)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    from search.engine import Engine
+
+    with Engine(settings) as engine:
+        status = engine.status().to_json()
+    if args.json:
+        print(json.dumps(status, ensure_ascii=False))
+        return 0
+    model = status["embedding_model"] or "(nothing indexed yet)"
+    dim = f" (dimension {status['dimension']})" if status["dimension"] else ""
+    print(f"Database:  {status['database']}")
+    print(f"Embedding: {model}{dim}")
+    print(f"Reranker:  {status['reranker_model'] or 'none'}")
+    print(f"Device:    {status['device']}")
+    print("Folders:" + ("" if status["folders"] else "   none yet: python app.py index FOLDER"))
+    for folder in status["folders"]:
+        print(f"  {folder['path']}  ({folder['files']} files)")
+    print(f"Files:     {status['indexed_files']} indexed, {len(status['failed'])} failed")
+    print(f"Chunks:    {status['chunks']}")
+    if status["failed"]:
+        print("Failed files:")
+        for item in status["failed"]:
+            print(f"  {item['path']}: {item['error']}")
+    return 0
+
+
+COMMANDS = {"serve": cmd_serve, "index": cmd_index, "search": cmd_search, "status": cmd_status}
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def _read_queries(source: str) -> Iterator[str]:
+    """One query per line, or JSON lines with a "query" field; `-` reads standard input."""
+    try:
+        handle = sys.stdin if source == "-" else open(source, encoding="utf-8")
+    except OSError as exc:
+        raise FathomError(f"Cannot read the queries file {source}: {exc.strerror or exc}.") from exc
+    with handle:
+        for number, line in enumerate(handle, 1):
+            line = line.strip()
+            if not line:
+                continue
+            if line.startswith("{"):
+                try:
+                    query = json.loads(line)["query"]
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise FathomError(
+                        f"{source}, line {number}: a JSON line needs a \"query\" field, "
+                        'like {"query": "tax forms"}.'
+                    ) from exc
+                yield str(query)
+            else:
+                yield line
+
+
+def _print_results(query: str, results: list[Any], show_query: bool) -> None:
+    if show_query:
+        print(f"\n# {query}")
+    if not results:
+        print("No results. Try other words, --mode vector, or index more folders.")
+        return
+    for rank, result in enumerate(results, 1):
+        page = f"  (page {result.page})" if result.page else ""
+        print(f"{rank:2}. {result.score:.4f}  {result.path}{page}")
+        print(f"    {snippet(result.text, query)}")
+
+
+class _progress_bar:
+    """A tqdm bar on a terminal that follows the indexer's Progress object."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled and sys.stderr.isatty()
+        self.bar: Any = None
+
+    def __enter__(self) -> Any:
+        from search.ingest.indexer import Progress
+
+        if not self.enabled:
+            return Progress()
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=0, unit="file", file=sys.stderr, dynamic_ncols=True)
+
+        def follow(progress: Progress) -> None:
+            bar = self.bar
+            bar.total = progress.files_total
+            bar.update(progress.files_done - bar.n)
+            bar.set_postfix(chunks=progress.chunks_done, failed=progress.files_failed, refresh=False)
+
+        return Progress(listener=follow)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+# -- the parser -----------------------------------------------------------------------------
+
+
+def _common_options(parser: argparse.ArgumentParser) -> None:
+    """Options every command takes, before or after its name (`SUPPRESS`: no clobbering)."""
+    s = argparse.SUPPRESS
+    parser.add_argument("--data-dir", default=s, metavar="DIR",
+                        help="where the index lives (env FATHOM_DATA_DIR; default: your user data folder)")
+    parser.add_argument("--embedding-model", default=s, metavar="NAME_OR_PATH",
+                        help="hub name or local folder (env FATHOM_EMBEDDING_MODEL; default Qwen/Qwen3-Embedding-0.6B)")
+    parser.add_argument("--reranker-model", default=s, metavar="NAME_OR_PATH",
+                        help="hub name, local folder or `none` (env FATHOM_RERANKER_MODEL; default Qwen/Qwen3-Reranker-0.6B)")
+    parser.add_argument("--device", default=s, choices=DEVICES, help="env FATHOM_DEVICE; default auto")
+    parser.add_argument("--dim", default=s, type=_positive_int, metavar="N",
+                        help="smaller embedding dimension (Matryoshka) for Qwen3 models (env FATHOM_DIM)")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, found {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python app.py",
+        description="Fathom: search your own files by meaning, on your own machine.",
+    )
+    _common_options(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="start Fathom (the default command)")
+    _common_options(serve)
+
+    index = sub.add_parser("index", help="index folders; again, it updates only what changed")
+    _common_options(index)
+    index.add_argument("paths", nargs="*", metavar="PATH",
+                       help="folders to index (default: every folder indexed before)")
+    index.add_argument("--json", action="store_true", help="print the report as one JSON object")
+
+    search = sub.add_parser("search", help="search the indexed folders")
+    _common_options(search)
+    search.add_argument("query", nargs="?", help="what to look for")
+    search.add_argument("-k", type=_positive_int, default=10, metavar="N", help="number of files (default 10)")
+    search.add_argument("--mode", choices=MODES, default="hybrid",
+                        help="hybrid (default: vectors and keywords fused), vector or keyword")
+    task = search.add_mutually_exclusive_group()
+    task.add_argument("--task", choices=sorted(presets()), metavar="PRESET",
+                      help="task preset: " + ", ".join(f"{p.name} ({p.label.lower()})" for p in presets().values()))
+    task.add_argument("--instruction", metavar="TEXT", help="your own instruction for the query")
+    search.add_argument("--no-rerank", action="store_true", help="skip reranking (faster on a CPU)")
+    search.add_argument("--rerank-top", type=_positive_int, default=DEFAULT_RERANK_TOP, metavar="N",
+                        help=f"how many of the best files to rerank (default {DEFAULT_RERANK_TOP})")
+    search.add_argument("--json", action="store_true", help="one JSON object per query on its own line")
+    search.add_argument("--queries", metavar="FILE",
+                        help='batch search: one query per line, or JSON lines with a "query" field (- for stdin)')
+
+    status = sub.add_parser("status", help="folders, files, failures, model and database")
+    _common_options(status)
+    status.add_argument("--json", action="store_true", help="print one JSON object")
+    return parser
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Everything in Fathom that understands text and models: ingest, models, queries."""

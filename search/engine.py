@@ -1,0 +1,149 @@
+"""The Fathom library behind the CLI and the page: one store, models loaded when needed."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from search.config import Settings
+from search.errors import FathomError, IndexMismatchError, NotIndexedError
+from search.ingest.chunk import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS
+from search.ingest.indexer import IndexReport, Progress
+from search.query import Result, SearchOptions, search
+from storage import EmbeddingSpace, IndexStats, Store
+
+
+@dataclass
+class Status:
+    stats: IndexStats
+    settings: Settings
+    device: str | None  # what the loaded embedder runs on, if one is loaded
+
+    def to_json(self) -> dict[str, Any]:
+        s = self.stats
+        return {
+            "database": s.path,
+            "data_dir": str(self.settings.data_dir),
+            "schema_version": s.schema_version,
+            "folders": [{"path": path, "files": files} for path, files in s.folders],
+            "files": s.files,
+            "indexed_files": s.indexed,
+            "chunks": s.chunks,
+            "failed": [{"path": path, "error": error} for path, error in s.failed],
+            "embedding_model": s.space.model if s.space else None,
+            "dimension": s.space.dimension if s.space else None,
+            "configured_embedding_model": self.settings.embedding_model,
+            "reranker_model": self.settings.reranker_model,
+            "device": self.device or self.settings.device,
+        }
+
+
+class Engine:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.store = Store(settings.database)
+        self._embedder: Any = None
+        self._reranker: Any = None
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> "Engine":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- models ------------------------------------------------------------------------------
+
+    def embedder(self, dimension: int | None = None) -> Any:
+        if self._embedder is None:
+            from search.models import load_embedder
+
+            self._embedder = load_embedder(
+                self.settings.embedding_model, self.settings.device, dimension or self.settings.dim
+            )
+        return self._embedder
+
+    def reranker(self) -> Any:
+        if self.settings.reranker_model is None:
+            return None
+        if self._reranker is None:
+            from search.models import load_reranker
+
+            self._reranker = load_reranker(self.settings.reranker_model, self.settings.device)
+        return self._reranker
+
+    # -- indexing ----------------------------------------------------------------------------
+
+    def index(self, paths: Sequence[str | Path], progress: Progress | None = None) -> tuple[IndexReport, str | None]:
+        """Index these folders (all known folders when none are given).
+
+        Returns the report and, when the embedding model or dimension changed, a sentence
+        saying that every folder was re-embedded.
+        """
+        from search.ingest.indexer import Indexer
+
+        folders = [_folder(p) for p in paths] or [Path(f.path) for f in self.store.folders()]
+        if not folders:
+            raise FathomError("No folder to index: give one, e.g. `python app.py index ~/Documents`.")
+        previous = self.store.embedding_space()
+        keep_dim = previous.dimension if previous and previous.model == self.settings.embedding_model else None
+        embedder = self.embedder(self.settings.dim or keep_dim)
+        space = EmbeddingSpace(self.settings.embedding_model, embedder.dimension)
+        notice = None
+        if previous is not None and previous != space:
+            notice = (
+                f"The index was built with {previous.model} (dimension {previous.dimension}); "
+                f"re-embedding every folder with {space.model} (dimension {space.dimension})."
+            )
+            known = [Path(f.path) for f in self.store.folders()]
+            folders += [f for f in known if f not in folders]
+        self.store.set_embedding_space(space)
+        chunk_tokens = min(DEFAULT_CHUNK_TOKENS, embedder.max_length - 2)
+        indexer = Indexer(self.store, embedder, chunk_tokens, DEFAULT_OVERLAP_TOKENS)
+        return indexer.index_folders(folders, progress), notice
+
+    # -- searching ---------------------------------------------------------------------------
+
+    def search(self, query: str, options: SearchOptions) -> list[Result]:
+        embedder = None
+        if options.mode != "keyword":
+            space = self._check_space()
+            embedder = self.embedder(space.dimension)
+        reranker = self.reranker() if options.rerank else None
+        return search(self.store, query, options, embedder, reranker)
+
+    def _check_space(self) -> EmbeddingSpace:
+        space = self.store.embedding_space()
+        if space is None:
+            raise NotIndexedError(
+                "Nothing is indexed yet: run `python app.py index FOLDER` first."
+            )
+        wanted_dim = self.settings.dim or space.dimension
+        if space.model != self.settings.embedding_model or space.dimension != wanted_dim:
+            raise IndexMismatchError(
+                f"This index was built with {space.model} (dimension {space.dimension}), not "
+                f"{self.settings.embedding_model}"
+                + (f" (dimension {self.settings.dim})" if self.settings.dim else "")
+                + f": search with --embedding-model {space.model}"
+                + (f" --dim {space.dimension}" if self.settings.dim else "")
+                + ", or re-index everything with the new one: "
+                + f"`python app.py index --embedding-model {self.settings.embedding_model}`."
+            )
+        return space
+
+    # -- status ------------------------------------------------------------------------------
+
+    def status(self) -> Status:
+        device = self._embedder.placement.describe() if self._embedder is not None else None
+        return Status(self.store.stats(), self.settings, device)
+
+
+def _folder(path: str | Path) -> Path:
+    folder = Path(path).expanduser()
+    if not folder.exists():
+        raise FathomError(f"No folder at {path}: check the path.")
+    if not folder.is_dir():
+        raise FathomError(f"{path} is a file, not a folder: give the folder that holds it.")
+    return folder.resolve()

@@ -1,0 +1,22 @@
+"""Exceptions a person can hit. Each message says what happened and what to do next;
+the CLI and the page show the message as it is."""
+
+
+class FathomError(Exception):
+    """Base of every error Fathom reports to a person without a traceback."""
+
+
+class ModelLoadError(FathomError):
+    """A model could not be found, downloaded or loaded."""
+
+
+class IndexMismatchError(FathomError):
+    """The index was built with another embedding model or dimension."""
+
+
+class ExtractError(FathomError):
+    """A file's text could not be read (corrupt, encrypted, binary, too large...)."""
+
+
+class NotIndexedError(FathomError):
+    """There is nothing to search yet."""

@@ -1,0 +1,1 @@
+"""From files on disk to stored chunks: walk, extract, chunk, embed, store."""

@@ -1,0 +1,49 @@
+"""Pick the device and dtype a model runs with: CUDA, then Apple MPS, then the CPU."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+
+from search.errors import ModelLoadError
+
+
+@dataclass(frozen=True)
+class Placement:
+    device: torch.device
+    dtype: torch.dtype
+
+    def describe(self) -> str:
+        return f"{self.device.type} {str(self.dtype).removeprefix('torch.')}"
+
+
+def place(requested: str = "auto") -> Placement:
+    """bf16 on GPUs that support it (fp16 otherwise), float32 on the CPU."""
+    requested = requested.lower()
+    mps = getattr(torch.backends, "mps", None)
+    mps_ok = bool(mps and mps.is_available())
+    if requested == "auto":
+        requested = "cuda" if torch.cuda.is_available() else "mps" if mps_ok else "cpu"
+    if requested == "cuda":
+        if not torch.cuda.is_available():
+            raise ModelLoadError(
+                "--device cuda was asked for, but PyTorch sees no CUDA GPU: "
+                "use --device cpu (or auto), or install a CUDA build of PyTorch."
+            )
+        dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return Placement(torch.device("cuda"), dtype)
+    if requested == "mps":
+        if not mps_ok:
+            raise ModelLoadError("--device mps was asked for, but Apple MPS is not available: use --device cpu.")
+        return Placement(torch.device("mps"), torch.float16)
+    if requested == "cpu":
+        torch.set_num_threads(_cores())
+        return Placement(torch.device("cpu"), torch.float32)
+    raise ModelLoadError(f"Unknown device {requested!r}: choose auto, cpu, cuda or mps.")
+
+
+def _cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1

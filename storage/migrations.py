@@ -1,0 +1,81 @@
+"""Numbered schema migrations, applied in order and recorded in `PRAGMA user_version`.
+
+A change to the schema is a new function at the end of MIGRATIONS, never an edit of an old one.
+The vector table is not here: its width depends on the embedding model, so the store creates
+it when an embedding space is chosen (see Store.set_embedding_space).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+
+def m001_create_tables(conn: Any) -> None:
+    for statement in (
+        """CREATE TABLE meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        )""",
+        """CREATE TABLE folders (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL UNIQUE,
+            added_at REAL NOT NULL
+        )""",
+        """CREATE TABLE files (
+            id INTEGER PRIMARY KEY,
+            folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+            path TEXT NOT NULL UNIQUE,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            sha256 TEXT,
+            status TEXT NOT NULL CHECK (status IN ('indexed', 'failed')),
+            error TEXT,
+            indexed_at REAL NOT NULL
+        )""",
+        "CREATE INDEX files_folder ON files(folder_id)",
+        """CREATE TABLE chunks (
+            id INTEGER PRIMARY KEY,
+            file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+            ordinal INTEGER NOT NULL,
+            start INTEGER NOT NULL,
+            end INTEGER NOT NULL,
+            page INTEGER,
+            text TEXT NOT NULL
+        )""",
+        "CREATE INDEX chunks_file ON chunks(file_id)",
+        """CREATE VIRTUAL TABLE chunks_fts USING fts5(
+            text, content='chunks', content_rowid='id',
+            tokenize='unicode61 remove_diacritics 2'
+        )""",
+        """CREATE TRIGGER chunks_fts_insert AFTER INSERT ON chunks BEGIN
+            INSERT INTO chunks_fts(rowid, text) VALUES (new.id, new.text);
+        END""",
+        """CREATE TRIGGER chunks_fts_delete AFTER DELETE ON chunks BEGIN
+            INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        END""",
+    ):
+        conn.execute(statement)
+
+
+MIGRATIONS: list[Callable[[Any], None]] = [m001_create_tables]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: Any) -> None:
+    """Bring the database up to SCHEMA_VERSION; refuse one written by a newer Fathom."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        from storage.connection import StorageError
+
+        raise StorageError(
+            f"The database has schema version {version}, newer than this Fathom knows "
+            f"({SCHEMA_VERSION}): upgrade Fathom or use another --data-dir."
+        )
+    for number in range(version, SCHEMA_VERSION):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            MIGRATIONS[number](conn)
+            conn.execute(f"PRAGMA user_version = {number + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise

@@ -1,0 +1,392 @@
+"""The index store: folders, files, chunks, their vectors and their words, in one SQLite file.
+
+Every write that concerns one file happens in one transaction, so an interruption never leaves
+half a file: either its old chunks, vectors and FTS rows are all there, or all the new ones.
+"""
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+from storage.connection import StorageError, connect, operational_errors
+from storage.migrations import SCHEMA_VERSION, migrate
+
+VECTOR_TABLE = "chunk_vectors"
+
+
+@dataclass(frozen=True)
+class Folder:
+    id: int
+    path: str
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    id: int
+    folder_id: int
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str | None
+    status: str
+    error: str | None
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    """A chunk to store, with its embedding as little-endian float32 bytes."""
+
+    ordinal: int
+    start: int
+    end: int
+    page: int | None
+    text: str
+    vector: bytes
+
+
+@dataclass(frozen=True)
+class ChunkHit:
+    chunk_id: int
+    file_id: int
+    path: str
+    ordinal: int
+    start: int
+    end: int
+    page: int | None
+    text: str
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class EmbeddingSpace:
+    """Which model made the vectors, and how wide they are: vectors of two spaces never mix."""
+
+    model: str
+    dimension: int
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    folders: list[tuple[str, int]]
+    files: int
+    indexed: int
+    failed: list[tuple[str, str]]
+    chunks: int
+    space: EmbeddingSpace | None
+    schema_version: int
+    path: str
+
+
+class Store:
+    """One SQLite database. Writes are serialised by a lock; reads may come from any thread."""
+
+    def __init__(self, path: Path | str):
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._conn = connect(self.path)
+        self._lock = threading.RLock()
+        with self._errors():
+            migrate(self._conn)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Turn driver errors people can hit (full disk, locked, read-only) into StorageError."""
+        try:
+            yield
+        except operational_errors() as exc:
+            message = str(exc)
+            if "full" in message:
+                raise StorageError(
+                    f"The disk holding {self.path} is full: free some space and run again "
+                    "(nothing was lost; the last file was not written)."
+                ) from exc
+            if "readonly" in message or "read-only" in message:
+                raise StorageError(f"The database {self.path} is read-only: {message}") from exc
+            raise StorageError(f"Database error in {self.path}: {message}") from exc
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Any]:
+        with self._lock, self._errors():
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self._lock, self._errors():
+            return self._conn.execute(sql, params).fetchall()
+
+    # -- meta and the embedding space ------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
+        return rows[0][0] if rows else None
+
+    def embedding_space(self) -> EmbeddingSpace | None:
+        model, dim = self.get_meta("embedding_model"), self.get_meta("embedding_dimension")
+        if model is None or dim is None:
+            return None
+        return EmbeddingSpace(model, int(dim))
+
+    def set_embedding_space(self, space: EmbeddingSpace) -> None:
+        """Choose the model and width of the vectors; a different space drops every chunk.
+
+        Files keep their rows but lose their size/mtime, so the next index run re-embeds them.
+        """
+        current = self.embedding_space()
+        if current == space:
+            return
+        with self.transaction() as conn:
+            if current is not None:
+                conn.execute(f"DROP TABLE IF EXISTS {VECTOR_TABLE}")
+                conn.execute("DELETE FROM chunks")
+                conn.execute("UPDATE files SET size = -1, mtime_ns = -1, sha256 = NULL")
+            conn.execute(
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS {VECTOR_TABLE} USING "
+                f"vec0(embedding float[{int(space.dimension)}] distance_metric=cosine)"
+            )
+            for key, value in (
+                ("embedding_model", space.model),
+                ("embedding_dimension", str(space.dimension)),
+            ):
+                conn.execute(
+                    "INSERT INTO meta(key, value) VALUES (?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (key, value),
+                )
+
+    # -- folders ----------------------------------------------------------------------------
+
+    def add_folder(self, path: str) -> Folder:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO folders(path, added_at) VALUES (?, ?) ON CONFLICT(path) DO NOTHING",
+                (path, time.time()),
+            )
+            (folder_id,) = conn.execute("SELECT id FROM folders WHERE path = ?", (path,)).fetchone()
+        return Folder(folder_id, path)
+
+    def folders(self) -> list[Folder]:
+        return [Folder(*row) for row in self._query("SELECT id, path FROM folders ORDER BY path")]
+
+    # -- files ------------------------------------------------------------------------------
+
+    def files_in_folder(self, folder_id: int) -> dict[str, FileRecord]:
+        rows = self._query(
+            "SELECT id, folder_id, path, size, mtime_ns, sha256, status, error "
+            "FROM files WHERE folder_id = ?",
+            (folder_id,),
+        )
+        return {row[2]: FileRecord(*row) for row in rows}
+
+    def file_record(self, path: str) -> FileRecord | None:
+        rows = self._query(
+            "SELECT id, folder_id, path, size, mtime_ns, sha256, status, error "
+            "FROM files WHERE path = ?",
+            (path,),
+        )
+        return FileRecord(*rows[0]) if rows else None
+
+    def write_file(
+        self,
+        folder_id: int,
+        path: str,
+        size: int,
+        mtime_ns: int,
+        sha256: str,
+        chunks: Sequence[ChunkRow],
+    ) -> None:
+        """Replace everything stored for `path` with these chunks, atomically."""
+        with self.transaction() as conn:
+            file_id = self._upsert_file(conn, folder_id, path, size, mtime_ns, sha256, "indexed", None)
+            self._delete_chunks(conn, [file_id])
+            for chunk in chunks:
+                cursor = conn.execute(
+                    "INSERT INTO chunks(file_id, ordinal, start, end, page, text) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (file_id, chunk.ordinal, chunk.start, chunk.end, chunk.page, chunk.text),
+                )
+                conn.execute(
+                    f"INSERT INTO {VECTOR_TABLE}(rowid, embedding) VALUES (?, ?)",
+                    (cursor.lastrowid, chunk.vector),
+                )
+
+    def record_failure(
+        self, folder_id: int, path: str, size: int, mtime_ns: int, sha256: str | None, error: str
+    ) -> None:
+        """Remember why a file could not be indexed; its old chunks (now stale) go."""
+        with self.transaction() as conn:
+            file_id = self._upsert_file(conn, folder_id, path, size, mtime_ns, sha256, "failed", error)
+            self._delete_chunks(conn, [file_id])
+
+    def touch_file(self, file_id: int, size: int, mtime_ns: int) -> None:
+        """The content is unchanged (same hash) but stat moved: remember the new stat."""
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE files SET size = ?, mtime_ns = ? WHERE id = ?", (size, mtime_ns, file_id)
+            )
+
+    def delete_files(self, file_ids: Iterable[int]) -> None:
+        ids = list(file_ids)
+        if not ids:
+            return
+        with self.transaction() as conn:
+            self._delete_chunks(conn, ids)
+            for batch in _batches(ids):
+                conn.execute(f"DELETE FROM files WHERE id IN ({_marks(batch)})", batch)
+
+    def _upsert_file(
+        self,
+        conn: Any,
+        folder_id: int,
+        path: str,
+        size: int,
+        mtime_ns: int,
+        sha256: str | None,
+        status: str,
+        error: str | None,
+    ) -> int:
+        conn.execute(
+            "INSERT INTO files(folder_id, path, size, mtime_ns, sha256, status, error, indexed_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET "
+            "folder_id = excluded.folder_id, size = excluded.size, mtime_ns = excluded.mtime_ns, "
+            "sha256 = excluded.sha256, status = excluded.status, error = excluded.error, "
+            "indexed_at = excluded.indexed_at",
+            (folder_id, path, size, mtime_ns, sha256, status, error, time.time()),
+        )
+        return conn.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()[0]
+
+    def _delete_chunks(self, conn: Any, file_ids: list[int]) -> None:
+        has_vectors = self.embedding_space() is not None
+        for batch in _batches(file_ids):
+            marks = _marks(batch)
+            if has_vectors:
+                conn.execute(
+                    f"DELETE FROM {VECTOR_TABLE} WHERE rowid IN "
+                    f"(SELECT id FROM chunks WHERE file_id IN ({marks}))",
+                    batch,
+                )
+            conn.execute(f"DELETE FROM chunks WHERE file_id IN ({marks})", batch)
+
+    # -- search -----------------------------------------------------------------------------
+
+    def nearest_chunks(self, vector: bytes, k: int) -> list[tuple[int, float]]:
+        """(chunk id, cosine distance) of the k nearest chunks, nearest first."""
+        if self.embedding_space() is None or k <= 0:
+            return []
+        return [
+            (row[0], row[1])
+            for row in self._query(
+                f"SELECT rowid, distance FROM {VECTOR_TABLE} "
+                "WHERE embedding MATCH ? AND k = ? ORDER BY distance",
+                (vector, k),
+            )
+        ]
+
+    def keyword_chunks(self, match: str, k: int) -> list[tuple[int, float]]:
+        """(chunk id, BM25 score where higher is better) for an FTS5 expression, best first."""
+        rows = self._query(
+            "SELECT rowid, -bm25(chunks_fts) AS score FROM chunks_fts "
+            "WHERE chunks_fts MATCH ? ORDER BY score DESC LIMIT ?",
+            (match, k),
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    def cosine_distances(self, chunk_ids: Sequence[int], vector: bytes) -> dict[int, float]:
+        if not chunk_ids or self.embedding_space() is None:
+            return {}
+        out: dict[int, float] = {}
+        for batch in _batches(list(chunk_ids)):
+            rows = self._query(
+                f"SELECT rowid, vec_distance_cosine(embedding, ?) FROM {VECTOR_TABLE} "
+                f"WHERE rowid IN ({_marks(batch)})",
+                [vector, *batch],
+            )
+            out.update({row[0]: row[1] for row in rows})
+        return out
+
+    def chunks(self, chunk_ids: Sequence[int]) -> dict[int, ChunkHit]:
+        out: dict[int, ChunkHit] = {}
+        for batch in _batches(list(chunk_ids)):
+            rows = self._query(
+                "SELECT c.id, c.file_id, f.path, c.ordinal, c.start, c.end, c.page, c.text, "
+                "f.mtime_ns FROM chunks c JOIN files f ON f.id = c.file_id "
+                f"WHERE c.id IN ({_marks(batch)})",
+                batch,
+            )
+            out.update({row[0]: ChunkHit(*row) for row in rows})
+        return out
+
+    # -- status -----------------------------------------------------------------------------
+
+    def stats(self) -> IndexStats:
+        folders = [
+            (row[0], row[1])
+            for row in self._query(
+                "SELECT d.path, COUNT(f.id) FROM folders d LEFT JOIN files f ON f.folder_id = d.id "
+                "GROUP BY d.id ORDER BY d.path"
+            )
+        ]
+        (files, indexed), = self._query(
+            "SELECT COUNT(*), COALESCE(SUM(status = 'indexed'), 0) FROM files"
+        )
+        failed = [
+            (row[0], row[1])
+            for row in self._query(
+                "SELECT path, error FROM files WHERE status = 'failed' ORDER BY path"
+            )
+        ]
+        (chunks,), = self._query("SELECT COUNT(*) FROM chunks")
+        return IndexStats(
+            folders=folders,
+            files=files,
+            indexed=indexed,
+            failed=failed,
+            chunks=chunks,
+            space=self.embedding_space(),
+            schema_version=SCHEMA_VERSION,
+            path=self.path,
+        )
+
+
+_BATCH = 500
+
+
+def _batches(ids: list[int]) -> Iterator[list[int]]:
+    for i in range(0, len(ids), _BATCH):
+        yield ids[i : i + _BATCH]
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ", ".join("?" * len(values))
+
+
+__all__ = [
+    "ChunkHit",
+    "ChunkRow",
+    "EmbeddingSpace",
+    "FileRecord",
+    "Folder",
+    "IndexStats",
+    "StorageError",
+    "Store",
+]

@@ -9,14 +9,7 @@ import pytest
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import FileNotDecryptedError, PdfReadError, WrongPasswordError
 
-try:  # works whether or not ``tests`` is a package
-    from tests.pdf_fixtures import (
-        write_corrupt_pdf,
-        write_encrypted_pdf,
-        write_text_pdf,
-    )
-except ImportError:  # pragma: no cover - rootdir/tests on sys.path instead
-    from pdf_fixtures import write_corrupt_pdf, write_encrypted_pdf, write_text_pdf
+from pdf_fixtures import write_corrupt_pdf, write_encrypted_pdf, write_text_pdf
 
 
 def test_text_pdf_pages_extract_in_order(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ model. A window prefers to end at a paragraph, line or sentence break in its las
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 DEFAULT_CHUNK_TOKENS = 256
 DEFAULT_OVERLAP_TOKENS = 32
@@ -26,12 +26,14 @@ def chunk_text(
     tokenizer: Any,
     max_tokens: int = DEFAULT_CHUNK_TOKENS,
     overlap: int = DEFAULT_OVERLAP_TOKENS,
+    breaks: Sequence[int] = (),
 ) -> list[Chunk]:
+    """Chunks of at most `max_tokens` tokens; none crosses an offset in `breaks` (PDF pages)."""
     if max_tokens < 8:
         raise ValueError(f"max_tokens must be at least 8, found {max_tokens}")
     overlap = max(0, min(overlap, max_tokens // 2))
     chunks: list[Chunk] = []
-    for seg_start, seg_end in _segments(text):
+    for seg_start, seg_end in _segments(text, breaks):
         offsets = tokenizer(
             text[seg_start:seg_end], add_special_tokens=False, return_offsets_mapping=True
         )["offset_mapping"]
@@ -43,15 +45,17 @@ def chunk_text(
     return chunks
 
 
-def _segments(text: str) -> Iterator[tuple[int, int]]:
+def _segments(text: str, breaks: Sequence[int]) -> Iterator[tuple[int, int]]:
+    bounds = sorted({b for b in breaks if 0 < b < len(text)} | {len(text)})
     start = 0
-    while start < len(text):
-        end = min(len(text), start + _SEGMENT_CHARS)
-        if end < len(text):
-            cut = text.rfind("\n", start + _SEGMENT_CHARS // 2, end)
-            end = cut + 1 if cut != -1 else end
-        yield start, end
-        start = end
+    for bound in bounds:
+        while start < bound:
+            end = min(bound, start + _SEGMENT_CHARS)
+            if end < bound:
+                cut = text.rfind("\n", start + _SEGMENT_CHARS // 2, end)
+                end = cut + 1 if cut != -1 else end
+            yield start, end
+            start = end
 
 
 def _windows(

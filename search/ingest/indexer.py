@@ -175,7 +175,9 @@ class Indexer:
             return None
         try:
             doc = extract(path, self.max_file_bytes)
-            chunks = chunk_text(doc.text, self.embedder.tokenizer, self.chunk_tokens, self.overlap_tokens)
+            chunks = chunk_text(
+                doc.text, self.embedder.tokenizer, self.chunk_tokens, self.overlap_tokens, doc.page_starts
+            )
         except ExtractError as exc:
             self._fail(folder, key, stat.st_size, stat.st_mtime_ns, sha, str(exc), report, progress)
             return None

@@ -173,8 +173,8 @@ def load_embedder(
     from transformers import AutoConfig, AutoModel, AutoTokenizer
 
     option = "--embedding-model"
-    folder = model_folder(name, option)
     placement = place(device)
+    folder = model_folder(name, option)
     config = load_pretrained(AutoConfig, folder, name, option)
     tokenizer = load_pretrained(AutoTokenizer, folder, name, option)
     recipe = _recipe(config, tokenizer, folder)

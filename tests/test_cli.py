@@ -1,0 +1,209 @@
+"""The command line as a person (or a script) uses it, with the real all-MiniLM-L6-v2."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import CORPUS, json_lines, run_cli, write_corpus
+
+RESULT_KEYS = {"path", "score", "vector_score", "keyword_score", "rerank_score", "page", "start", "end", "text"}
+
+
+@pytest.fixture
+def indexed(tmp_path: Path, minilm_path: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("FATHOM_EMBEDDING_MODEL", minilm_path)
+    monkeypatch.setenv("FATHOM_RERANKER_MODEL", "none")
+    root = write_corpus(tmp_path / "docs")
+    code, out, err = run_cli(capsys, "index", str(root))
+    assert code == 0, err
+    assert f"{len(CORPUS)} new" in out
+    return root
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("how do I bake bread at home", "cooking/sourdough.md"),
+        ("documents I need for my income tax filing", "finance/taxes.txt"),
+        ("function that computes a number sequence", "code/fibonacci.py"),
+        ("high speed train trip in Asia", "travel/japan.rst"),
+        ("preparing to run a long race", "health/running.txt"),
+        ("when does the kitty need shots at the vet", "pets/cat.txt"),
+    ],
+)
+@pytest.mark.parametrize("mode", ["hybrid", "vector"])
+def test_the_right_file_ranks_first(indexed: Path, capsys: pytest.CaptureFixture[str], query: str, expected: str, mode: str) -> None:
+    code, out, err = run_cli(capsys, "search", query, "--json", "--mode", mode)
+    assert code == 0, err
+    (payload,) = json_lines(out)
+    assert payload["results"][0]["path"] == str(indexed / expected)
+
+
+def test_json_contract(indexed: Path, minilm: object, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "search", "sourdough bread", "--json", "-k", "5")
+    assert code == 0
+    (payload,) = json_lines(out)
+    assert payload["query"] == "sourdough bread"
+    results = payload["results"]
+    assert 1 <= len(results) <= 5
+    for result in results:
+        assert set(result) == RESULT_KEYS
+        assert Path(result["path"]).is_absolute()
+        assert result["rerank_score"] is None  # reranker is `none`: not computed
+        source = Path(result["path"]).read_text(encoding="utf-8")
+        assert source[result["start"] : result["end"]] == result["text"]
+    assert len({r["path"] for r in results}) == len(results), "one result per file"
+    scores = [r["score"] for r in results]
+    assert scores == sorted(scores, reverse=True)
+    # Only the sourdough file contains the words: the others have no keyword score.
+    assert results[0]["keyword_score"] > 0
+    assert all(r["keyword_score"] is None for r in results[1:])
+    # vector_score is the cosine similarity of the query and that chunk.
+    q = minilm.embed_queries(["sourdough bread"])[0]
+    for result in results:
+        d = minilm.embed_documents([result["text"]])[0]
+        assert result["vector_score"] == pytest.approx(float(np.dot(q, d)), abs=1e-4)
+
+
+def test_keyword_mode_needs_no_model_and_reports_no_vector_score(indexed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "search", "Dutch oven", "--mode", "keyword", "--json",
+                           "--embedding-model", "/nonexistent/model")
+    assert code == 0
+    (payload,) = json_lines(out)
+    assert payload["results"][0]["path"].endswith("sourdough.md")
+    assert payload["results"][0]["vector_score"] is None
+
+
+def test_batch_queries_from_file(indexed: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    queries = tmp_path / "queries.txt"
+    queries.write_text('bake bread\n\n{"query": "marathon training"}\ntomato plants\n', encoding="utf-8")
+    code, out, _ = run_cli(capsys, "search", "--queries", str(queries), "--json", "-k", "1")
+    assert code == 0
+    payloads = json_lines(out)
+    assert [p["query"] for p in payloads] == ["bake bread", "marathon training", "tomato plants"]
+    assert [Path(p["results"][0]["path"]).name for p in payloads] == ["sourdough.md", "running.txt", "tomatoes.md"]
+
+
+def test_bad_queries_file_line_is_named(indexed: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    queries = tmp_path / "queries.jsonl"
+    queries.write_text('{"q": "no query field"}\n', encoding="utf-8")
+    code, _, err = run_cli(capsys, "search", "--queries", str(queries))
+    assert code == 1
+    assert "line 1" in err and '"query"' in err
+
+
+def test_human_output_shows_rank_path_and_snippet(indexed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "search", "tomatoes in the garden", "-k", "2")
+    assert code == 0
+    first = out.splitlines()[0]
+    assert first.startswith(" 1.") and first.endswith(str(indexed / "garden/tomatoes.md"))
+    assert "seedlings" in out
+
+
+def test_status_json(indexed: Path, minilm_path: str, isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "status", "--json")
+    assert code == 0
+    status = json.loads(out)
+    assert status["folders"] == [{"path": str(indexed), "files": len(CORPUS)}]
+    assert status["files"] == status["indexed_files"] == len(CORPUS)
+    assert status["chunks"] >= len(CORPUS)
+    assert status["failed"] == []
+    assert status["embedding_model"] == minilm_path
+    assert status["dimension"] == 384
+    assert status["database"] == str(isolated_env / "fathom.db")
+
+
+def test_search_with_another_model_is_refused(indexed: Path, tiny_qwen3_embedder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(capsys, "search", "bread", "--embedding-model", str(tiny_qwen3_embedder))
+    assert code == 1
+    assert "built with" in err and "--embedding-model" in err
+    code, _, err = run_cli(capsys, "search", "bread", "--dim", "128")
+    assert code == 1
+    assert "dimension 384" in err
+
+
+def test_reindex_with_another_model_rebuilds(indexed: Path, tiny_qwen3_embedder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "index", "--embedding-model", str(tiny_qwen3_embedder), "--dim", "32", "--json")
+    assert code == 0, err
+    assert "re-embedding every folder" in err
+    report = json.loads(out)
+    assert report["updated"] == len(CORPUS)
+    code, out, _ = run_cli(capsys, "status", "--json")
+    status = json.loads(out)
+    assert (status["embedding_model"], status["dimension"]) == (str(tiny_qwen3_embedder), 32)
+    code, out, err = run_cli(capsys, "search", "bread", "--json", "--embedding-model", str(tiny_qwen3_embedder))
+    assert code == 0, err
+    assert len(json_lines(out)[0]["results"]) > 0
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["index", "/no/such/folder"], "No folder at /no/such/folder"),
+        (["index", "{tmp}", "--embedding-model", "/no/such/model"], "No model folder at /no/such/model"),
+        (["index", "{tmp}", "--embedding-model", "nobody/no-such-model"], "Cannot download the model nobody/no-such-model"),
+        (["index", "{tmp}", "--reranker-model", "none", "--device", "cuda"], "PyTorch sees no CUDA GPU"),
+        (["search", "x", "--task", "question", "--mode", "hybrid"], "Nothing is indexed yet"),
+        (["search"], "Nothing to search"),
+    ],
+)
+def test_errors_are_one_clear_sentence(args: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    if "cuda" in args:
+        torch = pytest.importorskip("torch")
+        if torch.cuda.is_available():
+            pytest.skip("this machine has a GPU")
+    code, out, err = run_cli(capsys, *[a.replace("{tmp}", str(tmp_path)) for a in args])
+    assert code == 1
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_index_with_missing_model_says_what_to_do(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = write_corpus(tmp_path / "docs")
+    code, _, err = run_cli(capsys, "index", str(root), "--embedding-model", "Qwen/Qwen3-Embedding-0.6B")
+    assert code == 1
+    assert "Cannot download the model Qwen/Qwen3-Embedding-0.6B" in err
+    assert "local model folder" in err
+
+
+def test_env_variables_choose_the_data_dir(tmp_path: Path, minilm_path: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    other = tmp_path / "elsewhere"
+    monkeypatch.setenv("FATHOM_DATA_DIR", str(other))
+    code, out, _ = run_cli(capsys, "status", "--json")
+    assert json.loads(out)["database"] == str(other / "fathom.db")
+    # an option beats the variable, before or after the command name
+    code, out, _ = run_cli(capsys, "--data-dir", str(tmp_path / "a"), "status", "--json")
+    assert json.loads(out)["database"] == str(tmp_path / "a" / "fathom.db")
+    code, out, _ = run_cli(capsys, "status", "--json", "--data-dir", str(tmp_path / "b"))
+    assert json.loads(out)["database"] == str(tmp_path / "b" / "fathom.db")
+
+
+def test_default_command_explains_how_to_start(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys)
+    assert code == 0
+    assert "python app.py index" in out and "python app.py search" in out
+
+
+def test_reranked_files_come_first_ordered_by_rerank_score(indexed: Path, tiny_qwen3_reranker: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "search", "bread", "--json", "-k", "6", "--rerank-top", "3",
+                             "--reranker-model", str(tiny_qwen3_reranker))
+    assert code == 0, err
+    results = json_lines(out)[0]["results"]
+    assert len(results) == 6
+    reranked, rest = results[:3], results[3:]
+    assert all(r["rerank_score"] is not None and r["score"] == r["rerank_score"] for r in reranked)
+    assert [r["rerank_score"] for r in reranked] == sorted((r["rerank_score"] for r in reranked), reverse=True)
+    assert all(r["rerank_score"] is None for r in rest)
+    code, out, _ = run_cli(capsys, "search", "bread", "--json", "--no-rerank",
+                           "--reranker-model", str(tiny_qwen3_reranker))
+    assert all(r["rerank_score"] is None for r in json_lines(out)[0]["results"])
+
+
+@pytest.mark.parametrize("query", ['"unbalanced', "NEAR(a b", "a AND OR NOT", "*", "col:umn", "^start", "snake_case CamelCase", "東京 ラーメン", "(", "''"])
+def test_typed_punctuation_never_breaks_keyword_search(indexed: Path, capsys: pytest.CaptureFixture[str], query: str) -> None:
+    code, out, err = run_cli(capsys, "search", query, "--mode", "keyword", "--json")
+    assert code == 0, err
+    assert json_lines(out)[0]["query"] == query

@@ -1,0 +1,45 @@
+"""The README, `--help` and the CI script stay in step with the code."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+import app
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def subcommands() -> dict[str, argparse.ArgumentParser]:
+    parser = app.build_parser()
+    (action,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return dict(action.choices)
+
+
+def test_readme_opens_with_the_two_commands_and_ci_runs_the_second() -> None:
+    commands = [line.split("#")[0].strip() for line in README.split("```bash", 1)[1].split("```", 1)[0].strip().splitlines()]
+    assert commands[0].endswith("python app.py")
+    assert "pytest" in commands[1]
+    assert commands[1] in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", sorted(subcommands()))
+def test_every_command_and_option_is_documented(name: str) -> None:
+    assert f"python app.py {name}" in README
+    parser = subcommands()[name]
+    assert parser.format_help()
+    for action in parser._actions:
+        for flag in action.option_strings:
+            if flag in ("-h", "--help"):
+                continue
+            assert f"`{flag}" in README, f"{flag} of `{name}` is not in the README"
+            assert action.help, f"{flag} of `{name}` has no help"
+
+
+def test_every_task_preset_is_documented() -> None:
+    from search.presets import presets
+
+    for name in presets():
+        assert f"`{name}`" in README

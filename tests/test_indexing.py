@@ -1,0 +1,251 @@
+"""Indexing keeps the store true to the disk, and bad files never cost the good ones."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import CORPUS, FakeEmbedder, json_lines, run_cli, write_corpus
+from pdf_fixtures import write_corrupt_pdf, write_encrypted_pdf, write_text_pdf
+from search.ingest.indexer import Indexer, Progress
+from search.query import SearchOptions, search
+from storage import EmbeddingSpace, StorageError, Store
+
+
+def make_indexer(tmp_path: Path, embedder: FakeEmbedder, **kwargs: int) -> Indexer:
+    store = Store(tmp_path / "index.db")
+    store.set_embedding_space(EmbeddingSpace(embedder.name, embedder.dimension))
+    return Indexer(store, embedder, chunk_tokens=kwargs.pop("chunk_tokens", 64), overlap_tokens=8, **kwargs)
+
+
+def counts(store: Store) -> tuple[int, int, int]:
+    """Chunks, vectors and FTS rows: they must always agree."""
+    conn = store._conn
+    return (
+        conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0],
+        conn.execute("SELECT COUNT(*) FROM chunk_vectors").fetchone()[0],
+        conn.execute("SELECT COUNT(*) FROM chunks_fts_docsize").fetchone()[0],
+    )
+
+
+def paths_found(store: Store, query: str, embedder: FakeEmbedder) -> list[str]:
+    return [r.path for r in search(store, query, SearchOptions(k=20, rerank=False), embedder)]
+
+
+def test_second_run_embeds_only_what_changed(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    root = write_corpus(tmp_path / "docs")
+    indexer = make_indexer(tmp_path, fake_embedder)
+    first = indexer.index_folders([root])
+    assert first.added == len(CORPUS) and first.failed == []
+
+    fake_embedder.calls.clear()
+    again = indexer.index_folders([root])
+    assert (again.added, again.updated, again.unchanged, again.chunks) == (0, 0, len(CORPUS), 0)
+    assert fake_embedder.calls == []
+
+    # A new mtime with the same bytes: the hash says nothing changed.
+    os.utime(root / "pets/cat.txt", ns=(1, 1))
+    touched = indexer.index_folders([root])
+    assert (touched.updated, touched.unchanged) == (0, len(CORPUS))
+    assert fake_embedder.calls == []
+
+    (root / "pets/cat.txt").write_text("Our parrot repeats every word of the podcast.", encoding="utf-8")
+    edited = indexer.index_folders([root])
+    assert (edited.updated, edited.unchanged) == (1, len(CORPUS) - 1)
+    assert sum(fake_embedder.calls) == edited.chunks
+    assert str(root / "pets/cat.txt") in paths_found(indexer.store, "parrot podcast", fake_embedder)
+    assert "veterinarian" not in " ".join(
+        r.text for r in search(indexer.store, "veterinarian", SearchOptions(mode="keyword", rerank=False))
+    )
+    assert counts(indexer.store)[0] == counts(indexer.store)[1] == counts(indexer.store)[2]
+
+
+def test_deleted_and_renamed_files_leave_the_index(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    root = write_corpus(tmp_path / "docs")
+    indexer = make_indexer(tmp_path, fake_embedder)
+    indexer.index_folders([root])
+    (root / "garden/tomatoes.md").unlink()
+    (root / "pets/cat.txt").rename(root / "pets/kitty.txt")
+    report = indexer.index_folders([root])
+    assert report.removed == 2 and report.added == 1
+    found = paths_found(indexer.store, "tomatoes seedlings frost cat vaccination", fake_embedder)
+    assert str(root / "garden/tomatoes.md") not in found
+    assert str(root / "pets/cat.txt") not in found
+    assert str(root / "pets/kitty.txt") in found
+    stats = indexer.store.stats()
+    assert stats.files == len(CORPUS) - 1
+    assert counts(indexer.store)[0] == counts(indexer.store)[1] == counts(indexer.store)[2]
+
+
+def test_chunks_of_many_files_are_embedded_together(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    root = write_corpus(tmp_path / "docs")
+    indexer = make_indexer(tmp_path, fake_embedder, batch_chunks=1000)
+    indexer.index_folders([root])
+    assert fake_embedder.calls == [len(CORPUS)]  # one short chunk per file, one call
+
+
+def test_long_file_is_chunked_with_offsets(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    root = tmp_path / "docs"
+    root.mkdir()
+    text = "\n\n".join(f"Paragraph {i} talks about topic number {i} in some detail." for i in range(200))
+    (root / "long.md").write_text(text, encoding="utf-8")
+    indexer = make_indexer(tmp_path, fake_embedder, chunk_tokens=40)
+    report = indexer.index_folders([root])
+    assert report.chunks > 20
+    hits = search(indexer.store, "topic number 137", SearchOptions(mode="keyword", rerank=False))
+    assert hits and "137" in hits[0].text
+    assert text[hits[0].start : hits[0].end] == hits[0].text
+
+
+def test_bad_files_are_recorded_and_the_rest_indexed(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    root = write_corpus(tmp_path / "docs")
+    write_corrupt_pdf(root / "broken.pdf")
+    write_encrypted_pdf(root / "locked.pdf", "secret salaries of everyone")
+    (root / "binary.txt").write_bytes(b"\x7fELF\x00\x00\x01\x02" * 100)
+    (root / "huge.txt").write_text("big " * 5000, encoding="utf-8")
+    (root / "empty.md").write_text("", encoding="utf-8")
+    indexer = make_indexer(tmp_path, fake_embedder, max_file_bytes=10_000)
+    report = indexer.index_folders([root])
+    reasons = dict(report.failed)
+    assert set(reasons) == {str(root / n) for n in ("broken.pdf", "locked.pdf", "binary.txt", "huge.txt")}
+    assert "corrupt" in reasons[str(root / "broken.pdf")]
+    assert "encrypted" in reasons[str(root / "locked.pdf")]
+    assert "binary" in reasons[str(root / "binary.txt")]
+    assert "limit" in reasons[str(root / "huge.txt")]
+    assert report.added == len(CORPUS) + 1  # the empty file is indexed, with no chunks
+    stats = indexer.store.stats()
+    assert sorted(stats.failed) == sorted(report.failed)
+    # A failed file is not retried until it changes...
+    again = indexer.index_folders([root])
+    assert again.failed == []
+    # ...and once it is fixed, it is indexed and no longer listed as failed.
+    (root / "binary.txt").write_text("now it is text about llamas", encoding="utf-8")
+    fixed = indexer.index_folders([root])
+    assert fixed.updated == 1
+    assert str(root / "binary.txt") not in dict(indexer.store.stats().failed)
+
+
+def test_pdf_pages_through_the_cli(tmp_path: Path, minilm_path: str, capsys: pytest.CaptureFixture[str]) -> None:
+    root = write_corpus(tmp_path / "docs")
+    write_text_pdf(root / "manual.pdf", [
+        "Chapter one introduces the washing machine and its control panel.",
+        "Chapter two: to descale the coffee maker, fill the tank with vinegar and run two cycles.",
+        "Chapter three covers warranty terms and customer service.",
+    ])
+    write_corrupt_pdf(root / "broken.pdf")
+    write_encrypted_pdf(root / "locked.pdf", "secret")
+    common = ["--embedding-model", minilm_path, "--reranker-model", "none"]
+    code, out, err = run_cli(capsys, "index", str(root), *common)
+    assert code == 0, err
+    assert "failed: " + str(root / "broken.pdf") in out
+    code, out, _ = run_cli(capsys, "search", "how to descale the coffee maker with vinegar", "--json", *common)
+    best = json_lines(out)[0]["results"][0]
+    assert best["path"] == str(root / "manual.pdf")
+    assert best["page"] == 2
+    code, out, _ = run_cli(capsys, "status", "--json", *common)
+    failed = {f["path"]: f["error"] for f in json.loads(out)["failed"]}
+    assert set(failed) == {str(root / "broken.pdf"), str(root / "locked.pdf")}
+    assert "encrypted" in failed[str(root / "locked.pdf")]
+
+
+def test_unreadable_folder_is_reported_and_skipped(tmp_path: Path, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = write_corpus(tmp_path / "docs")
+    locked = root / "private"
+    locked.mkdir()
+    (locked / "diary.txt").write_text("dear diary", encoding="utf-8")
+    real_scandir = os.scandir
+
+    def scandir(path: object = ".") -> object:  # root ignores chmod, so refuse by hand
+        if Path(os.fsdecode(path)) == locked:
+            raise PermissionError(13, "Permission denied", str(locked))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    indexer = make_indexer(tmp_path, fake_embedder)
+    report = indexer.index_folders([root])
+    assert report.unreadable == [(str(locked), "Permission denied")]
+    assert report.added == len(CORPUS)
+
+
+def test_hidden_and_tool_folders_are_skipped(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    root = write_corpus(tmp_path / "docs")
+    for rel in (".git/notes.txt", "node_modules/pkg/readme.md", ".hidden.md", "__pycache__/x.py"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("should not be indexed", encoding="utf-8")
+    report = make_indexer(tmp_path, fake_embedder).index_folders([root])
+    assert report.added == len(CORPUS)
+
+
+def test_a_full_disk_stops_cleanly_and_loses_nothing(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    root = tmp_path / "docs"
+    root.mkdir()
+    (root / "a.txt").write_text("small note about apples", encoding="utf-8")
+    indexer = make_indexer(tmp_path, fake_embedder)
+    indexer.index_folders([root])
+    before = counts(indexer.store)
+    # SQLite's own page limit gives the real "database or disk is full" error.
+    pages = indexer.store._conn.execute("PRAGMA page_count").fetchone()[0]
+    indexer.store._conn.execute(f"PRAGMA max_page_count = {pages + 2}")
+    (root / "b.txt").write_text(" ".join(f"word{i}" for i in range(30_000)), encoding="utf-8")
+    with pytest.raises(StorageError, match="disk .* is full"):
+        indexer.index_folders([root])
+    assert counts(indexer.store) == before
+    assert paths_found(indexer.store, "apples", fake_embedder) == [str(root / "a.txt")]
+
+
+def test_an_interruption_never_leaves_half_a_file(tmp_path: Path, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = write_corpus(tmp_path / "docs")
+    indexer = make_indexer(tmp_path, fake_embedder, batch_chunks=1)
+    real_insert = Store.write_file
+    calls = {"n": 0}
+
+    def write_then_die(self: Store, *args: object, **kwargs: object) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            # die in the middle of the third file's transaction
+            original = self._conn.execute
+
+            def execute(sql: str, params: object = ()) -> object:
+                if sql.startswith("INSERT INTO chunk_vectors"):
+                    raise KeyboardInterrupt
+                return original(sql, params)
+
+            self._conn = _ConnProxy(self._conn, execute)
+            try:
+                return real_insert(self, *args, **kwargs)
+            finally:
+                self._conn = self._conn.inner
+        return real_insert(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "write_file", write_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        indexer.index_folders([root])
+    assert indexer.store.stats().files == 2
+    chunks, vectors, fts = counts(indexer.store)
+    assert chunks == vectors == fts
+    monkeypatch.setattr(Store, "write_file", real_insert)
+    report = indexer.index_folders([root])
+    assert report.added == len(CORPUS) - 2 and report.unchanged == 2
+
+
+class _ConnProxy:
+    """The store's connection with `execute` replaced, everything else passed through."""
+
+    def __init__(self, inner: object, execute: object):
+        self.inner = inner
+        self.execute = execute
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+
+def test_progress_counts_files_and_chunks(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    root = write_corpus(tmp_path / "docs")
+    seen: list[tuple[int, int]] = []
+    progress = Progress(listener=lambda p: seen.append((p.files_done, p.files_total)))
+    make_indexer(tmp_path, fake_embedder).index_folders([root], progress)
+    assert progress.files_done == progress.files_total == len(CORPUS)
+    assert progress.chunks_done >= len(CORPUS)
+    assert seen[-1] == (len(CORPUS), len(CORPUS))

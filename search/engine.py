@@ -17,7 +17,7 @@ from storage import EmbeddingSpace, IndexStats, Store
 class Status:
     stats: IndexStats
     settings: Settings
-    device: str | None  # what the loaded embedder runs on, if one is loaded
+    device: str  # the device and dtype the models run with, e.g. "cuda bfloat16"
 
     def to_json(self) -> dict[str, Any]:
         s = self.stats
@@ -34,7 +34,7 @@ class Status:
             "dimension": s.space.dimension if s.space else None,
             "configured_embedding_model": self.settings.embedding_model,
             "reranker_model": self.settings.reranker_model,
-            "device": self.device or self.settings.device,
+            "device": self.device,
         }
 
 
@@ -136,7 +136,12 @@ class Engine:
     # -- status ------------------------------------------------------------------------------
 
     def status(self) -> Status:
-        device = self._embedder.placement.describe() if self._embedder is not None else None
+        if self._embedder is not None:
+            device = self._embedder.placement.describe()
+        else:
+            from search.models.device import describe
+
+            device = describe(self.settings.device)
         return Status(self.store.stats(), self.settings, device)
 
 

@@ -20,3 +20,7 @@ class ExtractError(FathomError):
 
 class NotIndexedError(FathomError):
     """There is nothing to search yet."""
+
+
+class OutOfMemoryError(FathomError):
+    """Even one text does not fit the device's memory."""

@@ -114,6 +114,7 @@ def test_status_json(indexed: Path, minilm_path: str, isolated_env: Path, capsys
     assert status["embedding_model"] == minilm_path
     assert status["dimension"] == 384
     assert status["database"] == str(isolated_env / "fathom.db")
+    assert status["device"] == "cpu float32"
 
 
 def test_search_with_another_model_is_refused(indexed: Path, tiny_qwen3_embedder: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -71,7 +71,7 @@ def test_qwen3_queries_get_the_instruction_documents_do_not(tiny_qwen3_embedder:
     assert cosines(ours[:1], plain)[0] < 0.9999
 
 
-@pytest.mark.parametrize("dim", [32, 48])
+@pytest.mark.parametrize("dim", [32, 48, 64])
 def test_matryoshka_dimension_is_cut_then_renormalised(dim: int, tiny_qwen3_embedder: Path) -> None:
     full = load_embedder(str(tiny_qwen3_embedder), device="cpu").embed_documents(TEXTS)
     small = load_embedder(str(tiny_qwen3_embedder), device="cpu", dimension=dim).embed_documents(TEXTS)
@@ -174,3 +174,25 @@ def test_an_incomplete_model_folder_is_explained(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text("{}", encoding="utf-8")
     with pytest.raises(ModelLoadError, match="complete model folder"):
         load_embedder(str(tmp_path), device="cpu")
+
+
+def test_a_batch_that_runs_out_of_memory_is_split_and_retried() -> None:
+    from search.errors import OutOfMemoryError
+    from search.models.batching import run_batches
+
+    seen: list[list[int]] = []
+
+    def run(batch: list[int]) -> None:
+        if len(batch) > 2:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory")
+        seen.append(batch)
+
+    budget = run_batches([10] * 8, 1000, torch.device("cpu"), run)
+    assert sorted(i for b in seen for i in b) == list(range(8))
+    assert budget <= 20
+
+    def always(batch: list[int]) -> None:
+        raise RuntimeError("MPS backend out of memory")
+
+    with pytest.raises(OutOfMemoryError, match="single text of 10 tokens"):
+        run_batches([10, 10], 1000, torch.device("cpu"), always)

@@ -1,9 +1,13 @@
 """Batches by token budget, sorted by length, so that padding wastes little compute."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections import deque
+from typing import Callable, Sequence
 
 import torch
+
+from search.errors import OutOfMemoryError
+from search.models.device import free_cache, is_out_of_memory
 
 
 def token_budget_batches(
@@ -38,3 +42,31 @@ def pad(
         ids[row, span] = torch.tensor(seq, dtype=torch.long)
         mask[row, span] = 1
     return ids.to(device), mask.to(device)
+
+
+def run_batches(
+    lengths: Sequence[int],
+    token_budget: int,
+    device: torch.device,
+    run: Callable[[list[int]], None],
+) -> int:
+    """Call `run` on each token-budget batch; a batch that runs out of memory is split in
+    two and retried. Returns the budget that worked, for the next call to start from."""
+    queue = deque(token_budget_batches(lengths, token_budget))
+    while queue:
+        batch = queue.popleft()
+        try:
+            run(batch)
+        except Exception as exc:
+            if not is_out_of_memory(exc):
+                raise
+            free_cache(device)
+            if len(batch) == 1:
+                raise OutOfMemoryError(
+                    f"Out of memory on the {device.type} for a single text of {lengths[batch[0]]} "
+                    "tokens: use a smaller model, or --device cpu."
+                ) from exc
+            half = len(batch) // 2
+            queue.extendleft([batch[half:], batch[:half]])
+            token_budget = max(1, min(token_budget, half * max(lengths[i] for i in batch)))
+    return token_budget

@@ -1,6 +1,8 @@
-"""Pick the device and dtype a model runs with: CUDA, then Apple MPS, then the CPU."""
+"""Pick the device, dtype and attention kernel a model runs with: CUDA, then Apple MPS, then
+the CPU; bf16 on GPUs that have it (fp16 otherwise), float32 on the CPU."""
 from __future__ import annotations
 
+import importlib.util
 import os
 from dataclasses import dataclass
 
@@ -13,13 +15,13 @@ from search.errors import ModelLoadError
 class Placement:
     device: torch.device
     dtype: torch.dtype
+    attention: str = "sdpa"
 
     def describe(self) -> str:
         return f"{self.device.type} {str(self.dtype).removeprefix('torch.')}"
 
 
 def place(requested: str = "auto") -> Placement:
-    """bf16 on GPUs that support it (fp16 otherwise), float32 on the CPU."""
     requested = requested.lower()
     mps = getattr(torch.backends, "mps", None)
     mps_ok = bool(mps and mps.is_available())
@@ -32,7 +34,8 @@ def place(requested: str = "auto") -> Placement:
                 "use --device cpu (or auto), or install a CUDA build of PyTorch."
             )
         dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        return Placement(torch.device("cuda"), dtype)
+        flash = importlib.util.find_spec("flash_attn") is not None
+        return Placement(torch.device("cuda"), dtype, "flash_attention_2" if flash else "sdpa")
     if requested == "mps":
         if not mps_ok:
             raise ModelLoadError("--device mps was asked for, but Apple MPS is not available: use --device cpu.")
@@ -41,6 +44,27 @@ def place(requested: str = "auto") -> Placement:
         torch.set_num_threads(_cores())
         return Placement(torch.device("cpu"), torch.float32)
     raise ModelLoadError(f"Unknown device {requested!r}: choose auto, cpu, cuda or mps.")
+
+
+def describe(requested: str) -> str:
+    """What `place` would choose, as words, without failing (for `status`)."""
+    try:
+        return place(requested).describe()
+    except ModelLoadError:
+        return f"{requested} (not available here)"
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    if isinstance(exc, torch.cuda.OutOfMemoryError):
+        return True
+    return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+
+
+def free_cache(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+    elif device.type == "mps":
+        torch.mps.empty_cache()
 
 
 def _cores() -> int:

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from search.errors import ModelLoadError
-from search.models.batching import pad, token_budget_batches
+from search.models.batching import pad, run_batches
 from search.models.device import Placement, place
 from search.models.loading import load_pretrained, model_folder, read_json
 
@@ -103,11 +103,14 @@ class Embedder:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         ids = self.token_ids(texts)
         device = self.placement.device
-        for batch in token_budget_batches([len(x) for x in ids], self.token_budget):
+
+        def run(batch: list[int]) -> None:
             input_ids, mask = pad([ids[i] for i in batch], self.pad_id, self.recipe.left_padding, device)
             hidden = self.model(input_ids=input_ids, attention_mask=mask).last_hidden_state
             pooled = _pool(hidden, mask, self.recipe.pooling)[:, : self.dimension]
             out[batch] = F.normalize(pooled.float(), p=2, dim=-1).cpu().numpy()
+
+        self.token_budget = run_batches([len(x) for x in ids], self.token_budget, device, run)
         return out
 
 
@@ -180,7 +183,7 @@ def load_embedder(
     recipe = _recipe(config, tokenizer, folder)
     tokenizer.padding_side = "left" if recipe.left_padding else "right"
     model = load_pretrained(
-        AutoModel, folder, name, option, dtype=placement.dtype, attn_implementation="sdpa"
+        AutoModel, folder, name, option, dtype=placement.dtype, attn_implementation=placement.attention
     )
     model.to(placement.device).eval()
     return Embedder(

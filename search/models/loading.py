@@ -46,7 +46,8 @@ def model_folder(name: str, option: str) -> Path:
             f"Cannot download the model {name}: the Hugging Face Hub cannot be reached and the "
             "model is not in the local cache. Connect to the internet once to download it, "
             f"or point {option} at a local model folder "
-            f"(e.g. made with `hf download {name} --local-dir DIR`)."
+            f"(e.g. made with `hf download {name} --local-dir DIR`)"
+            + (", or turn reranking off with `--reranker-model none`." if "reranker" in option else ".")
         ) from exc
 
 

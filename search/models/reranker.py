@@ -11,7 +11,7 @@ from typing import Any, Sequence
 import torch
 
 from search.errors import ModelLoadError
-from search.models.batching import pad, token_budget_batches
+from search.models.batching import pad, run_batches
 from search.models.device import Placement, place
 from search.models.embedder import DEFAULT_TASK
 from search.models.loading import load_pretrained, model_folder
@@ -64,13 +64,16 @@ class Reranker:
         """P("yes") for each document, in the order given."""
         ids = self.token_ids(query, documents, instruction)
         scores = [0.0] * len(ids)
-        for batch in token_budget_batches([len(x) for x in ids], self.token_budget):
-            input_ids, mask = pad([ids[i] for i in batch], self.pad_id, True, self.placement.device)
+        device = self.placement.device
+
+        def run(batch: list[int]) -> None:
+            input_ids, mask = pad([ids[i] for i in batch], self.pad_id, True, device)
             logits = self.model(input_ids=input_ids, attention_mask=mask, logits_to_keep=1).logits[:, -1, :]
             pair = torch.stack([logits[:, self.no_id], logits[:, self.yes_id]], dim=1).float()
-            yes = torch.softmax(pair, dim=1)[:, 1].cpu().tolist()
-            for i, score in zip(batch, yes):
+            for i, score in zip(batch, torch.softmax(pair, dim=1)[:, 1].cpu().tolist()):
                 scores[i] = score
+
+        self.token_budget = run_batches([len(x) for x in ids], self.token_budget, device, run)
         return scores
 
 
@@ -100,7 +103,7 @@ def load_reranker(name: str, device: str = "auto", max_length: int | None = None
     tokenizer = load_pretrained(AutoTokenizer, folder, name, option)
     tokenizer.padding_side = "left"
     model = load_pretrained(
-        AutoModelForCausalLM, folder, name, option, dtype=placement.dtype, attn_implementation="sdpa"
+        AutoModelForCausalLM, folder, name, option, dtype=placement.dtype, attn_implementation=placement.attention
     )
     model.to(placement.device).eval()
     limit = min(max_length or MAX_LENGTH, getattr(config, "max_position_embeddings", MAX_LENGTH))

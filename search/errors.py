@@ -24,3 +24,7 @@ class NotIndexedError(FathomError):
 
 class OutOfMemoryError(FathomError):
     """Even one text does not fit the device's memory."""
+
+
+class SkippedFile(ExtractError):
+    """A file left out on purpose (too large, binary): recorded as skipped, not failed."""

@@ -1,19 +1,38 @@
-"""Text out of files: plain text, Markdown, reStructuredText, source code and PDF.
+"""Text out of files: plain text and code, CSV/JSON, HTML, PDF, DOCX, EPUB and notebooks.
 
-Every failure a person can cause (corrupt or encrypted PDF, a binary file behind a text
-extension, a file too large) raises ExtractError with a reason that `status` shows.
+This module picks a reader by extension (readers live in `search/ingest/formats/`). Every
+failure a person can cause raises ExtractError with a reason that `status` shows: its
+subclass SkippedFile for files left out on purpose (binary behind a text extension, too
+large), plain ExtractError for files that should have been readable (corrupt, encrypted).
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from search.errors import ExtractError
+from search.errors import ExtractError, SkippedFile
+from search.ingest.formats.docx import read_docx
+from search.ingest.formats.epub import read_epub
+from search.ingest.formats.html import read_html
+from search.ingest.formats.notebook import read_notebook
+from search.ingest.formats.pdf import read_pdf
+from search.ingest.formats.text import decode_text, looks_binary
+
+__all__ = [
+    "MAX_FILE_BYTES",
+    "SUPPORTED_EXTENSIONS",
+    "TEXT_EXTENSIONS",
+    "Extracted",
+    "decode_text",
+    "extract",
+    "is_supported",
+    "looks_binary",
+]
 
 TEXT_EXTENSIONS = frozenset(
     """
     .txt .text .md .markdown .mdown .rst .org .adoc .asciidoc .tex .log
+    .csv .tsv .json .jsonl .ndjson
     .py .pyi .js .mjs .cjs .ts .tsx .jsx .vue .svelte .java .kt .kts .scala .groovy
     .c .h .cc .cpp .cxx .hpp .hh .hxx .m .mm .cs .fs .go .rs .rb .php .pl .pm .swift .dart
     .lua .r .jl .hs .ml .mli .ex .exs .erl .clj .elm .zig .nim .sh .bash .zsh .fish .ps1
@@ -22,19 +41,28 @@ TEXT_EXTENSIONS = frozenset(
     """.split()
 )
 TEXT_FILENAMES = frozenset({"readme", "license", "makefile", "dockerfile", "changelog", "todo"})
+HTML_EXTENSIONS = frozenset({".html", ".htm", ".xhtml"})
 PDF_EXTENSIONS = frozenset({".pdf"})
+DOCX_EXTENSIONS = frozenset({".docx"})
+EPUB_EXTENSIONS = frozenset({".epub"})
+NOTEBOOK_EXTENSIONS = frozenset({".ipynb"})
+SUPPORTED_EXTENSIONS = (
+    TEXT_EXTENSIONS | HTML_EXTENSIONS | PDF_EXTENSIONS | DOCX_EXTENSIONS | EPUB_EXTENSIONS | NOTEBOOK_EXTENSIONS
+)
 MAX_FILE_BYTES = 50 * 1024 * 1024
-_SNIFF_BYTES = 8192
-
-logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 
 @dataclass
 class Extracted:
-    """A document's text; `page_starts[i]` is the char offset where page i+1 begins (PDFs)."""
+    """A document's text; `page_starts[i]` is the char offset where page i+1 begins (PDFs).
+
+    `title` is what the document calls itself (HTML <title>, DOCX/EPUB metadata, a notebook's
+    first heading), kept apart so chunks can later be headed by it; None when there is none.
+    """
 
     text: str
     page_starts: list[int] = field(default_factory=list)
+    title: str | None = None
 
     def page_at(self, offset: int) -> int | None:
         if not self.page_starts:
@@ -48,24 +76,41 @@ class Extracted:
 
 
 def is_supported(path: Path) -> bool:
+    """Whether the name says Fathom can read it; extension-less files need `looks_binary`."""
     suffix = path.suffix.lower()
-    if suffix in TEXT_EXTENSIONS or suffix in PDF_EXTENSIONS:
+    if suffix in SUPPORTED_EXTENSIONS:
         return True
     return not suffix and path.name.lower() in TEXT_FILENAMES
 
 
 def extract(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Extracted:
+    """The text of one file; anything not a known document format is read as text (sniffed)."""
     try:
         size = path.stat().st_size
     except OSError as exc:
         raise ExtractError(f"cannot read the file: {exc.strerror or exc}") from exc
     if size > max_bytes:
-        raise ExtractError(
+        raise SkippedFile(
             f"file is {size / 1e6:.0f} MB, over the {max_bytes / 1e6:.0f} MB limit for indexing"
         )
-    if path.suffix.lower() in PDF_EXTENSIONS:
-        return _pdf(path)
-    return Extracted(_plain_text(path))
+    suffix = path.suffix.lower()
+    if suffix in PDF_EXTENSIONS:
+        text, starts = read_pdf(path)
+        return Extracted(text, starts)
+    if suffix in DOCX_EXTENSIONS:
+        return _titled(*read_docx(path))
+    if suffix in EPUB_EXTENSIONS:
+        return _titled(*read_epub(path))
+    data = _read_bytes(path)
+    if suffix in HTML_EXTENSIONS:
+        return _titled(*read_html(data))
+    if suffix in NOTEBOOK_EXTENSIONS:
+        return _titled(*read_notebook(data))
+    return Extracted(decode_text(data))
+
+
+def _titled(text: str, title: str | None) -> Extracted:
+    return Extracted(text, title=title)
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -73,54 +118,3 @@ def _read_bytes(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as exc:
         raise ExtractError(f"cannot read the file: {exc.strerror or exc}") from exc
-
-
-def _plain_text(path: Path) -> str:
-    return decode_text(_read_bytes(path))
-
-
-def decode_text(data: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with a BOM, else Windows-1252 as a last resort."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise ExtractError("looks like UTF-16 text but does not decode") from exc
-    if b"\x00" in data[:_SNIFF_BYTES]:
-        raise ExtractError("binary file (contains NUL bytes), not text")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
-
-
-def _pdf(path: Path) -> Extracted:
-    from pypdf import PdfReader
-    from pypdf.errors import FileNotDecryptedError, PdfReadError, PyPdfError
-
-    try:
-        reader = PdfReader(str(path))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise ExtractError("encrypted PDF (password protected); Fathom cannot read it")
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except ExtractError:
-        raise
-    except FileNotDecryptedError as exc:
-        raise ExtractError("encrypted PDF (password protected); Fathom cannot read it") from exc
-    except (PdfReadError, PyPdfError) as exc:
-        raise ExtractError(f"corrupt or unreadable PDF ({exc})") from exc
-    except OSError as exc:
-        raise ExtractError(f"cannot read the file: {exc.strerror or exc}") from exc
-    except Exception as exc:  # pypdf raises many kinds of errors on malformed input
-        raise ExtractError(f"corrupt or unreadable PDF ({exc.__class__.__name__}: {exc})") from exc
-    starts: list[int] = []
-    parts: list[str] = []
-    offset = 0
-    for text in pages:
-        starts.append(offset)
-        parts.append(text)
-        offset += len(text) + 2
-    joined = "\n\n".join(parts)
-    if not joined.strip():
-        raise ExtractError("PDF has no extractable text (scanned images need OCR, which Fathom does not do)")
-    return Extracted(joined, starts)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from storage.connection import StorageError
+
 
 def m001_create_tables(conn: Any) -> None:
     for statement in (
@@ -56,7 +58,29 @@ def m001_create_tables(conn: Any) -> None:
         conn.execute(statement)
 
 
-MIGRATIONS: list[Callable[[Any], None]] = [m001_create_tables]
+def m002_files_can_be_skipped(conn: Any) -> None:
+    """A file can be skipped on purpose (too large, binary) as well as fail; SQLite cannot
+    change a CHECK constraint, so the table is rebuilt (foreign keys are off meanwhile)."""
+    conn.execute(
+        """CREATE TABLE files_new (
+            id INTEGER PRIMARY KEY,
+            folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+            path TEXT NOT NULL UNIQUE,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            sha256 TEXT,
+            status TEXT NOT NULL CHECK (status IN ('indexed', 'failed', 'skipped')),
+            error TEXT,
+            indexed_at REAL NOT NULL
+        )"""
+    )
+    conn.execute("INSERT INTO files_new SELECT * FROM files")
+    conn.execute("DROP TABLE files")
+    conn.execute("ALTER TABLE files_new RENAME TO files")
+    conn.execute("CREATE INDEX files_folder ON files(folder_id)")
+
+
+MIGRATIONS: list[Callable[[Any], None]] = [m001_create_tables, m002_files_can_be_skipped]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -64,19 +88,27 @@ def migrate(conn: Any) -> None:
     """Bring the database up to SCHEMA_VERSION; refuse one written by a newer Fathom."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
-        from storage.connection import StorageError
-
         raise StorageError(
             f"The database has schema version {version}, newer than this Fathom knows "
             f"({SCHEMA_VERSION}): upgrade Fathom or use another --data-dir."
         )
-    for number in range(version, SCHEMA_VERSION):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            MIGRATIONS[number](conn)
-            conn.execute(f"PRAGMA user_version = {number + 1}")
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+    if version == SCHEMA_VERSION:
+        return
+    # Table rebuilds must not cascade deletes; foreign keys can only be toggled outside a
+    # transaction, and each migration checks them itself before it commits.
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        for number in range(version, SCHEMA_VERSION):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                MIGRATIONS[number](conn)
+                if conn.execute("PRAGMA foreign_key_check").fetchall():
+                    raise StorageError(f"Migration {number + 1} broke foreign keys; nothing was changed.")
+                conn.execute(f"PRAGMA user_version = {number + 1}")
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")

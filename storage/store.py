@@ -16,6 +16,7 @@ from storage.connection import StorageError, connect, operational_errors
 from storage.migrations import SCHEMA_VERSION, migrate
 
 VECTOR_TABLE = "chunk_vectors"
+_FILE_COLUMNS = "id, folder_id, path, size, mtime_ns, sha256, status, error"
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class IndexStats:
     files: int
     indexed: int
     failed: list[tuple[str, str]]
+    skipped: list[tuple[str, str]]
     chunks: int
     space: EmbeddingSpace | None
     schema_version: int
@@ -82,7 +84,8 @@ class IndexStats:
 
 
 class Store:
-    """One SQLite database. Writes are serialised by a lock; reads may come from any thread."""
+    """One SQLite database in WAL mode: one writer connection, serialised by a lock, and a
+    read connection per thread, so a search never waits for an indexing transaction."""
 
     def __init__(self, path: Path | str):
         self.path = str(path)
@@ -90,11 +93,17 @@ class Store:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._conn = connect(self.path)
         self._lock = threading.RLock()
+        self._local = threading.local()
+        self._readers: list[Any] = []
         with self._errors():
             migrate(self._conn)
 
     def close(self) -> None:
-        self._conn.close()
+        with self._lock:
+            for reader in self._readers:
+                reader.close()
+            self._readers.clear()
+            self._conn.close()
 
     def __enter__(self) -> "Store":
         return self
@@ -133,9 +142,23 @@ class Store:
                 raise
             self._conn.execute("COMMIT")
 
+    def _reader(self) -> Any:
+        if self.path == ":memory:":
+            return self._conn  # a second connection would see another, empty database
+        reader = getattr(self._local, "conn", None)
+        if reader is None:
+            reader = connect(self.path)
+            self._local.conn = reader
+            with self._lock:
+                self._readers.append(reader)
+        return reader
+
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        with self._lock, self._errors():
-            return self._conn.execute(sql, params).fetchall()
+        with self._errors():
+            if self.path == ":memory:":
+                with self._lock:
+                    return self._conn.execute(sql, params).fetchall()
+            return self._reader().execute(sql, params).fetchall()
 
     # -- meta and the embedding space ------------------------------------------------------
 
@@ -190,22 +213,32 @@ class Store:
     def folders(self) -> list[Folder]:
         return [Folder(*row) for row in self._query("SELECT id, path FROM folders ORDER BY path")]
 
+    def remove_folder(self, folder_id: int) -> int:
+        """Forget a folder and every file indexed through it; returns how many files went."""
+        with self.transaction() as conn:
+            ids = [row[0] for row in conn.execute("SELECT id FROM files WHERE folder_id = ?", (folder_id,))]
+            self._delete_chunks(conn, ids)
+            conn.execute("DELETE FROM files WHERE folder_id = ?", (folder_id,))
+            conn.execute("DELETE FROM folders WHERE id = ?", (folder_id,))
+        return len(ids)
+
     # -- files ------------------------------------------------------------------------------
 
     def files_in_folder(self, folder_id: int) -> dict[str, FileRecord]:
-        rows = self._query(
-            "SELECT id, folder_id, path, size, mtime_ns, sha256, status, error "
-            "FROM files WHERE folder_id = ?",
-            (folder_id,),
-        )
+        rows = self._query(f"SELECT {_FILE_COLUMNS} FROM files WHERE folder_id = ?", (folder_id,))
         return {row[2]: FileRecord(*row) for row in rows}
 
-    def file_record(self, path: str) -> FileRecord | None:
+    def files_under(self, path: str) -> list[FileRecord]:
+        """The file at `path`, or every file below it when it is (or was) a folder."""
+        prefix = path.rstrip("/") + "/"
         rows = self._query(
-            "SELECT id, folder_id, path, size, mtime_ns, sha256, status, error "
-            "FROM files WHERE path = ?",
-            (path,),
+            f"SELECT {_FILE_COLUMNS} FROM files WHERE path = ? OR (path >= ? AND path < ?)",
+            (path, prefix, prefix[:-1] + "0"),  # '0' sorts right after '/'
         )
+        return [FileRecord(*row) for row in rows]
+
+    def file_record(self, path: str) -> FileRecord | None:
+        rows = self._query(f"SELECT {_FILE_COLUMNS} FROM files WHERE path = ?", (path,))
         return FileRecord(*rows[0]) if rows else None
 
     def write_file(
@@ -233,11 +266,19 @@ class Store:
                 )
 
     def record_failure(
-        self, folder_id: int, path: str, size: int, mtime_ns: int, sha256: str | None, error: str
+        self,
+        folder_id: int,
+        path: str,
+        size: int,
+        mtime_ns: int,
+        sha256: str | None,
+        error: str,
+        status: str = "failed",
     ) -> None:
-        """Remember why a file could not be indexed; its old chunks (now stale) go."""
+        """Remember why a file was not indexed (status `failed` or `skipped`); its old chunks,
+        now stale, go."""
         with self.transaction() as conn:
-            file_id = self._upsert_file(conn, folder_id, path, size, mtime_ns, sha256, "failed", error)
+            file_id = self._upsert_file(conn, folder_id, path, size, mtime_ns, sha256, status, error)
             self._delete_chunks(conn, [file_id])
 
     def touch_file(self, file_id: int, size: int, mtime_ns: int) -> None:
@@ -246,6 +287,29 @@ class Store:
             conn.execute(
                 "UPDATE files SET size = ?, mtime_ns = ? WHERE id = ?", (size, mtime_ns, file_id)
             )
+
+    def move_files(self, old: str, new: str, folder_id: int) -> int:
+        """A file or folder was renamed: its records follow it, embeddings and all.
+        Returns how many files moved."""
+        old_prefix, new_prefix = old.rstrip("/") + "/", new.rstrip("/") + "/"
+        with self.transaction() as conn:
+            # Whatever was indexed at the destination is replaced by what moved there.
+            stale = [row[0] for row in conn.execute(
+                "SELECT id FROM files WHERE path = ? OR (path >= ? AND path < ?)",
+                (new, new_prefix, new_prefix[:-1] + "0"),
+            )]
+            self._delete_chunks(conn, stale)
+            for batch in _batches(stale):
+                conn.execute(f"DELETE FROM files WHERE id IN ({_marks(batch)})", batch)
+            moved = conn.execute(
+                "UPDATE files SET path = ?, folder_id = ? WHERE path = ?", (new, folder_id, old)
+            ).rowcount
+            moved += conn.execute(
+                "UPDATE files SET path = ? || substr(path, ?), folder_id = ? "
+                "WHERE path >= ? AND path < ?",
+                (new_prefix, len(old_prefix) + 1, folder_id, old_prefix, old_prefix[:-1] + "0"),
+            ).rowcount
+        return moved
 
     def delete_files(self, file_ids: Iterable[int]) -> None:
         ids = list(file_ids)
@@ -340,6 +404,28 @@ class Store:
 
     # -- status -----------------------------------------------------------------------------
 
+    def integrity(self) -> dict[str, int | bool]:
+        """What a crash could have broken, counted: chunks without a vector, vectors without a
+        chunk, files indexed twice, and whether the FTS index matches the chunks."""
+        problems: dict[str, int | bool] = {}
+        if self.embedding_space() is not None:
+            (problems["chunks_without_vector"],), = self._query(
+                f"SELECT COUNT(*) FROM chunks WHERE id NOT IN (SELECT rowid FROM {VECTOR_TABLE})"
+            )
+            (problems["vectors_without_chunk"],), = self._query(
+                f"SELECT COUNT(*) FROM {VECTOR_TABLE} WHERE rowid NOT IN (SELECT id FROM chunks)"
+            )
+        (problems["duplicate_chunks"],), = self._query(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM chunks GROUP BY file_id, ordinal HAVING COUNT(*) > 1)"
+        )
+        try:  # FTS5's own check; it writes nothing, but it is a write statement
+            with self._lock, self._errors():
+                self._conn.execute("INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('integrity-check', 1)")
+            problems["fts_ok"] = True
+        except StorageError:
+            problems["fts_ok"] = False
+        return problems
+
     def stats(self) -> IndexStats:
         folders = [
             (row[0], row[1])
@@ -351,18 +437,18 @@ class Store:
         (files, indexed), = self._query(
             "SELECT COUNT(*), COALESCE(SUM(status = 'indexed'), 0) FROM files"
         )
-        failed = [
-            (row[0], row[1])
-            for row in self._query(
-                "SELECT path, error FROM files WHERE status = 'failed' ORDER BY path"
-            )
-        ]
+        problems: dict[str, list[tuple[str, str]]] = {"failed": [], "skipped": []}
+        for status, path, error in self._query(
+            "SELECT status, path, error FROM files WHERE status != 'indexed' ORDER BY path"
+        ):
+            problems[status].append((path, error))
         (chunks,), = self._query("SELECT COUNT(*) FROM chunks")
         return IndexStats(
             folders=folders,
             files=files,
             indexed=indexed,
-            failed=failed,
+            failed=problems["failed"],
+            skipped=problems["skipped"],
             chunks=chunks,
             space=self.embedding_space(),
             schema_version=SCHEMA_VERSION,

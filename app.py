@@ -4,6 +4,7 @@
     python app.py index PATH [PATH..]  index folders (again: only what changed)
     python app.py search "QUERY"       search them
     python app.py status               what is indexed, what failed, which model
+    python app.py folders              list, add or remove indexed folders
 """
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             reranker_model=getattr(args, "reranker_model", None),
             device=getattr(args, "device", None),
             dim=getattr(args, "dim", None),
+            max_file_mb=getattr(args, "max_file_size", None),
         )
         return COMMANDS[command](args, settings)
     except (FathomError, StorageError) as exc:
@@ -68,23 +70,53 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from search.engine import Engine
 
-    with Engine(settings) as engine, _progress_bar(enabled=not args.json) as progress:
-        report, notice = engine.index(args.paths, progress)
-    if notice:
-        print(notice, file=sys.stderr)
-    if args.json:
-        print(json.dumps(report.__dict__, ensure_ascii=False))
-        return 0
-    print(
-        f"Indexed {len(report.folders)} folder(s): {report.added} new, {report.updated} updated, "
-        f"{report.unchanged} unchanged, {report.removed} removed file(s); "
-        f"{report.chunks} chunk(s) embedded."
-    )
-    for path, reason in report.failed:
-        print(f"  failed: {path}: {reason}")
-    for path, reason in report.unreadable:
-        print(f"  unreadable: {path}: {reason}")
+    with Engine(settings) as engine:
+        with _progress_bar(enabled=not args.json) as progress:
+            report, notice = engine.index(args.paths, progress)
+        if notice:
+            print(notice, file=sys.stderr)
+        _print_report(report, args.json)
+        if args.watch:
+            _watch(engine, args.json)
     return 0
+
+
+def _watch(engine: Any, as_json: bool) -> None:
+    """Follow changes until Ctrl-C, printing what each update did."""
+    import time
+
+    def on_report(report: Any) -> None:
+        if report.added or report.updated or report.removed or report.moved or report.failed or report.skipped:
+            _print_report(report, as_json, prefix="Updated: ")
+
+    indexer, _ = engine.indexer()
+    watcher = engine.watch(indexer, on_report=on_report)
+    folders = ", ".join(str(f) for f in watcher.folders)
+    print(f"Watching {folders} for changes; press Ctrl-C to stop.", file=sys.stderr, flush=True)
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        print("Stopped watching.", file=sys.stderr)
+    finally:
+        watcher.stop()
+
+
+def _print_report(report: Any, as_json: bool, prefix: str = "Indexed: ") -> None:
+    if as_json:
+        print(json.dumps(report.__dict__, ensure_ascii=False), flush=True)
+        return
+    moved = f", {report.moved} moved" if report.moved else ""
+    print(
+        f"{prefix}{report.added} new, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{report.removed} removed{moved} file(s); {report.chunks} chunk(s) embedded"
+        + (f"; {report.ignored} ignored by rule" if report.ignored else "")
+        + ".",
+        flush=True,
+    )
+    for kind, items in (("failed", report.failed), ("skipped", report.skipped), ("unreadable", report.unreadable)):
+        for path, reason in items:
+            print(f"  {kind}: {path}: {reason}")
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
@@ -131,16 +163,50 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     print("Folders:" + ("" if status["folders"] else "   none yet: python app.py index FOLDER"))
     for folder in status["folders"]:
         print(f"  {folder['path']}  ({folder['files']} files)")
-    print(f"Files:     {status['indexed_files']} indexed, {len(status['failed'])} failed")
+    print(
+        f"Files:     {status['indexed_files']} indexed, {len(status['failed'])} failed, "
+        f"{len(status['skipped'])} skipped"
+    )
     print(f"Chunks:    {status['chunks']}")
-    if status["failed"]:
-        print("Failed files:")
-        for item in status["failed"]:
-            print(f"  {item['path']}: {item['error']}")
+    for key in ("failed", "skipped"):
+        if status[key]:
+            print(f"{key.capitalize()} files:")
+            for item in status[key]:
+                print(f"  {item['path']}: {item['error']}")
     return 0
 
 
-COMMANDS = {"serve": cmd_serve, "index": cmd_index, "search": cmd_search, "status": cmd_status}
+def cmd_folders(args: argparse.Namespace, settings: Settings) -> int:
+    from search.engine import Engine
+
+    if args.action == "add":
+        args.watch = False
+        return cmd_index(args, settings)
+    with Engine(settings) as engine:
+        if args.action == "remove":
+            if not args.paths:
+                raise FathomError("Say which folder to remove: `python app.py folders remove PATH`.")
+            for path in args.paths:
+                removed = engine.remove_folder(path)
+                print(f"Removed {path} and its {removed} file(s) from the index.")
+            return 0
+        status = engine.status().to_json()
+    if args.json:
+        print(json.dumps(status["folders"], ensure_ascii=False))
+    elif not status["folders"]:
+        print("No folders yet: python app.py folders add FOLDER")
+    for folder in [] if args.json else status["folders"]:
+        print(f"{folder['path']}  ({folder['files']} files)")
+    return 0
+
+
+COMMANDS = {
+    "serve": cmd_serve,
+    "index": cmd_index,
+    "search": cmd_search,
+    "status": cmd_status,
+    "folders": cmd_folders,
+}
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -226,6 +292,8 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default=s, choices=DEVICES, help="env FATHOM_DEVICE; default auto")
     parser.add_argument("--dim", default=s, type=_positive_int, metavar="N",
                         help="smaller embedding dimension (Matryoshka) for Qwen3 models (env FATHOM_DIM)")
+    parser.add_argument("--max-file-size", default=s, type=_positive_float, metavar="MB",
+                        help="skip files larger than this (env FATHOM_MAX_FILE_MB; default 50)")
 
 
 def _positive_int(text: str) -> int:
@@ -235,6 +303,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a number of at least 1, found {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, found {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number above 0, found {value}")
     return value
 
 
@@ -254,6 +332,8 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("paths", nargs="*", metavar="PATH",
                        help="folders to index (default: every folder indexed before)")
     index.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    index.add_argument("--watch", action="store_true",
+                       help="then keep watching the folders and update the index as files change")
 
     search = sub.add_parser("search", help="search the indexed folders")
     _common_options(search)
@@ -275,6 +355,13 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="folders, files, failures, model and database")
     _common_options(status)
     status.add_argument("--json", action="store_true", help="print one JSON object")
+
+    folders = sub.add_parser("folders", help="list, add or remove the indexed folders")
+    _common_options(folders)
+    folders.add_argument("action", nargs="?", choices=("list", "add", "remove"), default="list",
+                         help="list (default), add (and index), or remove (and drop their files)")
+    folders.add_argument("paths", nargs="*", metavar="PATH", help="folders to add or remove")
+    folders.add_argument("--json", action="store_true", help="print JSON")
     return parser
 
 

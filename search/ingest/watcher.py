@@ -1,0 +1,190 @@
+"""Keep indexed folders true while Fathom runs, with watchdog.
+
+Events are coalesced by path: a burst (a git checkout, an unzip, an editor saving through a
+temporary file and a rename) becomes one update per path once the burst has settled. A file
+still being written (its size or mtime still moving) waits until it is stable. Renames move
+the stored records instead of embedding the file again.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+from watchdog.events import (
+    DirModifiedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+    FileSystemMovedEvent,
+)
+from watchdog.observers import Observer
+
+from search.ingest.indexer import Indexer, IndexReport, Progress
+from search.ingest.walk import skipped_dir
+
+log = logging.getLogger(__name__)
+SETTLE_SECONDS = 1.0
+_TICK = 0.2
+
+
+@dataclass
+class _Seen:
+    last_event: float
+    stat: tuple[int, int] | None
+
+
+def _stat(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns)
+
+
+class ChangeQueue:
+    """Paths that changed, de-duplicated, handed out once quiet for `settle` seconds."""
+
+    def __init__(self, settle: float = SETTLE_SECONDS, clock: Callable[[], float] = time.monotonic):
+        self.settle = settle
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._paths: dict[str, _Seen] = {}
+        self._moves: list[tuple[str, str]] = []
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._paths) + len(self._moves)
+
+    def touch(self, path: str) -> None:
+        with self._lock:
+            self._paths[path] = _Seen(self.clock(), _stat(path))
+
+    def moved(self, old: str, new: str) -> None:
+        with self._lock:
+            self._moves.append((old, new))
+            now = self.clock()
+            for path in (old, new):  # later events on either path wait for the move
+                if path in self._paths:
+                    self._paths[path].last_event = now
+
+    def due(self) -> tuple[list[tuple[str, str]], list[str]]:
+        """Moves, then paths, that are ready. A path whose stat still moves waits longer."""
+        now = self.clock()
+        with self._lock:
+            moves, self._moves = self._moves, []
+            ready = []
+            for path, seen in list(self._paths.items()):
+                if now - seen.last_event < self.settle:
+                    continue
+                current = _stat(path)
+                if current != seen.stat:  # still being written: check again later
+                    self._paths[path] = _Seen(now, current)
+                    continue
+                ready.append(path)
+                del self._paths[path]
+        return moves, ready
+
+
+class _Handler(FileSystemEventHandler):
+    def __init__(self, changes: ChangeQueue):
+        self.changes = changes
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if isinstance(event, DirModifiedEvent) or event.event_type in ("opened", "closed_no_write"):
+            return  # a folder's own mtime moving says nothing its files don't say
+        src = os.fsdecode(event.src_path)
+        if isinstance(event, FileSystemMovedEvent):
+            dest = os.fsdecode(event.dest_path)
+            if _noise(src) and _noise(dest):
+                return
+            self.changes.moved(src, dest)
+        elif not _noise(src):
+            self.changes.touch(src)
+
+
+def _noise(path: str) -> bool:
+    """Events inside .git, node_modules and the like: never indexed, often thousands."""
+    return any(skipped_dir(part) for part in Path(path).parent.parts[1:])
+
+
+class Watcher:
+    """Watches folders and applies their changes through the indexer, on its own thread."""
+
+    def __init__(
+        self,
+        indexer: Indexer,
+        folders: Sequence[Path],
+        settle: float = SETTLE_SECONDS,
+        on_report: Callable[[IndexReport], None] | None = None,
+        progress: Progress | None = None,
+    ):
+        self.indexer = indexer
+        self.changes = ChangeQueue(settle)
+        self.on_report = on_report
+        self.progress = progress
+        self._handler = _Handler(self.changes)
+        self._observer = Observer()
+        self._watches: dict[Path, object] = {}
+        self._stop = threading.Event()
+        self._busy = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="fathom-watcher", daemon=True)
+        self.errors: list[str] = []
+        for folder in folders:
+            self.add(folder)
+
+    def add(self, folder: Path) -> None:
+        if folder not in self._watches:
+            self._watches[folder] = self._observer.schedule(self._handler, str(folder), recursive=True)
+
+    def remove(self, folder: Path) -> None:
+        watch = self._watches.pop(folder, None)
+        if watch is not None:
+            self._observer.unschedule(watch)
+
+    @property
+    def folders(self) -> list[Path]:
+        return list(self._watches)
+
+    def start(self) -> "Watcher":
+        self._observer.start()
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._observer.stop()
+        self._observer.join(timeout=5)
+        self._thread.join(timeout=30)
+
+    def __enter__(self) -> "Watcher":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def idle(self) -> bool:
+        """No change waiting (tests and the page use this to know search is up to date)."""
+        return len(self.changes) == 0 and not self._busy.is_set()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(_TICK):
+            self._busy.set()
+            try:
+                moves, paths = self.changes.due()
+                for old, new in moves:
+                    self._report(self.indexer.move(Path(old), Path(new), self.progress))
+                if paths:
+                    self._report(self.indexer.update_paths([Path(p) for p in paths], self.progress))
+            except Exception as exc:  # keep watching: one bad update must not stop the watcher
+                log.exception("watcher update failed")
+                self.errors.append(f"{exc.__class__.__name__}: {exc}")
+            finally:
+                self._busy.clear()
+
+    def _report(self, report: IndexReport) -> None:
+        if self.on_report is not None:
+            self.on_report(report)

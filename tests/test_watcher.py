@@ -1,0 +1,188 @@
+"""Folders stay true while Fathom runs (watchdog), and after it was off."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from conftest import CORPUS, FakeEmbedder, write_corpus
+from search.ingest.indexer import Indexer
+from search.ingest.watcher import ChangeQueue, Watcher
+from search.query import SearchOptions, search
+from storage import EmbeddingSpace, Store
+
+SETTLE = 0.3
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_change_queue_coalesces_and_waits_for_quiet(tmp_path: Path) -> None:
+    clock = FakeClock()
+    changes = ChangeQueue(settle=1.0, clock=clock)
+    path = tmp_path / "a.txt"
+    path.write_text("one", encoding="utf-8")
+    for _ in range(50):
+        changes.touch(str(path))
+    assert changes.due() == ([], [])  # too fresh
+    clock.now += 1.5
+    assert changes.due() == ([], [str(path)])  # once, however many events
+    assert changes.due() == ([], [])
+
+
+def test_change_queue_waits_for_a_file_still_being_written(tmp_path: Path) -> None:
+    clock = FakeClock()
+    changes = ChangeQueue(settle=1.0, clock=clock)
+    path = tmp_path / "download.txt"
+    path.write_text("partial", encoding="utf-8")
+    changes.touch(str(path))
+    path.write_text("partial and more", encoding="utf-8")  # grew without a new event yet
+    clock.now += 1.5
+    assert changes.due() == ([], [])  # size moved: check again later
+    clock.now += 1.5
+    assert changes.due() == ([], [str(path)])
+
+
+@pytest.fixture
+def live(tmp_path: Path, fake_embedder: FakeEmbedder):
+    root = write_corpus(tmp_path / "docs")
+    store = Store(tmp_path / "index.db")
+    store.set_embedding_space(EmbeddingSpace(fake_embedder.name, fake_embedder.dimension))
+    indexer = Indexer(store, fake_embedder, chunk_tokens=64, overlap_tokens=8)
+    indexer.index_folders([root])
+    watcher = Watcher(indexer, [root], settle=SETTLE).start()
+    yield root, store, fake_embedder, watcher
+    watcher.stop()
+    store.close()
+
+
+def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    assert check()
+
+
+def paths(store: Store, query: str) -> list[str]:
+    return [r.path for r in search(store, query, SearchOptions(mode="keyword", k=500, rerank=False))]
+
+
+def test_create_edit_rename_delete_show_up_in_search(live) -> None:
+    root, store, embedder, watcher = live
+    note = root / "new-note.md"
+    note.write_text("Quarterly budget review with the finance team", encoding="utf-8")
+    eventually(lambda: str(note) in paths(store, "budget"))
+
+    note.write_text("Quarterly offsite planning in the mountains", encoding="utf-8")
+    eventually(lambda: str(note) in paths(store, "offsite") and str(note) not in paths(store, "budget"))
+
+    calls = len(embedder.calls)
+    renamed = root / "offsite.md"
+    note.rename(renamed)
+    eventually(lambda: paths(store, "offsite") == [str(renamed)])
+    eventually(watcher.idle)
+    assert len(embedder.calls) == calls, "a rename keeps its embeddings"
+
+    renamed.unlink()
+    eventually(lambda: paths(store, "offsite") == [])
+    assert not watcher.errors
+
+
+def test_folder_moves_and_deletes_follow(live) -> None:
+    root, store, _, watcher = live
+    (root / "code").rename(root / "src")
+    eventually(lambda: paths(store, "fibonacci") == [str(root / "src/fibonacci.py")])
+    for path in (root / "src").iterdir():
+        path.unlink()
+    (root / "src").rmdir()
+    eventually(lambda: paths(store, "fibonacci") == [])
+    assert store.stats().files == len(CORPUS) - 2
+
+
+def test_editor_save_via_rename(live) -> None:
+    root, store, _, watcher = live
+    target = root / "pets/cat.txt"
+    temp = root / "pets/.cat.txt.swp"
+    temp.write_text("Our cat now eats dry kibble only", encoding="utf-8")
+    os.replace(temp, target)
+    eventually(lambda: str(target) in paths(store, "kibble"))
+    eventually(lambda: str(target) not in paths(store, "windowsill"))
+    assert str(temp) not in paths(store, "kibble")
+
+
+def test_a_burst_of_files_is_coalesced(live) -> None:
+    root, store, embedder, watcher = live
+    burst = root / "unzipped"
+    burst.mkdir()
+    for i in range(200):
+        (burst / f"file{i}.txt").write_text(f"archive entry number{i} zebra", encoding="utf-8")
+    eventually(lambda: len(paths(store, "zebra")) == 200, timeout=30)
+    eventually(watcher.idle)
+    assert store.integrity()["chunks_without_vector"] == 0
+
+
+def test_ignored_places_stay_out(live) -> None:
+    root, store, _, watcher = live
+    (root / "node_modules/pkg").mkdir(parents=True)
+    (root / "node_modules/pkg/readme.md").write_text("giraffe package", encoding="utf-8")
+    (root / ".gitignore").write_text("secret/\n*.log\n", encoding="utf-8")
+    (root / "secret").mkdir()
+    (root / "secret/plan.txt").write_text("giraffe plan", encoding="utf-8")
+    (root / "debug.log").write_text("giraffe log", encoding="utf-8")
+    (root / "visible.txt").write_text("giraffe visible", encoding="utf-8")
+    eventually(lambda: str(root / "visible.txt") in paths(store, "giraffe"))
+    eventually(watcher.idle)
+    assert paths(store, "giraffe") == [str(root / "visible.txt")]
+
+
+def test_catching_up_after_being_off(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    """What changed while Fathom was not running is found by stat, then hash."""
+    root = write_corpus(tmp_path / "docs")
+    store = Store(tmp_path / "index.db")
+    store.set_embedding_space(EmbeddingSpace(fake_embedder.name, fake_embedder.dimension))
+    indexer = Indexer(store, fake_embedder, chunk_tokens=64, overlap_tokens=8)
+    indexer.index_folders([root])
+    # "Fathom is off": edit, add, delete, and touch without changing.
+    (root / "pets/cat.txt").write_text("The cat learned to open doors", encoding="utf-8")
+    (root / "new.md").write_text("A brand new walrus note", encoding="utf-8")
+    (root / "garden/tomatoes.md").unlink()
+    os.utime(root / "health/running.txt", ns=(5, 5))
+    report = indexer.index_folders([root])
+    assert (report.added, report.updated, report.removed) == (1, 1, 1)
+    assert report.unchanged == len(CORPUS) - 2
+    assert paths(store, "walrus") == [str(root / "new.md")]
+
+
+def test_symlink_loops_do_not_hang(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    root = write_corpus(tmp_path / "docs")
+    (root / "loop").symlink_to(root, target_is_directory=True)
+    (root / "outside.txt").symlink_to(tmp_path / "elsewhere.txt")
+    (tmp_path / "elsewhere.txt").write_text("not in the folder", encoding="utf-8")
+    store = Store(tmp_path / "index.db")
+    store.set_embedding_space(EmbeddingSpace(fake_embedder.name, fake_embedder.dimension))
+    report = Indexer(store, fake_embedder, chunk_tokens=64, overlap_tokens=8).index_folders([root])
+    assert report.added == len(CORPUS)
+
+
+def test_overlapping_folders_index_a_file_once(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    root = write_corpus(tmp_path / "docs")
+    store = Store(tmp_path / "index.db")
+    store.set_embedding_space(EmbeddingSpace(fake_embedder.name, fake_embedder.dimension))
+    indexer = Indexer(store, fake_embedder, chunk_tokens=64, overlap_tokens=8)
+    indexer.index_folders([root])
+    inner = indexer.index_folders([root / "code"])
+    assert inner.added == 0 and inner.unchanged == 2
+    again = indexer.index_folders([root, root / "code"])
+    assert again.added == again.updated == again.removed == 0
+    assert store.stats().files == len(CORPUS)
+    assert paths(store, "fibonacci") == [str(root / "code/fibonacci.py")]

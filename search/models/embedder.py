@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from search.errors import ModelLoadError
-from search.models.batching import pad, run_batches
+from search.models.batching import default_token_budget, pad, run_batches
 from search.models.device import Placement, place
 from search.models.loading import load_pretrained, model_folder, read_json
 
@@ -65,7 +65,7 @@ class Embedder:
         self.placement = placement
         self.max_length = max_length
         self.dimension = dimension or hidden
-        self.token_budget = token_budget or (8192 if placement.device.type == "cpu" else 65536)
+        self.token_budget = token_budget or default_token_budget(placement)
         self.pad_id = _pad_id(tokenizer, recipe)
 
     @property

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 import torch
 
 from search.errors import ModelLoadError
-from search.models.batching import pad, run_batches
+from search.models.batching import default_token_budget, pad, run_batches
 from search.models.device import Placement, place
 from search.models.embedder import DEFAULT_TASK
 from search.models.loading import load_pretrained, model_folder
@@ -44,7 +44,7 @@ class Reranker:
         self.tokenizer = tokenizer
         self.placement = placement
         self.max_length = max_length
-        self.token_budget = token_budget or (8192 if placement.device.type == "cpu" else 65536)
+        self.token_budget = token_budget or default_token_budget(placement)
         self.prefix_ids = tokenizer(PREFIX, add_special_tokens=False)["input_ids"]
         self.suffix_ids = tokenizer(SUFFIX, add_special_tokens=False)["input_ids"]
         self.yes_id = _single_token(tokenizer, "yes", name)

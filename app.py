@@ -18,8 +18,9 @@ from typing import Any, Iterator, Sequence
 from search.config import DEVICES, Settings
 from search.errors import FathomError
 from search.presets import presets
-from search.query import DEFAULT_RERANK_TOP, MODES, SearchOptions, snippet
-from storage import StorageError
+from search.snippets import Snippet
+from search.query import DEFAULT_RERANK_TOP, KEYWORD_WEIGHT, MODES, VECTOR_WEIGHT, SearchOptions
+from storage import ChunkFilter, StorageError
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
@@ -125,7 +126,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     queries = list(_read_queries(args.queries)) if args.queries else []
     if args.query:
         queries.insert(0, args.query)
-    if not queries:
+    if not queries and not args.like:
         raise FathomError('Nothing to search: give a query, e.g. `python app.py search "tax forms"`.')
     options = SearchOptions(
         k=args.k,
@@ -134,8 +135,14 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         instruction=args.instruction,
         rerank=not args.no_rerank,
         rerank_top=args.rerank_top,
+        vector_weight=args.vector_weight,
+        keyword_weight=args.keyword_weight,
+        filters=_filters(args),
     )
     with Engine(settings) as engine:
+        if args.like:
+            query, like_options = engine.more_like_this(args.like, options)
+            queries, options = [query], like_options
         for query in queries:
             results = engine.search(query, options)
             if args.json:
@@ -238,14 +245,54 @@ def _read_queries(source: str) -> Iterator[str]:
 
 def _print_results(query: str, results: list[Any], show_query: bool) -> None:
     if show_query:
-        print(f"\n# {query}")
+        print(f"\n# {query[:200]}")
     if not results:
-        print("No results. Try other words, --mode vector, or index more folders.")
+        print("No results. Try other words, --mode vector, fewer filters, or index more folders.")
         return
+    bold, plain = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("", "")
     for rank, result in enumerate(results, 1):
         page = f"  (page {result.page})" if result.page else ""
         print(f"{rank:2}. {result.score:.4f}  {result.path}{page}")
-        print(f"    {snippet(result.text, query)}")
+        excerpt = Snippet(result.snippet, result.highlights)
+        print(f"    {excerpt.marked(bold, plain) if bold else excerpt.text}")
+
+
+def _filters(args: argparse.Namespace) -> ChunkFilter | None:
+    extensions = tuple(
+        "." + ext.strip().lower().lstrip(".") for value in args.type or [] for ext in value.split(",") if ext.strip()
+    )
+    folder = str(Path(args.folder).expanduser().resolve()) if args.folder else None
+    only = ChunkFilter(
+        folder=folder,
+        extensions=extensions,
+        path_glob=args.path,
+        modified_after_ns=_when(args.after, "--after"),
+        modified_before_ns=_when(args.before, "--before"),
+    )
+    return None if only.empty else only
+
+
+def _when(text: str | None, option: str) -> int | None:
+    """A date as nanoseconds since the epoch: 2024-05-31, an ISO time, or 7d / 2w / 6m / 1y ago."""
+    if text is None:
+        return None
+    import datetime as dt
+    import re
+    import time
+
+    relative = re.fullmatch(r"\s*(\d+)\s*([dwmy])\s*", text.lower())
+    if relative:
+        days = int(relative.group(1)) * {"d": 1, "w": 7, "m": 30, "y": 365}[relative.group(2)]
+        return int((time.time() - days * 86400) * 1e9)
+    try:
+        when = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise FathomError(
+            f"{option} {text!r} is not a date: use 2024-05-31, 2024-05-31T14:00, or 7d, 2w, 6m, 1y (ago)."
+        ) from None
+    if when.tzinfo is None:
+        when = when.astimezone()  # local time, as a person means it
+    return int(when.timestamp() * 1e9)
 
 
 class _progress_bar:
@@ -351,6 +398,19 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true", help="one JSON object per query on its own line")
     search.add_argument("--queries", metavar="FILE",
                         help='batch search: one query per line, or JSON lines with a "query" field (- for stdin)')
+    search.add_argument("--like", metavar="FILE",
+                        help="more like this: find files similar to an indexed file (no query needed)")
+    search.add_argument("--folder", metavar="DIR", help="only files under this folder")
+    search.add_argument("--type", action="append", metavar="EXT",
+                        help="only these file types, e.g. --type md,pdf (repeatable)")
+    search.add_argument("--path", metavar="GLOB",
+                        help="only paths matching this glob; without a /, the file name (e.g. 'notes*')")
+    search.add_argument("--after", metavar="DATE", help="only files modified after: 2024-05-31, or 7d, 2w, 6m, 1y ago")
+    search.add_argument("--before", metavar="DATE", help="only files modified before this date")
+    search.add_argument("--vector-weight", type=float, default=VECTOR_WEIGHT, metavar="W",
+                        help=f"weight of vector ranks in hybrid fusion (default {VECTOR_WEIGHT:g})")
+    search.add_argument("--keyword-weight", type=float, default=KEYWORD_WEIGHT, metavar="W",
+                        help=f"weight of keyword ranks in hybrid fusion (default {KEYWORD_WEIGHT:g})")
 
     status = sub.add_parser("status", help="folders, files, failures, model and database")
     _common_options(status)

@@ -8,6 +8,11 @@ from typing import Any, Sequence
 from search.config import Settings
 from search.errors import FathomError, IndexMismatchError, NotIndexedError
 from search.ingest.chunk import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS
+
+# How chunks are made and what the embedder sees of them; a new value re-embeds old indexes.
+INDEX_RECIPE = "chunks-with-context-1"
+CONTEXT_TOKENS = 40
+LIKE_CHARS = 2000  # of a file's text, as the query for "more like this"
 from search.ingest.indexer import IndexReport, Progress
 from search.query import Result, SearchOptions, search
 from storage import EmbeddingSpace, IndexStats, Store
@@ -88,7 +93,7 @@ class Engine:
         if not folders:
             raise FathomError("No folder to index: give one, e.g. `python app.py index ~/Documents`.")
         indexer, notice = self.indexer()
-        if notice:
+        if notice:  # every chunk was dropped: every folder needs its embeddings again
             folders += [f for f in self.folders() if f not in folders]
         return indexer.index_folders(folders, progress), notice
 
@@ -99,15 +104,18 @@ class Engine:
         previous = self.store.embedding_space()
         keep_dim = previous.dimension if previous and previous.model == self.settings.embedding_model else None
         embedder = self.embedder(self.settings.dim or keep_dim)
-        space = EmbeddingSpace(self.settings.embedding_model, embedder.dimension)
+        space = EmbeddingSpace(self.settings.embedding_model, embedder.dimension, INDEX_RECIPE)
         notice = None
-        if previous is not None and previous != space:
+        if previous is not None and (previous.model, previous.dimension) != (space.model, space.dimension):
             notice = (
                 f"The index was built with {previous.model} (dimension {previous.dimension}); "
                 f"re-embedding every folder with {space.model} (dimension {space.dimension})."
             )
+        elif previous is not None and previous.recipe != space.recipe:
+            notice = "This version of Fathom builds chunks differently; re-embedding every folder."
         self.store.set_embedding_space(space)
-        chunk_tokens = min(DEFAULT_CHUNK_TOKENS, embedder.max_length - 2)
+        # Room for the special tokens and the context line (title › section) of each chunk.
+        chunk_tokens = min(DEFAULT_CHUNK_TOKENS, embedder.max_length - 2 - CONTEXT_TOKENS)
         indexer = Indexer(
             self.store, embedder, chunk_tokens, DEFAULT_OVERLAP_TOKENS, self.settings.max_file_bytes
         )
@@ -142,6 +150,17 @@ class Engine:
             embedder = self.embedder(space.dimension)
         reranker = self.reranker() if options.rerank else None
         return search(self.store, query, options, embedder, reranker)
+
+    def more_like_this(self, path: str | Path, options: SearchOptions) -> tuple[str, SearchOptions]:
+        """The query and options that find files like an indexed one (which is left out)."""
+        from dataclasses import replace
+
+        key = str(Path(path).expanduser().resolve())
+        text = self.store.file_text(key, max_chars=LIKE_CHARS)
+        if text is None:
+            raise FathomError(f"{path} is not an indexed file: index its folder first, or check the path.")
+        task = options.task or (None if options.instruction else "similar")
+        return text, replace(options, task=task, exclude_path=key)
 
     def _check_space(self) -> EmbeddingSpace:
         space = self.store.embedding_space()

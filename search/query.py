@@ -1,19 +1,25 @@
-"""Answer a query: vector KNN and/or FTS5 BM25, fused by reciprocal rank, grouped by file,
-the best files reranked by a cross-encoder, snippets cut around the query's words."""
+"""Answer a query: vector KNN and/or FTS5 BM25 (both under the same filters), fused by
+reciprocal rank, grouped by file, the best files reranked by a cross-encoder, snippets cut
+around the query's words."""
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, Sequence
 
 import numpy as np
 
 from search.errors import FathomError
 from search.presets import instruction_for
-from storage import ChunkHit, Store, fts_query
+from search.snippets import make_snippet
+from storage import ChunkFilter, ChunkHit, Store, fts_query
 
 MODES = ("hybrid", "vector", "keyword")
+# Tuned on bench/quality.py (see the README's table).
 RRF_K = 60
+VECTOR_WEIGHT = 1.0
+KEYWORD_WEIGHT = 1.0
+CHUNK_DECAY = 0.0  # hybrid file score: best chunk + decay * 2nd + decay^2 * 3rd
 DEFAULT_RERANK_TOP = 10
 
 
@@ -33,8 +39,12 @@ class SearchOptions:
     instruction: str | None = None
     rerank: bool = True
     rerank_top: int = DEFAULT_RERANK_TOP
-    vector_weight: float = 1.0
-    keyword_weight: float = 1.0
+    vector_weight: float = VECTOR_WEIGHT
+    keyword_weight: float = KEYWORD_WEIGHT
+    rrf_k: int = RRF_K
+    chunk_decay: float = CHUNK_DECAY
+    filters: ChunkFilter | None = None
+    exclude_path: str | None = None  # "more like this" leaves out the file it started from
 
     @property
     def candidates(self) -> int:
@@ -55,10 +65,15 @@ class Result:
     start: int
     end: int
     text: str
+    context: str = ""
+    snippet: str = ""
+    highlights: list[tuple[int, int]] = field(default_factory=list)
     mtime_ns: int = 0
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        data["modified"] = self.mtime_ns / 1e9 if self.mtime_ns > 0 else None
+        data["highlights"] = [list(span) for span in self.highlights]
         data.pop("mtime_ns")
         return data
 
@@ -79,6 +94,7 @@ def search(
         return []
     instruction = instruction_for(options.task, options.instruction)
 
+    only = options.filters
     vector: bytes | None = None
     vector_hits: list[tuple[int, float]] = []
     if options.mode in ("hybrid", "vector"):
@@ -86,24 +102,19 @@ def search(
             raise FathomError("Vector search needs an embedding model.")
         qv = embedder.embed_queries([query], instruction)[0]
         vector = np.ascontiguousarray(qv, dtype=np.float32).tobytes()
-        vector_hits = store.nearest_chunks(vector, options.candidates)
+        vector_hits = store.nearest_chunks(vector, options.candidates, only)
     keyword_hits: list[tuple[int, float]] = []
     if options.mode in ("hybrid", "keyword"):
         match = fts_query(query)
         if match:
-            keyword_hits = store.keyword_chunks(match, options.candidates)
+            keyword_hits = store.keyword_chunks(match, options.candidates, only)
 
     fused = _fuse(vector_hits, keyword_hits, options)
     vector_scores = {cid: 1.0 - dist for cid, dist in vector_hits}
     keyword_scores = dict(keyword_hits)
-
     chunks = store.chunks(list(fused))
-    best: dict[int, int] = {}  # file id -> its best chunk id
-    for cid in sorted(fused, key=fused.get, reverse=True):
-        hit = chunks.get(cid)
-        if hit is not None and hit.file_id not in best:
-            best[hit.file_id] = cid
-    ranked = list(best.values())
+    best, file_scores = _group_by_file(fused, chunks, options)
+    ranked = sorted(best, key=lambda cid: file_scores[cid], reverse=True)
 
     do_rerank = reranker is not None and options.rerank and options.rerank_top > 0
     keep = max(options.k, options.rerank_top if do_rerank else 0)
@@ -114,7 +125,7 @@ def search(
             {cid: 1.0 - dist for cid, dist in store.cosine_distances(missing, vector).items()}
         )
     results = {
-        cid: _result(chunks[cid], fused[cid], vector_scores.get(cid), keyword_scores.get(cid))
+        cid: _result(chunks[cid], query, file_scores[cid], vector_scores.get(cid), keyword_scores.get(cid))
         for cid in ranked
     }
     order = ranked
@@ -127,6 +138,26 @@ def search(
         top.sort(key=lambda cid: results[cid].score, reverse=True)
         order = top + ranked[options.rerank_top :]
     return [results[cid] for cid in order[: options.k]]
+
+
+def _group_by_file(
+    fused: dict[int, float], chunks: dict[int, ChunkHit], options: SearchOptions
+) -> tuple[list[int], dict[int, float]]:
+    """One entry per file: its best chunk, scored by its chunks' evidence. In hybrid mode a
+    file's score adds its next best chunks, decayed, so a file that matches in several places
+    outranks one lucky chunk; single modes keep the best chunk's own score."""
+    per_file: dict[int, list[int]] = {}
+    for cid in sorted(fused, key=fused.__getitem__, reverse=True):
+        hit = chunks.get(cid)
+        if hit is None or hit.path == options.exclude_path:
+            continue
+        per_file.setdefault(hit.file_id, []).append(cid)
+    decay = options.chunk_decay if options.mode == "hybrid" else 0.0
+    scores = {
+        cids[0]: sum(fused[cid] * decay**i for i, cid in enumerate(cids[:3])) if decay else fused[cids[0]]
+        for cids in per_file.values()
+    }
+    return [cids[0] for cids in per_file.values()], scores
 
 
 def _fuse(
@@ -143,11 +174,14 @@ def _fuse(
     fused: dict[int, float] = {}
     for weight, hits in ((options.vector_weight, vector_hits), (options.keyword_weight, keyword_hits)):
         for rank, (cid, _score) in enumerate(hits):
-            fused[cid] = fused.get(cid, 0.0) + weight / (RRF_K + rank + 1)
+            fused[cid] = fused.get(cid, 0.0) + weight / (options.rrf_k + rank + 1)
     return fused
 
 
-def _result(hit: ChunkHit, score: float, vector_score: float | None, keyword_score: float | None) -> Result:
+def _result(
+    hit: ChunkHit, query: str, score: float, vector_score: float | None, keyword_score: float | None
+) -> Result:
+    excerpt = make_snippet(hit.text, query)
     return Result(
         path=hit.path,
         score=score,
@@ -158,19 +192,8 @@ def _result(hit: ChunkHit, score: float, vector_score: float | None, keyword_sco
         start=hit.start,
         end=hit.end,
         text=hit.text,
+        context=hit.context,
+        snippet=excerpt.text,
+        highlights=excerpt.highlights,
         mtime_ns=hit.mtime_ns,
     )
-
-
-def snippet(text: str, query: str, width: int = 240) -> str:
-    """A one-line excerpt of `text` around the first word of `query` it contains."""
-    flat = " ".join(text.split())
-    if len(flat) <= width:
-        return flat
-    lowered = flat.lower()
-    positions = [lowered.find(w.lower()) for w in re.findall(r"\w{3,}", query)]
-    positions = [p for p in positions if p >= 0]
-    centre = min(positions) if positions else 0
-    start = max(0, min(centre - width // 3, len(flat) - width))
-    piece = flat[start : start + width]
-    return ("…" if start > 0 else "") + piece + ("…" if start + width < len(flat) else "")

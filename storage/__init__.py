@@ -6,6 +6,7 @@ One SQLite file holds folders, files, chunks, an FTS5 index over chunk text and 
 from storage.connection import StorageError, connect
 from storage.fts import fts_query
 from storage.store import (
+    ChunkFilter,
     ChunkHit,
     ChunkRow,
     EmbeddingSpace,
@@ -16,6 +17,7 @@ from storage.store import (
 )
 
 __all__ = [
+    "ChunkFilter",
     "ChunkHit",
     "ChunkRow",
     "EmbeddingSpace",

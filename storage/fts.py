@@ -1,23 +1,55 @@
-"""Turn text a person typed into a safe FTS5 query.
+"""Words for FTS5: what goes into the keyword index, and what a person's query becomes.
 
-FTS5 has its own syntax (quotes, `*`, `^`, `:`, NEAR, AND/OR/NOT, parentheses), so raw user
-text can raise or mean something else. Each word is quoted as a phrase and the phrases are
-OR-ed: BM25 then ranks documents that match more (and rarer) words higher.
+FTS5's `unicode61` tokenizer splits on spaces and punctuation, which suits English but not
+Chinese or Japanese (no spaces) nor code (`parseDate` is one token). So the indexed text is
+rewritten first, and queries the same way: runs of CJK characters become overlapping
+bigrams, and identifiers in camelCase also contribute their parts. (`snake_case` already
+splits on `_`.) The chunk's own text is stored untouched in `chunks`.
+
+FTS5 also has a query syntax (quotes, `*`, `^`, `:`, NEAR, AND/OR/NOT, parentheses), so raw
+user text can raise or mean something else: each term is quoted as a phrase and the phrases
+are OR-ed, so that BM25 ranks documents matching more (and rarer) terms higher.
 """
 from __future__ import annotations
 
 import re
 
-_WORD = re.compile(r"\w+", re.UNICODE)
 MAX_TERMS = 64
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+_CJK_RUN = re.compile(f"[{_CJK}]+")
+_WORD = re.compile(rf"[^\W{_CJK}]+|[{_CJK}]+", re.UNICODE)
+_CAMEL_PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+
+
+def _bigrams(run: str) -> list[str]:
+    return [run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+def _camel_parts(word: str) -> list[str]:
+    if word.islower() or word.isupper() or not any(c.isupper() for c in word[1:]):
+        return []
+    return [p for p in _CAMEL_PART.findall(word) if len(p) > 1]
+
+
+def searchable_text(text: str) -> str:
+    """The text as the keyword index sees it (see the module docstring)."""
+    spaced = _CJK_RUN.sub(lambda m: " " + " ".join(_bigrams(m.group())) + " ", text)
+    extras = [p for w in re.findall(r"[A-Za-z][A-Za-z0-9]+", text) for p in _camel_parts(w)]
+    return spaced + ("\n" + " ".join(extras) if extras else "")
+
+
+def query_terms(text: str) -> list[str]:
+    """The distinct terms of a query: words, CJK bigrams, and camelCase parts."""
+    terms: list[str] = []
+    for word in _WORD.findall(text):
+        pieces = _bigrams(word) if _CJK_RUN.fullmatch(word) else [word, *_camel_parts(word)]
+        terms += [p for p in pieces if p not in terms]
+    return terms
 
 
 def fts_query(text: str) -> str | None:
     """The FTS5 MATCH expression for `text`, or None when it has no searchable word."""
-    words: list[str] = []
-    for word in _WORD.findall(text):
-        if word not in words:
-            words.append(word)
-    if not words:
+    terms = query_terms(text)[:MAX_TERMS]
+    if not terms:
         return None
-    return " OR ".join('"' + w.replace('"', '""') + '"' for w in words[:MAX_TERMS])
+    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)

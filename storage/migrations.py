@@ -80,7 +80,31 @@ def m002_files_can_be_skipped(conn: Any) -> None:
     conn.execute("CREATE INDEX files_folder ON files(folder_id)")
 
 
-MIGRATIONS: list[Callable[[Any], None]] = [m001_create_tables, m002_files_can_be_skipped]
+def m003_chunk_context_and_keyword_text(conn: Any) -> None:
+    """Chunks carry their document's context (title, section), and the keyword index holds
+    its own rewritten text (CJK bigrams, camelCase parts: see storage/fts.py) instead of
+    mirroring `chunks.text` through triggers."""
+    from storage.fts import searchable_text
+
+    conn.execute("ALTER TABLE chunks ADD COLUMN context TEXT NOT NULL DEFAULT ''")
+    conn.execute("DROP TRIGGER chunks_fts_insert")
+    conn.execute("DROP TRIGGER chunks_fts_delete")
+    conn.execute("DROP TABLE chunks_fts")
+    conn.execute(
+        "CREATE VIRTUAL TABLE chunks_fts USING fts5(body, tokenize='unicode61 remove_diacritics 2')"
+    )
+    rows = conn.execute("SELECT id, context, text FROM chunks").fetchall()
+    conn.executemany(
+        "INSERT INTO chunks_fts(rowid, body) VALUES (?, ?)",
+        [(cid, searchable_text(f"{context}\n{text}")) for cid, context, text in rows],
+    )
+
+
+MIGRATIONS: list[Callable[[Any], None]] = [
+    m001_create_tables,
+    m002_files_can_be_skipped,
+    m003_chunk_context_and_keyword_text,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from storage.connection import StorageError, connect, operational_errors
+from storage.fts import searchable_text
 from storage.migrations import SCHEMA_VERSION, migrate
 
 VECTOR_TABLE = "chunk_vectors"
@@ -39,7 +40,8 @@ class FileRecord:
 
 @dataclass(frozen=True)
 class ChunkRow:
-    """A chunk to store, with its embedding as little-endian float32 bytes."""
+    """A chunk to store, with its embedding as little-endian float32 bytes. `context` is
+    the title and section it sits under, searched along with its text."""
 
     ordinal: int
     start: int
@@ -47,6 +49,7 @@ class ChunkRow:
     page: int | None
     text: str
     vector: bytes
+    context: str = ""
 
 
 @dataclass(frozen=True)
@@ -60,14 +63,55 @@ class ChunkHit:
     page: int | None
     text: str
     mtime_ns: int
+    context: str = ""
+
+
+@dataclass(frozen=True)
+class ChunkFilter:
+    """Which files a search may return. Every field is optional; all given must hold."""
+
+    folder: str | None = None  # only files under this folder
+    extensions: tuple[str, ...] = ()  # e.g. (".md", ".pdf"); any of them
+    path_glob: str | None = None  # GLOB on the path; without "/", on the file name
+    modified_after_ns: int | None = None
+    modified_before_ns: int | None = None
+
+    def sql(self) -> tuple[str, list[Any]]:
+        """A subquery of the chunk ids that pass, and its parameters."""
+        where, params = [], []
+        if self.folder:
+            prefix = self.folder.rstrip("/") + "/"
+            where.append("f.path >= ? AND f.path < ?")
+            params += [prefix, prefix[:-1] + "0"]
+        if self.extensions:
+            where.append("(" + " OR ".join("f.path LIKE ?" for _ in self.extensions) + ")")
+            params += ["%" + ext.replace("%", "").replace("_", "") for ext in self.extensions]
+        if self.path_glob:
+            glob = self.path_glob
+            where.append("f.path GLOB ?")
+            params.append(glob if glob.startswith(("/", "*")) else "*/" + glob)
+        if self.modified_after_ns is not None:
+            where.append("f.mtime_ns >= ?")
+            params.append(self.modified_after_ns)
+        if self.modified_before_ns is not None:
+            where.append("f.mtime_ns < ?")
+            params.append(self.modified_before_ns)
+        clause = " AND ".join(where) or "1"
+        return f"SELECT c.id FROM chunks c JOIN files f ON f.id = c.file_id WHERE {clause}", params
+
+    @property
+    def empty(self) -> bool:
+        return self == ChunkFilter()
 
 
 @dataclass(frozen=True)
 class EmbeddingSpace:
-    """Which model made the vectors, and how wide they are: vectors of two spaces never mix."""
+    """Which model made the vectors, how wide they are, and from what input (`recipe`, a
+    version of how chunks are built): vectors of two spaces never mix."""
 
     model: str
     dimension: int
+    recipe: str = ""
 
 
 @dataclass(frozen=True)
@@ -170,7 +214,7 @@ class Store:
         model, dim = self.get_meta("embedding_model"), self.get_meta("embedding_dimension")
         if model is None or dim is None:
             return None
-        return EmbeddingSpace(model, int(dim))
+        return EmbeddingSpace(model, int(dim), self.get_meta("embedding_recipe") or "")
 
     def set_embedding_space(self, space: EmbeddingSpace) -> None:
         """Choose the model and width of the vectors; a different space drops every chunk.
@@ -183,6 +227,7 @@ class Store:
         with self.transaction() as conn:
             if current is not None:
                 conn.execute(f"DROP TABLE IF EXISTS {VECTOR_TABLE}")
+                conn.execute("DELETE FROM chunks_fts")
                 conn.execute("DELETE FROM chunks")
                 conn.execute("UPDATE files SET size = -1, mtime_ns = -1, sha256 = NULL")
             conn.execute(
@@ -192,6 +237,7 @@ class Store:
             for key, value in (
                 ("embedding_model", space.model),
                 ("embedding_dimension", str(space.dimension)),
+                ("embedding_recipe", space.recipe),
             ):
                 conn.execute(
                     "INSERT INTO meta(key, value) VALUES (?, ?) "
@@ -241,6 +287,19 @@ class Store:
         rows = self._query(f"SELECT {_FILE_COLUMNS} FROM files WHERE path = ?", (path,))
         return FileRecord(*rows[0]) if rows else None
 
+    def file_text(self, path: str, max_chars: int) -> str | None:
+        """The start of an indexed file's text, from its chunks (None if not indexed)."""
+        record = self.file_record(path)
+        if record is None or record.status != "indexed":
+            return None
+        parts, total = [], 0
+        for (text,) in self._query("SELECT text FROM chunks WHERE file_id = ? ORDER BY ordinal", (record.id,)):
+            parts.append(text)
+            total += len(text)
+            if total >= max_chars:
+                break
+        return "\n".join(parts)[:max_chars]
+
     def write_file(
         self,
         folder_id: int,
@@ -256,13 +315,17 @@ class Store:
             self._delete_chunks(conn, [file_id])
             for chunk in chunks:
                 cursor = conn.execute(
-                    "INSERT INTO chunks(file_id, ordinal, start, end, page, text) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (file_id, chunk.ordinal, chunk.start, chunk.end, chunk.page, chunk.text),
+                    "INSERT INTO chunks(file_id, ordinal, start, end, page, text, context) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (file_id, chunk.ordinal, chunk.start, chunk.end, chunk.page, chunk.text, chunk.context),
                 )
                 conn.execute(
                     f"INSERT INTO {VECTOR_TABLE}(rowid, embedding) VALUES (?, ?)",
                     (cursor.lastrowid, chunk.vector),
+                )
+                conn.execute(
+                    "INSERT INTO chunks_fts(rowid, body) VALUES (?, ?)",
+                    (cursor.lastrowid, searchable_text(f"{chunk.context}\n{chunk.text}")),
                 )
 
     def record_failure(
@@ -342,12 +405,12 @@ class Store:
         return conn.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()[0]
 
     def _delete_chunks(self, conn: Any, file_ids: list[int]) -> None:
-        has_vectors = self.embedding_space() is not None
+        tables = ["chunks_fts"] + ([VECTOR_TABLE] if self.embedding_space() is not None else [])
         for batch in _batches(file_ids):
             marks = _marks(batch)
-            if has_vectors:
+            for table in tables:
                 conn.execute(
-                    f"DELETE FROM {VECTOR_TABLE} WHERE rowid IN "
+                    f"DELETE FROM {table} WHERE rowid IN "
                     f"(SELECT id FROM chunks WHERE file_id IN ({marks}))",
                     batch,
                 )
@@ -355,26 +418,31 @@ class Store:
 
     # -- search -----------------------------------------------------------------------------
 
-    def nearest_chunks(self, vector: bytes, k: int) -> list[tuple[int, float]]:
-        """(chunk id, cosine distance) of the k nearest chunks, nearest first."""
+    def nearest_chunks(
+        self, vector: bytes, k: int, only: ChunkFilter | None = None
+    ) -> list[tuple[int, float]]:
+        """(chunk id, cosine distance) of the k nearest chunks that pass the filter."""
         if self.embedding_space() is None or k <= 0:
             return []
-        return [
-            (row[0], row[1])
-            for row in self._query(
-                f"SELECT rowid, distance FROM {VECTOR_TABLE} "
-                "WHERE embedding MATCH ? AND k = ? ORDER BY distance",
-                (vector, k),
-            )
-        ]
+        sql = f"SELECT rowid, distance FROM {VECTOR_TABLE} WHERE embedding MATCH ? AND k = ?"
+        params: list[Any] = [vector, k]
+        if only is not None and not only.empty:
+            subquery, extra = only.sql()
+            sql += f" AND rowid IN ({subquery})"
+            params += extra
+        return [(row[0], row[1]) for row in self._query(sql + " ORDER BY distance", params)]
 
-    def keyword_chunks(self, match: str, k: int) -> list[tuple[int, float]]:
+    def keyword_chunks(
+        self, match: str, k: int, only: ChunkFilter | None = None
+    ) -> list[tuple[int, float]]:
         """(chunk id, BM25 score where higher is better) for an FTS5 expression, best first."""
-        rows = self._query(
-            "SELECT rowid, -bm25(chunks_fts) AS score FROM chunks_fts "
-            "WHERE chunks_fts MATCH ? ORDER BY score DESC LIMIT ?",
-            (match, k),
-        )
+        sql = "SELECT rowid, -bm25(chunks_fts) AS score FROM chunks_fts WHERE chunks_fts MATCH ?"
+        params: list[Any] = [match]
+        if only is not None and not only.empty:
+            subquery, extra = only.sql()
+            sql += f" AND rowid IN ({subquery})"
+            params += extra
+        rows = self._query(sql + " ORDER BY score DESC LIMIT ?", [*params, k])
         return [(row[0], row[1]) for row in rows]
 
     def cosine_distances(self, chunk_ids: Sequence[int], vector: bytes) -> dict[int, float]:
@@ -395,7 +463,7 @@ class Store:
         for batch in _batches(list(chunk_ids)):
             rows = self._query(
                 "SELECT c.id, c.file_id, f.path, c.ordinal, c.start, c.end, c.page, c.text, "
-                "f.mtime_ns FROM chunks c JOIN files f ON f.id = c.file_id "
+                "f.mtime_ns, c.context FROM chunks c JOIN files f ON f.id = c.file_id "
                 f"WHERE c.id IN ({_marks(batch)})",
                 batch,
             )
@@ -415,6 +483,12 @@ class Store:
             (problems["vectors_without_chunk"],), = self._query(
                 f"SELECT COUNT(*) FROM {VECTOR_TABLE} WHERE rowid NOT IN (SELECT id FROM chunks)"
             )
+        (problems["chunks_without_fts"],), = self._query(
+            "SELECT COUNT(*) FROM chunks WHERE id NOT IN (SELECT rowid FROM chunks_fts)"
+        )
+        (problems["fts_without_chunk"],), = self._query(
+            "SELECT COUNT(*) FROM chunks_fts WHERE rowid NOT IN (SELECT id FROM chunks)"
+        )
         (problems["duplicate_chunks"],), = self._query(
             "SELECT COUNT(*) FROM (SELECT 1 FROM chunks GROUP BY file_id, ordinal HAVING COUNT(*) > 1)"
         )
@@ -469,6 +543,7 @@ def _marks(values: Sequence[Any]) -> str:
 
 
 __all__ = [
+    "ChunkFilter",
     "ChunkHit",
     "ChunkRow",
     "EmbeddingSpace",

@@ -8,8 +8,11 @@ import numpy as np
 import pytest
 
 from conftest import CORPUS, json_lines, run_cli, write_corpus
+from search.ingest.context import embedding_text
 
+# The contract scripts rely on (issue 2), and the fields added since: extend, never break.
 RESULT_KEYS = {"path", "score", "vector_score", "keyword_score", "rerank_score", "page", "start", "end", "text"}
+ADDED_KEYS = {"context", "snippet", "highlights", "modified"}
 
 
 @pytest.fixture
@@ -50,7 +53,8 @@ def test_json_contract(indexed: Path, minilm: object, capsys: pytest.CaptureFixt
     results = payload["results"]
     assert 1 <= len(results) <= 5
     for result in results:
-        assert set(result) == RESULT_KEYS
+        assert set(result) == RESULT_KEYS | ADDED_KEYS
+        assert result["modified"] == pytest.approx(Path(result["path"]).stat().st_mtime, abs=1e-3)
         assert Path(result["path"]).is_absolute()
         assert result["rerank_score"] is None  # reranker is `none`: not computed
         source = Path(result["path"]).read_text(encoding="utf-8")
@@ -61,10 +65,12 @@ def test_json_contract(indexed: Path, minilm: object, capsys: pytest.CaptureFixt
     # Only the sourdough file contains the words: the others have no keyword score.
     assert results[0]["keyword_score"] > 0
     assert all(r["keyword_score"] is None for r in results[1:])
-    # vector_score is the cosine similarity of the query and that chunk.
+    # vector_score is the cosine similarity of the query and that chunk (as embedded: under
+    # its context line).
     q = minilm.embed_queries(["sourdough bread"])[0]
     for result in results:
-        d = minilm.embed_documents([result["text"]])[0]
+        assert result["context"].startswith(Path(result["path"]).name) or result["context"]
+        d = minilm.embed_documents([embedding_text(result["context"], result["text"])])[0]
         assert result["vector_score"] == pytest.approx(float(np.dot(q, d)), abs=1e-4)
 
 
@@ -208,3 +214,50 @@ def test_typed_punctuation_never_breaks_keyword_search(indexed: Path, capsys: py
     code, out, err = run_cli(capsys, "search", query, "--mode", "keyword", "--json")
     assert code == 0, err
     assert json_lines(out)[0]["query"] == query
+
+
+def test_snippets_mark_the_query_words(indexed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "search", "Dutch oven crust", "--json", "-k", "1")
+    best = json_lines(out)[0]["results"][0]
+    marked = {best["snippet"][s:e].lower() for s, e in best["highlights"]}
+    assert {"dutch oven", "crust"} <= marked or {"dutch", "oven", "crust"} <= marked
+
+
+@pytest.mark.parametrize(
+    "flags, allowed",
+    [
+        (["--type", "py,js"], {"fibonacci.py", "http_server.js"}),
+        (["--folder", "{root}/code"], {"fibonacci.py", "http_server.js"}),
+        (["--path", "*.md"], {"sourdough.md", "tomatoes.md"}),
+        (["--path", "{root}/pets/*"], {"cat.txt"}),
+        (["--after", "1d"], {Path(p).name for p in CORPUS}),
+        (["--before", "2000-01-01"], set()),
+    ],
+)
+@pytest.mark.parametrize("mode", ["hybrid", "keyword"])
+def test_filters_hold_in_every_mode(indexed: Path, capsys: pytest.CaptureFixture[str], flags: list[str], allowed: set[str], mode: str) -> None:
+    flags = [f.replace("{root}", str(indexed)) for f in flags]
+    code, out, err = run_cli(capsys, "search", "the a function bread cat tomatoes", "--json", "--mode", mode, *flags)
+    assert code == 0, err
+    names = {Path(r["path"]).name for r in json_lines(out)[0]["results"]}
+    assert names <= allowed
+    if allowed and mode == "hybrid":
+        assert names, "a filter that allows files must still return some"
+
+
+def test_a_bad_date_says_what_to_type(indexed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(capsys, "search", "bread", "--after", "last tuesday")
+    assert code == 1 and "2024-05-31" in err
+
+
+def test_more_like_this(indexed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (indexed / "cooking/baguette.md").write_text(
+        "Baguette: mix flour, water, yeast and salt, knead the dough, let it rise, bake in a hot oven.", encoding="utf-8")
+    assert run_cli(capsys, "index", str(indexed))[0] == 0
+    code, out, err = run_cli(capsys, "search", "--like", str(indexed / "cooking/sourdough.md"), "--json", "-k", "3")
+    assert code == 0, err
+    results = json_lines(out)[0]["results"]
+    assert results[0]["path"] == str(indexed / "cooking/baguette.md")
+    assert str(indexed / "cooking/sourdough.md") not in [r["path"] for r in results]
+    code, _, err = run_cli(capsys, "search", "--like", str(indexed / "nope.md"))
+    assert code == 1 and "not an indexed file" in err

@@ -20,6 +20,7 @@ import numpy as np
 
 from search.errors import ExtractError, SkippedFile
 from search.ingest.chunk import Chunk, chunk_text
+from search.ingest.context import Headings, chunk_context, embedding_text
 from search.ingest.extract import MAX_FILE_BYTES, Extracted, extract
 from search.ingest.walk import walk, wanted
 from storage import ChunkRow, FileRecord, Folder, Store
@@ -131,6 +132,10 @@ class _Pending:
     sha256: str
     doc: Extracted
     chunks: list[Chunk]
+    contexts: list[str]
+
+    def embedding_texts(self) -> list[str]:
+        return [embedding_text(ctx, c.text) for ctx, c in zip(self.contexts, self.chunks)]
 
 
 class Indexer:
@@ -323,12 +328,14 @@ class Indexer:
         except ExtractError as exc:
             self._not_indexed(job, sha, str(exc), "failed", report, progress)
             return None
-        return _Pending(job, sha, doc, chunks)
+        headings = Headings(doc.text)
+        contexts = [chunk_context(job.path, doc.title, headings.at(c.start)) for c in chunks]
+        return _Pending(job, sha, doc, chunks, contexts)
 
     def _flush(self, pending: list[_Pending], report: IndexReport, progress: Progress) -> None:
         if not pending:
             return
-        texts = [c.text for item in pending for c in item.chunks]
+        texts = [text for item in pending for text in item.embedding_texts()]
         try:
             vectors = self.embedder.embed_documents(texts) if texts else np.zeros((0, 0), np.float32)
         except Exception:
@@ -343,7 +350,7 @@ class Indexer:
 
     def _flush_one(self, item: _Pending, report: IndexReport, progress: Progress) -> None:
         try:
-            vectors = self.embedder.embed_documents([c.text for c in item.chunks])
+            vectors = self.embedder.embed_documents(item.embedding_texts())
         except Exception as exc:
             self._not_indexed(item.job, item.sha256, f"embedding failed: {exc}", "failed", report, progress)
             return
@@ -359,8 +366,9 @@ class Indexer:
                 page=item.doc.page_at(chunk.start),
                 text=chunk.text,
                 vector=np.ascontiguousarray(vector, dtype=np.float32).tobytes(),
+                context=context,
             )
-            for i, (chunk, vector) in enumerate(zip(item.chunks, vectors))
+            for i, (chunk, context, vector) in enumerate(zip(item.chunks, item.contexts, vectors))
         ]
         self.store.write_file(
             job.folder.id, str(job.path), job.stat.st_size, job.stat.st_mtime_ns, item.sha256, rows

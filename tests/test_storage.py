@@ -1,0 +1,110 @@
+"""The store at the SQL level: migrations, keyword text, filters, integrity."""
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import pytest
+
+from storage import ChunkFilter, ChunkRow, EmbeddingSpace, Store, connect, fts_query
+from storage.fts import query_terms, searchable_text
+from storage.migrations import MIGRATIONS, SCHEMA_VERSION
+
+
+def vec(*values: float) -> bytes:
+    return struct.pack(f"{len(values)}f", *values)
+
+
+def test_a_version_1_database_is_migrated_without_losing_chunks(tmp_path: Path) -> None:
+    db = tmp_path / "old.db"
+    conn = connect(db)
+    MIGRATIONS[0](conn)
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("INSERT INTO folders(id, path, added_at) VALUES (1, '/notes', 0)")
+    conn.execute(
+        "INSERT INTO files(id, folder_id, path, size, mtime_ns, sha256, status, error, indexed_at) "
+        "VALUES (1, 1, '/notes/a.md', 10, 1, 'x', 'indexed', NULL, 0)"
+    )
+    conn.execute("INSERT INTO chunks(id, file_id, ordinal, start, end, page, text) VALUES (1, 1, 0, 0, 10, NULL, 'parseDate helper')")
+    conn.close()
+
+    with Store(db) as store:
+        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert store.stats().files == 1 and store.stats().chunks == 1
+        assert store.keyword_chunks(fts_query("parse") or "", 10)[0][0] == 1  # rebuilt FTS, camelCase split
+        store.record_failure(1, "/notes/b.bin", 1, 1, None, "binary file", status="skipped")
+        assert store.stats().skipped == [("/notes/b.bin", "binary file")]
+
+
+def test_a_newer_database_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "new.db"
+    conn = connect(db)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    from storage import StorageError
+
+    with pytest.raises(StorageError, match="newer than this Fathom"):
+        Store(db)
+
+
+@pytest.mark.parametrize("text", ['"unbalanced', "NEAR(a b", "a AND OR NOT", "*", "col:umn", "^x", "(", "-x"])
+def test_raw_text_can_break_fts5_but_the_quoted_query_cannot(tmp_path: Path, text: str) -> None:
+    with Store(tmp_path / "s.db") as store:
+        store.set_embedding_space(EmbeddingSpace("m", 2))
+        folder = store.add_folder("/notes")
+        store.write_file(folder.id, "/notes/a.txt", 1, 1, "h", [ChunkRow(0, 0, 5, None, "hello x umn a b", vec(1, 0))])
+        match = fts_query(text)
+        if match is not None:
+            store.keyword_chunks(match, 10)  # never raises
+
+
+def test_searchable_text_splits_cjk_and_camel_case() -> None:
+    assert "東京 京都" in searchable_text("東京都")
+    assert searchable_text("call parseDate now").endswith("\nparse Date")
+    assert query_terms("東京都 parseDate") == ["東京", "京都", "parseDate", "parse", "Date"]
+    assert query_terms("snake_case") == ["snake_case"]
+    assert fts_query("...") is None
+
+
+def test_keyword_search_finds_cjk_and_identifier_parts(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.db") as store:
+        store.set_embedding_space(EmbeddingSpace("m", 2))
+        folder = store.add_folder("/notes")
+        texts = ["東京でラーメンを食べた", "def parseDateString(value): pass", "plain english words"]
+        for i, text in enumerate(texts):
+            store.write_file(folder.id, f"/notes/{i}.txt", 1, 1, "h", [ChunkRow(0, 0, len(text), None, text, vec(1, 0))])
+        hits = lambda q: [store.chunks([cid])[cid].path for cid, _ in store.keyword_chunks(fts_query(q) or "", 10)]
+        assert hits("ラーメン") == ["/notes/0.txt"]
+        assert hits("東京") == ["/notes/0.txt"]
+        assert hits("date string") == ["/notes/1.txt"]
+        assert hits("parse_date_string") == ["/notes/1.txt"]
+
+
+def test_filters_build_sql_and_hold_for_both_searches(tmp_path: Path) -> None:
+    only = ChunkFilter(folder="/a", extensions=(".md",), path_glob="note*", modified_after_ns=5)
+    sql, params = only.sql()
+    assert "f.path GLOB ?" in sql and params == ["/a/", "/a0", "%.md", "*/note*", 5]
+    with Store(tmp_path / "s.db") as store:
+        store.set_embedding_space(EmbeddingSpace("m", 2))
+        folder = store.add_folder("/")
+        for path, mtime in (("/a/note1.md", 10), ("/a/note2.txt", 10), ("/b/note3.md", 10), ("/a/old.md", 1), ("/a/note4.md", 1)):
+            store.write_file(folder.id, path, 1, mtime, "h", [ChunkRow(0, 0, 4, None, "word", vec(1, 0))])
+        paths = lambda ids: sorted(store.chunks([i for i, _ in ids])[i].path for i, _ in ids)
+        assert paths(store.nearest_chunks(vec(1, 0), 10, only)) == ["/a/note1.md"]
+        assert paths(store.keyword_chunks('"word"', 10, only)) == ["/a/note1.md"]
+        assert len(store.nearest_chunks(vec(1, 0), 10, ChunkFilter(modified_before_ns=5))) == 2
+
+
+def test_integrity_counts_and_moves(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.db") as store:
+        store.set_embedding_space(EmbeddingSpace("m", 2))
+        folder = store.add_folder("/n")
+        store.write_file(folder.id, "/n/x/a.md", 1, 1, "h", [ChunkRow(0, 0, 4, None, "word", vec(1, 0))])
+        assert store.move_files("/n/x", "/n/y", folder.id) == 1
+        assert store.file_record("/n/y/a.md") is not None and store.file_record("/n/x/a.md") is None
+        assert store.integrity() == {
+            "chunks_without_vector": 0, "vectors_without_chunk": 0, "chunks_without_fts": 0,
+            "fts_without_chunk": 0, "duplicate_chunks": 0, "fts_ok": True,
+        }
+        store._conn.execute("DELETE FROM chunk_vectors")
+        assert store.integrity()["chunks_without_vector"] == 1

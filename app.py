@@ -5,6 +5,7 @@
     python app.py search "QUERY"       search them
     python app.py status               what is indexed, what failed, which model
     python app.py folders              list, add or remove indexed folders
+    python app.py backup PATH          copy the index while Fathom runs
 """
 from __future__ import annotations
 
@@ -158,6 +159,8 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
     with Engine(settings) as engine:
         status = engine.status().to_json()
+        if args.check:
+            status["check"] = engine.check(repair=True)
     if args.json:
         print(json.dumps(status, ensure_ascii=False))
         return 0
@@ -180,6 +183,29 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{key.capitalize()} files:")
             for item in status[key]:
                 print(f"  {item['path']}: {item['error']}")
+    if args.check:
+        _print_check(status["check"])
+    return 0
+
+
+def _print_check(check: dict[str, Any]) -> None:
+    problems = {k: v for k, v in check["problems"].items() if v is not True and v != 0}
+    if not problems:
+        print("Check:     every chunk has its vector and keyword row; nothing to repair.")
+        return
+    print("Check:     found " + ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in problems.items()))
+    repaired = {k: v for k, v in check.get("repaired", {}).items() if v}
+    print("Repaired:  " + (", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in repaired.items()) or "nothing"))
+    if repaired.get("files_to_reembed"):
+        print("           run `python app.py index` to embed those files again.")
+
+
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from search.engine import Engine
+
+    with Engine(settings) as engine:
+        target = engine.backup(args.path)
+    print(f"Backed up {settings.database} to {target}.")
     return 0
 
 
@@ -213,6 +239,7 @@ COMMANDS = {
     "search": cmd_search,
     "status": cmd_status,
     "folders": cmd_folders,
+    "backup": cmd_backup,
 }
 
 
@@ -415,6 +442,8 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="folders, files, failures, model and database")
     _common_options(status)
     status.add_argument("--json", action="store_true", help="print one JSON object")
+    status.add_argument("--check", action="store_true",
+                        help="verify that every chunk has its vector and keyword row, and repair what it can")
 
     folders = sub.add_parser("folders", help="list, add or remove the indexed folders")
     _common_options(folders)
@@ -422,6 +451,10 @@ def build_parser() -> argparse.ArgumentParser:
                          help="list (default), add (and index), or remove (and drop their files)")
     folders.add_argument("paths", nargs="*", metavar="PATH", help="folders to add or remove")
     folders.add_argument("--json", action="store_true", help="print JSON")
+
+    backup = sub.add_parser("backup", help="copy the index database while Fathom runs")
+    _common_options(backup)
+    backup.add_argument("path", metavar="PATH", help="the backup file (or a folder to put it in)")
     return parser
 
 

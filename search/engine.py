@@ -95,7 +95,10 @@ class Engine:
         indexer, notice = self.indexer()
         if notice:  # every chunk was dropped: every folder needs its embeddings again
             folders += [f for f in self.folders() if f not in folders]
-        return indexer.index_folders(folders, progress), notice
+        report = indexer.index_folders(folders, progress)
+        if report.removed or report.updated:
+            self.store.vacuum_if_worth_it()
+        return report, notice
 
     def indexer(self) -> tuple[Any, str | None]:
         """An indexer for the configured model; the store's embedding space follows it."""
@@ -181,6 +184,26 @@ class Engine:
             )
         return space
 
+    # -- upkeep ------------------------------------------------------------------------------
+
+    def backup(self, path: str | Path) -> Path:
+        """Copy the database, consistently, while indexing or searching goes on."""
+        target = Path(path).expanduser()
+        if target.is_dir():
+            target = target / "fathom-backup.db"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self.store.backup(target)
+        return target.resolve()
+
+    def check(self, repair: bool = True) -> dict[str, Any]:
+        """Integrity counts before (and after, when repairing) and what was repaired."""
+        before = self.store.integrity()
+        result: dict[str, Any] = {"problems": before}
+        if repair and not _clean(before):
+            result["repaired"] = self.store.repair()
+            result["problems_after"] = self.store.integrity()
+        return result
+
     # -- status ------------------------------------------------------------------------------
 
     def status(self) -> Status:
@@ -191,6 +214,10 @@ class Engine:
 
             device = describe(self.settings.device)
         return Status(self.store.stats(), self.settings, device)
+
+
+def _clean(problems: dict[str, int | bool]) -> bool:
+    return all(value is True or value == 0 for value in problems.values())
 
 
 def _folder(path: str | Path) -> Path:

@@ -470,6 +470,57 @@ class Store:
             out.update({row[0]: ChunkHit(*row) for row in rows})
         return out
 
+    # -- upkeep -----------------------------------------------------------------------------
+
+    def backup(self, destination: Path | str) -> None:
+        """A consistent copy of the database while Fathom keeps running (SQLite backup API)."""
+        target_path = Path(destination)
+        if target_path.exists():
+            raise StorageError(f"{destination} already exists: choose a new file name for the backup.")
+        target = connect(target_path)
+        try:
+            with self._errors():
+                reader = self._reader()
+                reader.backup(target)
+        finally:
+            target.close()
+
+    def repair(self) -> dict[str, int]:
+        """Fix what `integrity` finds: stray vectors and keyword rows go; a file with a chunk
+        missing its vector or keyword row loses its chunks and is marked for re-embedding."""
+        fixed = {"stray_vectors": 0, "stray_keyword_rows": 0, "files_to_reembed": 0}
+        has_vectors = self.embedding_space() is not None
+        with self.transaction() as conn:
+            if has_vectors:
+                fixed["stray_vectors"] = conn.execute(
+                    f"DELETE FROM {VECTOR_TABLE} WHERE rowid NOT IN (SELECT id FROM chunks)"
+                ).rowcount
+            fixed["stray_keyword_rows"] = conn.execute(
+                "DELETE FROM chunks_fts WHERE rowid NOT IN (SELECT id FROM chunks)"
+            ).rowcount
+            missing = "id NOT IN (SELECT rowid FROM chunks_fts)"
+            if has_vectors:
+                missing += f" OR id NOT IN (SELECT rowid FROM {VECTOR_TABLE})"
+            broken = [row[0] for row in conn.execute(f"SELECT DISTINCT file_id FROM chunks WHERE {missing}")]
+            self._delete_chunks(conn, broken)
+            for batch in _batches(broken):
+                conn.execute(
+                    f"UPDATE files SET size = -1, mtime_ns = -1, sha256 = NULL WHERE id IN ({_marks(batch)})",
+                    batch,
+                )
+            fixed["files_to_reembed"] = len(broken)
+        return fixed
+
+    def vacuum_if_worth_it(self, min_free_fraction: float = 0.25, min_free_pages: int = 2048) -> bool:
+        """Give space freed by deletes back to the disk once enough of the file is free."""
+        (pages,), = self._query("PRAGMA page_count")
+        (free,), = self._query("PRAGMA freelist_count")
+        if free < min_free_pages or free < pages * min_free_fraction:
+            return False
+        with self._lock, self._errors():
+            self._conn.execute("VACUUM")
+        return True
+
     # -- status -----------------------------------------------------------------------------
 
     def integrity(self) -> dict[str, int | bool]:

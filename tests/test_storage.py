@@ -108,3 +108,46 @@ def test_integrity_counts_and_moves(tmp_path: Path) -> None:
         }
         store._conn.execute("DELETE FROM chunk_vectors")
         assert store.integrity()["chunks_without_vector"] == 1
+
+
+def test_check_repairs_and_backup_copies_while_open(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    import app
+
+    data = tmp_path / "data"
+    data.mkdir()
+    with Store(data / "fathom.db") as store:
+        store.set_embedding_space(EmbeddingSpace("m", 2))
+        folder = store.add_folder("/n")
+        for i in range(3):
+            store.write_file(folder.id, f"/n/{i}.md", 1, 1, "h", [ChunkRow(0, 0, 4, None, f"word{i}", vec(1, 0))])
+        store._conn.execute("DELETE FROM chunk_vectors WHERE rowid = 1")
+        store._conn.execute("INSERT INTO chunk_vectors(rowid, embedding) VALUES (99, ?)", (vec(0, 1),))
+        assert app.main(["status", "--check", "--json", "--data-dir", str(data)]) == 0
+        check = json.loads(capsys.readouterr().out)["check"]
+        assert check["problems"]["chunks_without_vector"] == 1
+        assert check["repaired"] == {"stray_vectors": 1, "stray_keyword_rows": 0, "files_to_reembed": 1}
+        assert all(v is True or v == 0 for v in check["problems_after"].values())
+        assert store.file_record("/n/0.md").size == -1  # the next index run embeds it again
+
+        assert app.main(["backup", str(tmp_path / "copy.db"), "--data-dir", str(data)]) == 0
+        assert "Backed up" in capsys.readouterr().out
+        with Store(tmp_path / "copy.db") as copy:
+            assert copy.stats().files == 3 and copy.stats().chunks == 2
+        assert app.main(["backup", str(tmp_path / "copy.db"), "--data-dir", str(data)]) == 1
+        assert "already exists" in capsys.readouterr().err
+
+
+def test_vacuum_gives_space_back_after_deletes(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.db") as store:
+        store.set_embedding_space(EmbeddingSpace("m", 2))
+        folder = store.add_folder("/n")
+        big = "word " * 2000
+        for i in range(200):
+            store.write_file(folder.id, f"/n/{i}.md", 1, 1, "h", [ChunkRow(0, 0, 4, None, big, vec(1, 0))])
+        before = (tmp_path / "s.db").stat().st_size + (tmp_path / "s.db-wal").stat().st_size
+        store.delete_files(r.id for r in store.files_under("/n"))
+        assert store.vacuum_if_worth_it(min_free_pages=10)
+        store._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        assert (tmp_path / "s.db").stat().st_size < before / 4

@@ -592,15 +592,3 @@ def _batches(ids: list[int]) -> Iterator[list[int]]:
 def _marks(values: Sequence[Any]) -> str:
     return ", ".join("?" * len(values))
 
-
-__all__ = [
-    "ChunkFilter",
-    "ChunkHit",
-    "ChunkRow",
-    "EmbeddingSpace",
-    "FileRecord",
-    "Folder",
-    "IndexStats",
-    "StorageError",
-    "Store",
-]

@@ -54,9 +54,8 @@ def test_change_queue_waits_for_a_file_still_being_written(tmp_path: Path) -> No
 @pytest.fixture
 def live(tmp_path: Path, fake_embedder: FakeEmbedder):
     root = write_corpus(tmp_path / "docs")
-    store = Store(tmp_path / "index.db")
-    store.set_embedding_space(EmbeddingSpace(fake_embedder.name, fake_embedder.dimension))
-    indexer = Indexer(store, fake_embedder, chunk_tokens=64, overlap_tokens=8)
+    indexer = new_indexer(tmp_path, fake_embedder)
+    store = indexer.store
     indexer.index_folders([root])
     watcher = Watcher(indexer, [root], settle=SETTLE).start()
     yield root, store, fake_embedder, watcher
@@ -145,12 +144,17 @@ def test_ignored_places_stay_out(live) -> None:
     assert paths(store, "giraffe") == [str(root / "visible.txt")]
 
 
+def new_indexer(tmp_path: Path, embedder: FakeEmbedder) -> Indexer:
+    store = Store(tmp_path / "index.db")
+    store.set_embedding_space(EmbeddingSpace(embedder.name, embedder.dimension))
+    return Indexer(store, embedder, chunk_tokens=64, overlap_tokens=8)
+
+
 def test_catching_up_after_being_off(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
     """What changed while Fathom was not running is found by stat, then hash."""
     root = write_corpus(tmp_path / "docs")
-    store = Store(tmp_path / "index.db")
-    store.set_embedding_space(EmbeddingSpace(fake_embedder.name, fake_embedder.dimension))
-    indexer = Indexer(store, fake_embedder, chunk_tokens=64, overlap_tokens=8)
+    indexer = new_indexer(tmp_path, fake_embedder)
+    store = indexer.store
     indexer.index_folders([root])
     # "Fathom is off": edit, add, delete, and touch without changing.
     (root / "pets/cat.txt").write_text("The cat learned to open doors", encoding="utf-8")
@@ -168,17 +172,14 @@ def test_symlink_loops_do_not_hang(tmp_path: Path, fake_embedder: FakeEmbedder) 
     (root / "loop").symlink_to(root, target_is_directory=True)
     (root / "outside.txt").symlink_to(tmp_path / "elsewhere.txt")
     (tmp_path / "elsewhere.txt").write_text("not in the folder", encoding="utf-8")
-    store = Store(tmp_path / "index.db")
-    store.set_embedding_space(EmbeddingSpace(fake_embedder.name, fake_embedder.dimension))
-    report = Indexer(store, fake_embedder, chunk_tokens=64, overlap_tokens=8).index_folders([root])
+    report = new_indexer(tmp_path, fake_embedder).index_folders([root])
     assert report.added == len(CORPUS)
 
 
 def test_overlapping_folders_index_a_file_once(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
     root = write_corpus(tmp_path / "docs")
-    store = Store(tmp_path / "index.db")
-    store.set_embedding_space(EmbeddingSpace(fake_embedder.name, fake_embedder.dimension))
-    indexer = Indexer(store, fake_embedder, chunk_tokens=64, overlap_tokens=8)
+    indexer = new_indexer(tmp_path, fake_embedder)
+    store = indexer.store
     indexer.index_folders([root])
     inner = indexer.index_folders([root / "code"])
     assert inner.added == 0 and inner.unchanged == 2

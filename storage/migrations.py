@@ -100,10 +100,27 @@ def m003_chunk_context_and_keyword_text(conn: Any) -> None:
     )
 
 
+def m004_binary_codes(conn: Any) -> None:
+    """Compact copies of every vector (sign bits and int8) for the coarse first pass of large
+    indexes (storage/coarse.py), and a counter of changes so readers know when to reload."""
+    from storage.coarse import code, int8_copy
+
+    conn.execute("CREATE TABLE chunk_codes (id INTEGER PRIMARY KEY, code BLOB NOT NULL, q8 BLOB NOT NULL)")
+    conn.execute("INSERT INTO meta(key, value) VALUES ('generation', '0') ON CONFLICT(key) DO NOTHING")
+    exists = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'chunk_vectors'").fetchone()
+    if exists:
+        rows = conn.execute("SELECT rowid, embedding FROM chunk_vectors").fetchall()
+        conn.executemany(
+            "INSERT INTO chunk_codes(id, code, q8) VALUES (?, ?, ?)",
+            [(rid, code(v), int8_copy(v)) for rid, v in rows],
+        )
+
+
 MIGRATIONS: list[Callable[[Any], None]] = [
     m001_create_tables,
     m002_files_can_be_skipped,
     m003_chunk_context_and_keyword_text,
+    m004_binary_codes,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -13,10 +13,17 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from storage.connection import StorageError, connect, operational_errors
+import numpy as np
+
+from storage.coarse import CodeMatrix, code, int8_copy, int8_distances
 from storage.fts import searchable_text
 from storage.migrations import SCHEMA_VERSION, migrate
 
 VECTOR_TABLE = "chunk_vectors"
+# Above this many chunks, vector search ranks binary codes first, then rescores the best
+# (storage/coarse.py): bench/knn.py measured exact float KNN past 100 ms beyond ~50k chunks.
+COARSE_FROM_CHUNKS = 50_000
+RESCORE_AT_LEAST = 400
 _FILE_COLUMNS = "id, folder_id, path, size, mtime_ns, sha256, status, error"
 
 
@@ -139,6 +146,8 @@ class Store:
         self._lock = threading.RLock()
         self._local = threading.local()
         self._readers: list[Any] = []
+        self._codes: CodeMatrix | None = None
+        self.coarse_from_chunks = COARSE_FROM_CHUNKS
         with self._errors():
             migrate(self._conn)
 
@@ -175,10 +184,14 @@ class Store:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Any]:
+        """One write transaction; it also counts as a change of the index (`generation`)."""
         with self._lock, self._errors():
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
+                self._conn.execute(
+                    "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"
+                )
             except BaseException:
                 # SQLite may have rolled back already (a full disk does): don't mask the cause.
                 if self._conn.in_transaction:
@@ -227,6 +240,7 @@ class Store:
         with self.transaction() as conn:
             if current is not None:
                 conn.execute(f"DROP TABLE IF EXISTS {VECTOR_TABLE}")
+                conn.execute("DELETE FROM chunk_codes")
                 conn.execute("DELETE FROM chunks_fts")
                 conn.execute("DELETE FROM chunks")
                 conn.execute("UPDATE files SET size = -1, mtime_ns = -1, sha256 = NULL")
@@ -324,6 +338,10 @@ class Store:
                     (cursor.lastrowid, chunk.vector),
                 )
                 conn.execute(
+                    "INSERT INTO chunk_codes(id, code, q8) VALUES (?, ?, ?)",
+                    (cursor.lastrowid, code(chunk.vector), int8_copy(chunk.vector)),
+                )
+                conn.execute(
                     "INSERT INTO chunks_fts(rowid, body) VALUES (?, ?)",
                     (cursor.lastrowid, searchable_text(f"{chunk.context}\n{chunk.text}")),
                 )
@@ -405,7 +423,7 @@ class Store:
         return conn.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()[0]
 
     def _delete_chunks(self, conn: Any, file_ids: list[int]) -> None:
-        tables = ["chunks_fts"] + ([VECTOR_TABLE] if self.embedding_space() is not None else [])
+        tables = ["chunks_fts", "chunk_codes"] + ([VECTOR_TABLE] if self.embedding_space() is not None else [])
         for batch in _batches(file_ids):
             marks = _marks(batch)
             for table in tables:
@@ -424,6 +442,14 @@ class Store:
         """(chunk id, cosine distance) of the k nearest chunks that pass the filter."""
         if self.embedding_space() is None or k <= 0:
             return []
+        if self.chunk_count() >= self.coarse_from_chunks:
+            return self.nearest_chunks_coarse(vector, k, only)
+        return self.nearest_chunks_exact(vector, k, only)
+
+    def nearest_chunks_exact(
+        self, vector: bytes, k: int, only: ChunkFilter | None = None
+    ) -> list[tuple[int, float]]:
+        """Exact KNN over every float vector (sqlite-vec)."""
         sql = f"SELECT rowid, distance FROM {VECTOR_TABLE} WHERE embedding MATCH ? AND k = ?"
         params: list[Any] = [vector, k]
         if only is not None and not only.empty:
@@ -431,6 +457,34 @@ class Store:
             sql += f" AND rowid IN ({subquery})"
             params += extra
         return [(row[0], row[1]) for row in self._query(sql + " ORDER BY distance", params)]
+
+    def nearest_chunks_coarse(
+        self, vector: bytes, k: int, only: ChunkFilter | None = None, rescore: int | None = None
+    ) -> list[tuple[int, float]]:
+        """Hamming distance on binary codes picks `rescore` candidates; cosine on their int8
+        copies ranks them (storage/coarse.py says why). Filters apply to the first pass."""
+        codes = self._code_matrix()
+        allowed = None
+        if only is not None and not only.empty:
+            subquery, params = only.sql()
+            allowed = np.fromiter((row[0] for row in self._query(subquery, params)), dtype=np.int64)
+        candidates = [int(i) for i in codes.nearest(vector, max(rescore or RESCORE_AT_LEAST, 4 * k), allowed)]
+        rows: list[tuple[int, bytes]] = []
+        for batch in _batches(candidates):
+            rows += self._query(f"SELECT id, q8 FROM chunk_codes WHERE id IN ({_marks(batch)})", batch)
+        return sorted(int8_distances(rows, vector), key=lambda item: item[1])[:k]
+
+    def chunk_count(self) -> int:
+        (count,), = self._query("SELECT COUNT(*) FROM chunk_codes")
+        return count
+
+    def _code_matrix(self) -> CodeMatrix:
+        (generation,), = self._query("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'")
+        cached = self._codes
+        if cached is None or cached.generation != generation:
+            rows = self._query("SELECT id, code FROM chunk_codes ORDER BY id")
+            cached = self._codes = CodeMatrix.from_rows(rows, generation)
+        return cached
 
     def keyword_chunks(
         self, match: str, k: int, only: ChunkFilter | None = None
@@ -488,17 +542,20 @@ class Store:
     def repair(self) -> dict[str, int]:
         """Fix what `integrity` finds: stray vectors and keyword rows go; a file with a chunk
         missing its vector or keyword row loses its chunks and is marked for re-embedding."""
-        fixed = {"stray_vectors": 0, "stray_keyword_rows": 0, "files_to_reembed": 0}
+        fixed = {"stray_vectors": 0, "stray_codes": 0, "stray_keyword_rows": 0, "files_to_reembed": 0}
         has_vectors = self.embedding_space() is not None
         with self.transaction() as conn:
             if has_vectors:
                 fixed["stray_vectors"] = conn.execute(
                     f"DELETE FROM {VECTOR_TABLE} WHERE rowid NOT IN (SELECT id FROM chunks)"
                 ).rowcount
+            fixed["stray_codes"] = conn.execute(
+                "DELETE FROM chunk_codes WHERE id NOT IN (SELECT id FROM chunks)"
+            ).rowcount
             fixed["stray_keyword_rows"] = conn.execute(
                 "DELETE FROM chunks_fts WHERE rowid NOT IN (SELECT id FROM chunks)"
             ).rowcount
-            missing = "id NOT IN (SELECT rowid FROM chunks_fts)"
+            missing = "id NOT IN (SELECT rowid FROM chunks_fts) OR id NOT IN (SELECT id FROM chunk_codes)"
             if has_vectors:
                 missing += f" OR id NOT IN (SELECT rowid FROM {VECTOR_TABLE})"
             broken = [row[0] for row in conn.execute(f"SELECT DISTINCT file_id FROM chunks WHERE {missing}")]
@@ -534,6 +591,12 @@ class Store:
             (problems["vectors_without_chunk"],), = self._query(
                 f"SELECT COUNT(*) FROM {VECTOR_TABLE} WHERE rowid NOT IN (SELECT id FROM chunks)"
             )
+        (problems["chunks_without_code"],), = self._query(
+            "SELECT COUNT(*) FROM chunks WHERE id NOT IN (SELECT id FROM chunk_codes)"
+        )
+        (problems["codes_without_chunk"],), = self._query(
+            "SELECT COUNT(*) FROM chunk_codes WHERE id NOT IN (SELECT id FROM chunks)"
+        )
         (problems["chunks_without_fts"],), = self._query(
             "SELECT COUNT(*) FROM chunks WHERE id NOT IN (SELECT rowid FROM chunks_fts)"
         )

@@ -72,6 +72,8 @@ def test_kill_9_at_any_moment_then_restart(tmp_path: Path, minilm_path: str) -> 
             "chunks_without_vector": 0,
             "vectors_without_chunk": 0,
             "duplicate_chunks": 0,
+            "chunks_without_code": 0,
+            "codes_without_chunk": 0,
             "chunks_without_fts": 0,
             "fts_without_chunk": 0,
             "fts_ok": True,

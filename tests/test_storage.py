@@ -103,7 +103,8 @@ def test_integrity_counts_and_moves(tmp_path: Path) -> None:
         assert store.move_files("/n/x", "/n/y", folder.id) == 1
         assert store.file_record("/n/y/a.md") is not None and store.file_record("/n/x/a.md") is None
         assert store.integrity() == {
-            "chunks_without_vector": 0, "vectors_without_chunk": 0, "chunks_without_fts": 0,
+            "chunks_without_vector": 0, "vectors_without_chunk": 0, "chunks_without_code": 0,
+            "codes_without_chunk": 0, "chunks_without_fts": 0,
             "fts_without_chunk": 0, "duplicate_chunks": 0, "fts_ok": True,
         }
         store._conn.execute("DELETE FROM chunk_vectors")
@@ -127,7 +128,7 @@ def test_check_repairs_and_backup_copies_while_open(tmp_path: Path, capsys: pyte
         assert app.main(["status", "--check", "--json", "--data-dir", str(data)]) == 0
         check = json.loads(capsys.readouterr().out)["check"]
         assert check["problems"]["chunks_without_vector"] == 1
-        assert check["repaired"] == {"stray_vectors": 1, "stray_keyword_rows": 0, "files_to_reembed": 1}
+        assert check["repaired"] == {"stray_vectors": 1, "stray_codes": 0, "stray_keyword_rows": 0, "files_to_reembed": 1}
         assert all(v is True or v == 0 for v in check["problems_after"].values())
         assert store.file_record("/n/0.md").size == -1  # the next index run embeds it again
 
@@ -151,3 +152,38 @@ def test_vacuum_gives_space_back_after_deletes(tmp_path: Path) -> None:
         assert store.vacuum_if_worth_it(min_free_pages=10)
         store._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         assert (tmp_path / "s.db").stat().st_size < before / 4
+
+
+def test_the_coarse_path_finds_what_exact_search_finds_and_honours_filters(tmp_path: Path) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(20, 64))
+    with Store(tmp_path / "s.db") as store:
+        store.set_embedding_space(EmbeddingSpace("m", 64))
+        folder = store.add_folder("/n")
+        for f in range(40):
+            rows = []
+            for i in range(25):
+                v = centres[(f * 25 + i) % 20] + 0.3 * rng.normal(size=64)
+                v = (v / np.linalg.norm(v)).astype(np.float32)
+                rows.append(ChunkRow(i, 0, 1, None, "x", v.tobytes()))
+            store.write_file(folder.id, f"/n/{'a' if f % 2 else 'b'}/{f}.md", 1, 1, "h", rows)
+        assert store.chunk_count() == 1000
+        recalls = []
+        for q in range(10):
+            query = (centres[q] + 0.3 * rng.normal(size=64)).astype(np.float32)
+            query = (query / np.linalg.norm(query)).tobytes()
+            exact = {cid for cid, _ in store.nearest_chunks_exact(query, 10)}
+            coarse = store.nearest_chunks_coarse(query, 10, rescore=200)
+            recalls.append(len(exact & {cid for cid, _ in coarse}) / 10)
+            assert [d for _, d in coarse] == sorted(d for _, d in coarse)
+        assert np.mean(recalls) >= 0.9
+        only = ChunkFilter(folder="/n/a")
+        hits = store.nearest_chunks_coarse(query, 10, only)
+        assert hits and all(store.chunks([cid])[cid].path.startswith("/n/a/") for cid, _ in hits)
+        # The automatic choice: coarse above the threshold, and it sees new writes.
+        store.coarse_from_chunks = 500
+        store.write_file(folder.id, "/n/new.md", 1, 1, "h", [ChunkRow(0, 0, 1, None, "x", query)])
+        (best, distance), *_ = store.nearest_chunks(query, 5)
+        assert store.chunks([best])[best].path == "/n/new.md" and distance < 1e-3  # int8 copy

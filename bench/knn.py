@@ -1,0 +1,117 @@
+"""Vector search at scale: exact float KNN against the coarse (binary codes) + rescore path.
+
+Builds a store of N synthetic chunks through Fathom's own write path (one transaction per
+file of 100 chunks: text row, float vector, binary code, keyword row), with vectors that have
+realistic structure (unit vectors around a few thousand cluster centres, not uniform noise),
+then times queries (perturbed members of the clusters) both ways and prints one JSON line:
+p50/p95 latency of each path, recall@10 of the coarse path against exact search, insert
+throughput and database bytes per chunk.
+
+    python bench/knn.py --n 100000 --dim 1024
+    python bench/knn.py --n 1000000 --dim 1024 --queries 20     # ~5 GB on disk, a while
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from storage import ChunkRow, EmbeddingSpace, Store  # noqa: E402
+from storage.store import COARSE_FROM_CHUNKS, RESCORE_AT_LEAST  # noqa: E402
+
+CHUNKS_PER_FILE = 100
+SPREAD = 0.8  # noise around a centre, relative to its length: members sit at cosine ~0.78
+
+
+def unit(rows: np.ndarray) -> np.ndarray:
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+
+
+def build(store: Store, n: int, dim: int, centres: np.ndarray, rng: np.random.Generator) -> float:
+    folder = store.add_folder("/bench")
+    start = time.perf_counter()
+    for f in range(0, n, CHUNKS_PER_FILE):
+        count = min(CHUNKS_PER_FILE, n - f)
+        members = centres[rng.integers(0, len(centres), count)]
+        vectors = unit(members + rng.normal(scale=SPREAD / np.sqrt(dim), size=(count, dim)))
+        rows = [ChunkRow(i, 0, 1, None, f"chunk {f + i}", v.tobytes()) for i, v in enumerate(vectors)]
+        store.write_file(folder.id, f"/bench/{f // CHUNKS_PER_FILE}.txt", 1, 1, "h", rows)
+        if f and f % 100_000 == 0:
+            print(f"  {f:,} chunks, {f / (time.perf_counter() - start):,.0f}/s", file=sys.stderr)
+    return n / (time.perf_counter() - start)
+
+
+def timed(fn) -> tuple[float, object]:
+    start = time.perf_counter()
+    out = fn()
+    return (time.perf_counter() - start) * 1000, out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--dim", type=int, default=1024)
+    parser.add_argument("--clusters", type=int, help="default: one per 500 chunks")
+    parser.add_argument("--queries", type=int, default=30)
+    parser.add_argument("--rescore", type=int, default=RESCORE_AT_LEAST, help="candidates rescored exactly")
+    parser.add_argument("--dir", type=Path, help="where to build the database (default: a temp folder)")
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    args.clusters = args.clusters or max(10, args.n // 500)
+    centres = unit(rng.normal(size=(args.clusters, args.dim)))
+
+    with tempfile.TemporaryDirectory(prefix="fathom-knn-", dir=args.dir) as tmp:
+        db = Path(tmp) / "knn.db"
+        with Store(db) as store:
+            store.set_embedding_space(EmbeddingSpace("bench", args.dim))
+            inserts = build(store, args.n, args.dim, centres, rng)
+            store._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            size = db.stat().st_size
+            queries = unit(centres[rng.integers(0, args.clusters, args.queries)]
+                           + rng.normal(scale=SPREAD / np.sqrt(args.dim), size=(args.queries, args.dim)))
+            store.nearest_chunks_coarse(queries[0].tobytes(), 10)  # loads the codes once
+            load_ms, _ = timed(lambda: (setattr(store, "_codes", None), store._code_matrix()))
+            exact_ms, coarse_ms, recall = [], [], []
+            for q in queries:
+                vector = q.tobytes()
+                t_exact, exact = timed(lambda: store.nearest_chunks_exact(vector, 10))
+                t_coarse, coarse = timed(lambda: store.nearest_chunks_coarse(vector, 10, rescore=args.rescore))
+                exact_ms.append(t_exact)
+                coarse_ms.append(t_coarse)
+                recall.append(len({c for c, _ in exact} & {c for c, _ in coarse}) / 10)
+
+    result = {
+        "machine": f"{platform.machine()} {os.cpu_count()} cores",
+        "n": args.n,
+        "dim": args.dim,
+        "clusters": args.clusters,
+        "queries": args.queries,
+        "rescore": args.rescore,
+        "insert_chunks_per_s": round(inserts),
+        "bytes_per_chunk": round(size / args.n),
+        "exact_p50_ms": round(statistics.median(exact_ms), 1),
+        "exact_p95_ms": round(float(np.percentile(exact_ms, 95)), 1),
+        "coarse_p50_ms": round(statistics.median(coarse_ms), 1),
+        "coarse_p95_ms": round(float(np.percentile(coarse_ms, 95)), 1),
+        "coarse_recall_at_10": round(float(np.mean(recall)), 3),
+        "code_load_ms": round(load_ms, 1),
+        "auto_path": "coarse" if args.n >= COARSE_FROM_CHUNKS else "exact",
+    }
+    width = max(len(k) for k in result)
+    for key, value in result.items():
+        print(f"{key:<{width}}  {value}")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -3,7 +3,6 @@ reciprocal rank, grouped by file, the best files reranked by a cross-encoder, sn
 around the query's words."""
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, Sequence
 

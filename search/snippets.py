@@ -27,8 +27,12 @@ def _pattern(query: str) -> re.Pattern[str] | None:
     terms = sorted({t.lower() for t in query_terms(query) if len(t) > 1 or not t.isascii()}, key=len, reverse=True)
     if not terms:
         return None
-    # ASCII words match from a word's start ("date" in "dates", not in "update").
-    parts = [(r"\b" if t[0].isalnum() and t.isascii() else "") + re.escape(t) for t in terms]
+    # ASCII words match from a word's start ("date" in "dates", not in "update"); short ones
+    # only whole ("do" not in "dough").
+    parts = [
+        (rf"\b{re.escape(t)}\b" if len(t) <= 3 else rf"\b{re.escape(t)}") if t.isascii() and t[0].isalnum() else re.escape(t)
+        for t in terms
+    ]
     return re.compile("|".join(parts), re.IGNORECASE)
 
 

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 
+_BLOCK = 65_536
+
+
 def code(vector: bytes) -> bytes:
     """The sign bits of a float32 vector, packed, padded to whole 64-bit words."""
     values = np.frombuffer(vector, dtype=np.float32)
@@ -67,12 +70,18 @@ class CodeMatrix:
         if len(self) == 0:
             return self.ids
         query = np.frombuffer(code(vector), dtype=np.uint64)
-        distance = np.bitwise_count(self.words ^ query).sum(axis=1, dtype=np.uint32)
+        distance = np.empty(len(self), dtype=np.uint32)
+        # In blocks: one pass over 1M codes with whole-matrix temporaries took 129 ms here,
+        # blocks that stay in cache 40 ms.
+        for start in range(0, len(self), _BLOCK):
+            block = self.words[start : start + _BLOCK]
+            distance[start : start + len(block)] = np.bitwise_count(block ^ query).sum(axis=1, dtype=np.uint32)
+        far = np.iinfo(np.uint32).max
         if allowed is not None:
-            distance[~np.isin(self.ids, allowed, assume_unique=True)] = np.iinfo(np.uint32).max
-            count = min(count, int(np.count_nonzero(distance != np.iinfo(np.uint32).max)))
+            distance[~np.isin(self.ids, allowed, assume_unique=True)] = far
+            count = min(count, int(np.count_nonzero(distance != far)))
         if count <= 0:
             return self.ids[:0]
         if count >= len(self):
-            return self.ids[distance != np.iinfo(np.uint32).max]
+            return self.ids[distance != far]
         return self.ids[np.argpartition(distance, count - 1)[:count]]

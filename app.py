@@ -1,6 +1,6 @@
 """Fathom: local semantic search over your own folders.
 
-    python app.py                      start Fathom (prints how to begin until the page lands)
+    python app.py                      start Fathom's page (http://127.0.0.1:7860)
     python app.py index PATH [PATH..]  index folders (again: only what changed)
     python app.py search "QUERY"       search them
     python app.py status               what is indexed, what failed, which model
@@ -13,11 +13,11 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from search.config import DEVICES, Settings
 from search.errors import FathomError
+from search.filters import make_filter
 from search.presets import presets
 from search.snippets import Snippet
 from search.query import DEFAULT_RERANK_TOP, KEYWORD_WEIGHT, MODES, VECTOR_WEIGHT, SearchOptions
@@ -25,6 +25,8 @@ from storage import ChunkFilter, StorageError
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
+DEFAULT_HOST = "127.0.0.1"  # serve: this computer only, unless told otherwise
+DEFAULT_PORT = 7860
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -57,16 +59,30 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    print(
-        "Fathom searches your own files by meaning.\n\n"
-        "  python app.py index ~/Documents      index a folder (run again to update it)\n"
-        '  python app.py search "what to find"  search what is indexed\n'
-        "  python app.py status                 see what is indexed\n\n"
-        f"Data folder: {settings.data_dir}\n"
-        f"Embedding model: {settings.embedding_model}\n"
-        "The search page is coming; `python app.py --help` lists every option."
+    from search.config import setting_sources
+    from search.page.access import check_exposure, credentials
+
+    host = getattr(args, "host", DEFAULT_HOST)
+    share = getattr(args, "share", False)
+    auth = credentials(getattr(args, "auth", None), getattr(args, "auth_file", None), os.environ.get("FATHOM_AUTH"))
+    check_exposure(host, share, auth)  # before the page (and Gradio) is even imported
+    sources = setting_sources(
+        data_dir=getattr(args, "data_dir", None),
+        **{key: getattr(args, key, None) for key in ("embedding_model", "reranker_model", "device", "dim")},
     )
-    return 0
+    opening = not getattr(args, "no_browser", False) and sys.stdout.isatty() and not os.environ.get("CI")
+    print(f"Starting Fathom (data folder: {settings.data_dir})...", flush=True)
+    from search.page import serve
+
+    return serve(
+        settings,
+        host=host,
+        port=getattr(args, "port", DEFAULT_PORT),
+        share=share,
+        auth=auth,
+        open_browser=opening,
+        sources=sources,
+    )
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
@@ -135,7 +151,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         task=args.task,
         instruction=args.instruction,
         rerank=not args.no_rerank,
-        rerank_top=args.rerank_top,
+        rerank_top=args.rerank_top or settings.rerank_top or DEFAULT_RERANK_TOP,
         vector_weight=args.vector_weight,
         keyword_weight=args.keyword_weight,
         filters=_filters(args),
@@ -285,41 +301,7 @@ def _print_results(query: str, results: list[Any], show_query: bool) -> None:
 
 
 def _filters(args: argparse.Namespace) -> ChunkFilter | None:
-    extensions = tuple(
-        "." + ext.strip().lower().lstrip(".") for value in args.type or [] for ext in value.split(",") if ext.strip()
-    )
-    folder = str(Path(args.folder).expanduser().resolve()) if args.folder else None
-    only = ChunkFilter(
-        folder=folder,
-        extensions=extensions,
-        path_glob=args.path,
-        modified_after_ns=_when(args.after, "--after"),
-        modified_before_ns=_when(args.before, "--before"),
-    )
-    return None if only.empty else only
-
-
-def _when(text: str | None, option: str) -> int | None:
-    """A date as nanoseconds since the epoch: 2024-05-31, an ISO time, or 7d / 2w / 6m / 1y ago."""
-    if text is None:
-        return None
-    import datetime as dt
-    import re
-    import time
-
-    relative = re.fullmatch(r"\s*(\d+)\s*([dwmy])\s*", text.lower())
-    if relative:
-        days = int(relative.group(1)) * {"d": 1, "w": 7, "m": 30, "y": 365}[relative.group(2)]
-        return int((time.time() - days * 86400) * 1e9)
-    try:
-        when = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise FathomError(
-            f"{option} {text!r} is not a date: use 2024-05-31, 2024-05-31T14:00, or 7d, 2w, 6m, 1y (ago)."
-        ) from None
-    if when.tzinfo is None:
-        when = when.astimezone()  # local time, as a person means it
-    return int(when.timestamp() * 1e9)
+    return make_filter(args.folder, args.type or [], args.path, args.after, args.before)
 
 
 class _progress_bar:
@@ -370,6 +352,28 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
                         help="skip files larger than this (env FATHOM_MAX_FILE_MB; default 50)")
 
 
+def _serve_options(parser: argparse.ArgumentParser) -> None:
+    s = argparse.SUPPRESS
+    parser.add_argument("--host", default=s, metavar="ADDRESS",
+                        help=f"address to listen on (default {DEFAULT_HOST}: this computer only; "
+                        "any other needs a password)")
+    parser.add_argument("--port", default=s, type=_port, metavar="N", help=f"port to listen on (default {DEFAULT_PORT})")
+    parser.add_argument("--share", default=s, action="store_true",
+                        help="also make a public Gradio share link (needs a password: --auth or --auth-file)")
+    parser.add_argument("--auth", default=s, action="append", metavar="USER:PASSWORD",
+                        help="ask for this user and password (repeatable; env FATHOM_AUTH)")
+    parser.add_argument("--auth-file", default=s, metavar="FILE", help="users and passwords, one USER:PASSWORD a line")
+    parser.add_argument("--no-browser", default=s, action="store_true",
+                        help="don't open the page in a browser (it opens when run from a terminal)")
+
+
+def _port(text: str) -> int:
+    value = _positive_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 1 to 65535, found {value}")
+    return value
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -396,10 +400,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Fathom: search your own files by meaning, on your own machine.",
     )
     _common_options(parser)
+    _serve_options(parser)  # `python app.py --port 8000` is `python app.py serve --port 8000`
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    serve = sub.add_parser("serve", help="start Fathom (the default command)")
+    serve = sub.add_parser("serve", help="start Fathom's page (the default command)")
     _common_options(serve)
+    _serve_options(serve)
 
     index = sub.add_parser("index", help="index folders; again, it updates only what changed")
     _common_options(index)
@@ -420,8 +426,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="task preset: " + ", ".join(f"{p.name} ({p.label.lower()})" for p in presets().values()))
     task.add_argument("--instruction", metavar="TEXT", help="your own instruction for the query")
     search.add_argument("--no-rerank", action="store_true", help="skip reranking (faster on a CPU)")
-    search.add_argument("--rerank-top", type=_positive_int, default=DEFAULT_RERANK_TOP, metavar="N",
-                        help=f"how many of the best files to rerank (default {DEFAULT_RERANK_TOP})")
+    search.add_argument("--rerank-top", type=_positive_int, default=None, metavar="N",
+                        help=f"how many of the best files to rerank (default {DEFAULT_RERANK_TOP}, "
+                        "or the rerank depth saved in Settings)")
     search.add_argument("--json", action="store_true", help="one JSON object per query on its own line")
     search.add_argument("--queries", metavar="FILE",
                         help='batch search: one query per line, or JSON lines with a "query" field (- for stdin)')

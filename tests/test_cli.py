@@ -188,10 +188,16 @@ def test_env_variables_choose_the_data_dir(tmp_path: Path, minilm_path: str, cap
     assert json.loads(out)["database"] == str(tmp_path / "b" / "fathom.db")
 
 
-def test_default_command_explains_how_to_start(capsys: pytest.CaptureFixture[str]) -> None:
+def test_default_command_starts_the_page_on_this_computer_only(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import search.page
+
+    calls: list[dict[str, object]] = []
+    monkeypatch.setattr(search.page, "serve", lambda settings, **kw: calls.append(kw) or 0)
+    monkeypatch.delenv("FATHOM_AUTH", raising=False)
     code, out, _ = run_cli(capsys)
-    assert code == 0
-    assert "python app.py index" in out and "python app.py search" in out
+    assert code == 0 and "Starting Fathom" in out
+    (call,) = calls
+    assert (call["host"], call["port"], call["share"], call["auth"]) == ("127.0.0.1", 7860, False, [])
 
 
 def test_reranked_files_come_first_ordered_by_rerank_score(indexed: Path, tiny_qwen3_reranker: Path, capsys: pytest.CaptureFixture[str]) -> None:

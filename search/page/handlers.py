@@ -1,0 +1,515 @@
+"""What the page does when a person acts: plain functions of the runtime and the values of
+the page's fields, returning plain data and HTML. layout.py wires them to Gradio; tests
+call them directly, with no browser and no Gradio."""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field, replace
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from search.config import DEVICES, Settings, model_id, save_settings, settings_file
+from search.errors import FathomError, IndexMismatchError, NotIndexedError
+from search.filters import make_filter
+from search.page import render
+from search.page.files import servable_file
+from search.page.loader import short_name
+from search.page.runtime import Runtime
+from search.presets import presets
+from search.query import DEFAULT_RERANK_TOP, MODES, SearchOptions
+from storage import StorageError
+
+RESULTS = 10  # result cards on the page
+EMBEDDING_MODELS = [
+    ("Qwen3-Embedding-0.6B: fast, 1.2 GB", "Qwen/Qwen3-Embedding-0.6B"),
+    ("Qwen3-Embedding-4B: better, 8 GB, wants a GPU", "Qwen/Qwen3-Embedding-4B"),
+    ("Qwen3-Embedding-8B: best, 16 GB, wants a GPU", "Qwen/Qwen3-Embedding-8B"),
+]
+RERANKERS = [
+    ("Qwen3-Reranker-0.6B: fast, 1.2 GB", "Qwen/Qwen3-Reranker-0.6B"),
+    ("Qwen3-Reranker-4B: better, 8 GB, wants a GPU", "Qwen/Qwen3-Reranker-4B"),
+    ("Qwen3-Reranker-8B: best, 16 GB, wants a GPU", "Qwen/Qwen3-Reranker-8B"),
+    ("No reranker", "none"),
+]
+MODE_CHOICES = [("Meaning and words", "hybrid"), ("Meaning only", "vector"), ("Exact words", "keyword")]
+CPU_RERANK_SECONDS = 1.5  # per file, Qwen3-Reranker-0.6B on 2 cores (see DESIGN.md)
+
+
+# -- search --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchForm:
+    query: str = ""
+    task: str | None = "question"
+    instruction: str = ""
+    rerank: bool = False
+    mode: str = "hybrid"
+    folder: str = ""
+    types: str = ""
+    path_glob: str = ""
+    after: str = ""
+    before: str = ""
+
+
+@dataclass
+class SearchView:
+    results: list[dict[str, Any]] = field(default_factory=list)  # Result.to_json(), best first
+    summary: str = ""  # HTML: how many, how fast, and what was left out (e.g. reranking)
+    message: str = ""  # HTML: the empty state or the error, when there are no results
+
+
+def task_choices() -> list[tuple[str, str]]:
+    return [(p.label, p.name) for p in presets().values()]
+
+
+def search(rt: Runtime, form: SearchForm) -> SearchView:
+    if not form.query.strip():
+        if not rt.engine.folders():
+            return SearchView(message=_no_folders())
+        return SearchView(message=render.message(
+            "Type what you are looking for and press Enter",
+            "Ask in your own words: a question, a description of a file, or a passage you remember.",
+        ))
+    return _run(rt, form.query, form, like=None)
+
+
+def more_like_this(rt: Runtime, path: str, form: SearchForm) -> SearchView:
+    """Files like an indexed one (which is left out), under the same filters."""
+    return _run(rt, None, form, like=path)
+
+
+def _run(rt: Runtime, query: str | None, form: SearchForm, like: str | None) -> SearchView:
+    engine, loader = rt.engine, rt.loader
+    if not engine.folders():
+        return SearchView(message=_no_folders())
+    try:
+        options, notes = _options(rt, form)
+        began = time.perf_counter()
+        if like is not None:
+            query, options = engine.more_like_this(like, options)
+        results = engine.search(query or "", options)
+        elapsed = (time.perf_counter() - began) * 1000
+    except NotIndexedError:
+        return SearchView(message=_not_ready(rt))
+    except IndexMismatchError:
+        return SearchView(message=render.message(
+            "The index is being rebuilt for the new model",
+            "Files come back into search as they are embedded again: see Library for the progress.",
+        ))
+    except (FathomError, StorageError) as exc:
+        return SearchView(message=render.message("That search did not work", str(exc), "error"))
+    payload = [r.to_json() for r in results]
+    name = Path(like).name if like else None
+    view = SearchView(payload, render.summary(len(payload), elapsed, notes, like=name))
+    if not payload:
+        view.message = _no_results(rt, form, loader)
+    return view
+
+
+def _options(rt: Runtime, form: SearchForm) -> tuple[SearchOptions, list[str]]:
+    loader, settings, notes = rt.loader, rt.settings, []
+    mode = form.mode if form.mode in MODES else "hybrid"
+    if mode != "keyword" and not loader.ready:
+        mode = "keyword"
+        if loader.failed:
+            notes.append("The embedding model did not load (see Settings): these files match your words only.")
+        else:
+            notes.append("The model is still loading: these files match your words; search again soon for matches by meaning.")
+    rerank = bool(form.rerank) and settings.reranker_model is not None
+    if rerank and not loader.reranker_ready:
+        rerank = False
+        notes.append(
+            "Not reranked: the reranker did not load (see Settings)." if loader.view().reranker == "failed"
+            else "Not reranked: the reranker is still loading."
+        )
+    filters = make_filter(
+        form.folder or None,
+        [form.types] if form.types else [],
+        form.path_glob.strip() or None,
+        form.after,
+        form.before,
+        after_name="Modified after",
+        before_name="Modified before",
+    )
+    options = SearchOptions(
+        k=RESULTS,
+        mode=mode,
+        task=form.task or None,
+        instruction=form.instruction.strip() or None,
+        rerank=rerank,
+        rerank_top=settings.rerank_top or DEFAULT_RERANK_TOP,
+        filters=filters,
+    )
+    return options, notes
+
+
+def _no_folders() -> str:
+    return render.message(
+        "There is nothing to search yet",
+        "Add a folder first: open Library, type the path of a folder and press Add folder.",
+    )
+
+
+def _not_ready(rt: Runtime) -> str:
+    view = rt.library.view()
+    if view.busy:
+        return render.message(
+            "Fathom is still indexing your folders",
+            "Nothing is searchable yet: results appear as soon as the first files are indexed (progress in Library).",
+        )
+    return render.message("Nothing is indexed yet", "Add a folder in Library, then search here.")
+
+
+def _no_results(rt: Runtime, form: SearchForm, loader: Any) -> str:
+    filtered = any((form.folder, form.types, form.path_glob.strip(), form.after.strip(), form.before.strip()))
+    if filtered:
+        return render.message(
+            "No files match with these filters",
+            "Loosen or clear the filters (folder, type, name, dates), or try other words.",
+        )
+    if rt.library.view().busy:
+        return render.message(
+            "No files match yet",
+            "Fathom is still indexing: try again when it is done, or with other words.",
+        )
+    if form.mode == "keyword" or not loader.ready:
+        return render.message(
+            "No file has these words",
+            "Try other words, or search by meaning (Meaning and words) once the model is loaded.",
+        )
+    return render.message(
+        "No files match",
+        "Try other words or a longer description of what the file says, or add the folder that holds it in Library.",
+    )
+
+
+def cards(results: list[dict[str, Any]], show_scores: bool) -> list[str]:
+    return [render.card(result, rank, show_scores) for rank, result in enumerate(results, 1)]
+
+
+def open_file(rt: Runtime, path: str | None) -> tuple[Path | None, str]:
+    """A copy of an indexed file to hand to the browser, or why there is none. Only files
+    Fathom indexed inside an indexed folder are ever handed out (see files.py)."""
+    store = rt.engine.store
+
+    def indexed(text: str) -> bool:
+        record = store.file_record(text)
+        return record is not None and record.status == "indexed"
+
+    try:
+        real = servable_file(path, [f.path for f in store.folders()], indexed)
+    except StorageError as exc:
+        return None, str(exc)
+    if real is None:
+        return None, (
+            "This file cannot be opened: it is no longer an indexed file in one of your folders "
+            "(moved, deleted, or its folder was removed)."
+        )
+    try:
+        return rt.files.copy(real), ""
+    except OSError as exc:
+        return None, f"Cannot read {real.name}: {exc.strerror or exc}."
+
+
+# -- the library -----------------------------------------------------------------------------------------
+
+
+def add_folder(rt: Runtime, text: str) -> tuple[bool, str]:
+    """Check a typed folder path and start indexing it; (added, message as HTML)."""
+    raw = (text or "").strip().strip('"').strip("'")
+    if not raw:
+        return False, render.message("Type the path of a folder first", "For example ~/Documents or /home/you/notes.", "error")
+    folder = Path(raw).expanduser()
+    if not folder.is_absolute():
+        return False, render.message(
+            f"{raw} is not a full path",
+            "Give the whole path, starting with / (or ~ for your home folder), e.g. ~/Documents.",
+            "error",
+        )
+    if not folder.exists():
+        return False, render.message(f"No folder at {raw}", "Check the spelling: the path is on the computer that runs Fathom.", "error")
+    if not folder.is_dir():
+        return False, render.message(f"{raw} is a file, not a folder", "Give the folder that holds it.", "error")
+    if not os.access(folder, os.R_OK | os.X_OK):
+        return False, render.message(
+            f"Fathom cannot read {raw}",
+            "Its permissions do not let this user open it: change them, or run Fathom as a user who can.",
+            "error",
+        )
+    folder = folder.resolve()
+    known = rt.engine.folders()
+    if folder in known:
+        return False, render.message(
+            f"{render.pretty_path(str(folder))} is already indexed",
+            "Choose it below and press Re-index to index it again from scratch.",
+        )
+    for other in known:
+        if other in folder.parents:
+            return False, render.message(
+                f"{render.pretty_path(str(folder))} is inside {render.pretty_path(str(other))}",
+                "That folder is indexed already, with everything in it.",
+            )
+    try:
+        rt.library.add(folder)
+    except (FathomError, StorageError) as exc:
+        return False, render.message("Cannot add this folder", str(exc), "error")
+    waiting = "" if rt.loader.ready else " It starts as soon as the model is loaded."
+    return True, render.message(
+        f"Added {render.pretty_path(str(folder))}",
+        f"Fathom is indexing it now; its files become searchable one by one.{waiting}",
+        "success",
+    )
+
+
+def reindex_folder(rt: Runtime, path: str | None) -> str:
+    folder = _known_folder(rt, path)
+    if folder is None:
+        return render.message("Choose an indexed folder first", "Pick one in the list, then press Re-index.", "error")
+    rt.library.reindex(folder)
+    return render.message(
+        f"Re-indexing {render.pretty_path(str(folder))}",
+        "Its files are read and embedded again from scratch; they come back into search as they are done.",
+        "success",
+    )
+
+
+def remove_folder(rt: Runtime, path: str | None) -> str:
+    folder = _known_folder(rt, path)
+    if folder is None:
+        return render.message("Choose an indexed folder first", "Pick one in the list, then press Remove.", "error")
+    rt.library.remove(folder)
+    return render.message(
+        f"Removed {render.pretty_path(str(folder))}",
+        "Its files leave the index; the files themselves are not touched.",
+        "success",
+    )
+
+
+def _known_folder(rt: Runtime, path: str | None) -> Path | None:
+    if not path:
+        return None
+    wanted = Path(path)
+    return next((f for f in rt.engine.folders() if f == wanted), None)
+
+
+def folder_choices(rt: Runtime) -> list[tuple[str, str]]:
+    return [(render.pretty_path(str(f)), str(f)) for f in rt.engine.folders()]
+
+
+# -- what the page polls -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageState:
+    pill: str
+    progress: str
+    folders: str
+    problems: str
+    problems_label: str
+    models: str
+    folder_choices: tuple[tuple[str, str], ...]
+    has_folders: bool
+    rerank_info: str
+    rerank_default: bool | None  # None until the device is known
+
+
+def page_state(rt: Runtime) -> PageState:
+    loader, library = rt.loader.view(), rt.library.view()
+    choices = tuple((render.pretty_path(f.path), f.path) for f in library.folders)
+    info, default = rerank_hint(rt)
+    return PageState(
+        pill=render.pill(loader, library),
+        progress=render.progress(library, loader),
+        folders=render.folders_table(library),
+        problems=render.problems(library),
+        problems_label=render.problems_label(library),
+        models=render.model_panel(loader, rt.settings),
+        folder_choices=choices,
+        has_folders=bool(choices),
+        rerank_info=info,
+        rerank_default=default,
+    )
+
+
+def rerank_hint(rt: Runtime) -> tuple[str, bool | None]:
+    """The rerank switch's words (with its cost on a CPU) and its default once known: on for
+    a GPU, off for a CPU, where it costs seconds per search."""
+    settings, loader = rt.settings, rt.loader.view()
+    if settings.reranker_model is None:
+        return "No reranker is set: choose one in Settings.", False
+    top = settings.rerank_top or DEFAULT_RERANK_TOP
+    if loader.reranker == "failed":
+        return "The reranker did not load (see Settings).", False
+    if loader.reranker != "ready":
+        return f"Reads the best {top} files again for a more precise order (the reranker is loading).", None
+    if loader.device.startswith("cpu"):
+        seconds = top * CPU_RERANK_SECONDS
+        size = "" if "0.6B" in settings.reranker_model else " (more with this larger model)"
+        return f"Reads the best {top} files again for a more precise order: about {seconds:.0f} s per search on this CPU{size}.", False
+    return f"Reads the best {top} files again for a more precise order.", True
+
+
+# -- settings ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SettingsForm:
+    embedding_model: str
+    reranker_model: str
+    device: str
+    dim: float | int | None
+    rerank_top: float | int
+
+
+@dataclass(frozen=True)
+class SettingsOutcome:
+    message: str  # HTML
+    confirm: bool = False  # ask before rebuilding the index
+    saved: bool = False
+
+
+def settings_values(rt: Runtime) -> dict[str, Any]:
+    s = rt.settings
+    return {
+        "embedding_model": s.embedding_model,
+        "reranker_model": s.reranker_model or "none",
+        "device": s.device,
+        "dim": s.dim,
+        "rerank_top": s.rerank_top or DEFAULT_RERANK_TOP,
+    }
+
+
+def model_choices(kind: str, current: str) -> list[tuple[str, str]]:
+    choices = list(EMBEDDING_MODELS if kind == "embedding" else RERANKERS)
+    if current not in [value for _, value in choices]:
+        choices.insert(0, (current, current))
+    return choices
+
+
+def save(rt: Runtime, form: SettingsForm, confirmed: bool = False) -> SettingsOutcome:
+    """Check the form, save it in the data folder, and run with it; a new embedding model
+    or dimension asks first, since every file is embedded again."""
+    old = rt.settings
+    try:
+        new = _settings_from(old, form)
+    except FathomError as exc:
+        return SettingsOutcome(render.message("These settings were not saved", str(exc), "error"))
+    rebuild = (new.embedding_model, new.dim) != (old.embedding_model, old.dim)
+    files = rt.library.view().indexed_files
+    if rebuild and files and not confirmed:
+        return SettingsOutcome(
+            render.message(
+                f"Rebuild the index with {short_name(new.embedding_model)}?",
+                f"Vectors of two models never mix, so all {files:,} indexed files are read and "
+                "embedded again, in the background. Until that is done, search finds only the "
+                "files already re-embedded."
+                + (" On a CPU this takes hours for large folders; the 0.6B model is the fastest." if rt.loader.view().device.startswith("cpu") and "0.6B" not in new.embedding_model else ""),
+                "warning",
+            ),
+            confirm=True,
+        )
+    try:
+        path = save_settings(old.data_dir, {
+            "embedding_model": new.embedding_model,
+            "reranker_model": new.reranker_model or "none",
+            "device": new.device,
+            "dim": new.dim,
+            "rerank_top": new.rerank_top,
+        })
+    except (OSError, FathomError) as exc:
+        return SettingsOutcome(render.message("Cannot save the settings", str(exc), "error"))
+    if replace(new, rerank_top=None) != replace(old, rerank_top=None):
+        rt.apply(new)
+    else:
+        rt.settings = new
+    what = "Saved."
+    if rebuild and files:
+        what = f"Saved. Rebuilding the index with {short_name(new.embedding_model)} in the background: see Library."
+    elif replace(new, rerank_top=None) != replace(old, rerank_top=None):
+        what = "Saved. Loading the models with the new settings."
+    return SettingsOutcome(
+        render.message(what, f"Settings file: {path}." + _pinned_words(rt, new, old), "success"),
+        saved=True,
+    )
+
+
+def _settings_from(old: Settings, form: SettingsForm) -> Settings:
+    embedding = _model(form.embedding_model, "The embedding model")
+    if embedding == "none":
+        raise FathomError("Fathom needs an embedding model: choose one of the list or a local folder.")
+    reranker = _model(form.reranker_model or "none", "The reranker")
+    device = (form.device or "auto").lower()
+    if device not in DEVICES:
+        raise FathomError(f"Unknown device {device!r}: choose one of {', '.join(DEVICES)}.")
+    dim = _whole(form.dim, "The dimension", allow_empty=True)
+    top = _whole(form.rerank_top, "The rerank depth", allow_empty=True) or DEFAULT_RERANK_TOP
+    return replace(
+        old,
+        embedding_model=model_id(embedding),
+        reranker_model=None if reranker == "none" else model_id(reranker),
+        device=device,
+        dim=dim,
+        rerank_top=top,
+    )
+
+
+def _model(value: str | None, what: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise FathomError(f"{what} is empty: choose one of the list, or type the path of a local model folder.")
+    if text.lower() == "none":
+        return "none"
+    path = Path(text).expanduser()
+    if text.startswith(("/", ".", "~")) or path.exists():
+        if not path.is_dir():
+            raise FathomError(
+                f"{what}: there is no folder at {text}. Give the folder that holds the model's "
+                "files (config.json, the weights, the tokenizer), e.g. made with "
+                "`hf download Qwen/Qwen3-Embedding-0.6B --local-dir DIR`."
+            )
+        if not (path / "config.json").is_file():
+            raise FathomError(f"{what}: {text} holds no config.json, so it is not a model folder.")
+    elif text.count("/") != 1:
+        raise FathomError(f"{what}: {text!r} is neither a folder nor a Hugging Face name like Qwen/Qwen3-Embedding-0.6B.")
+    return text
+
+
+def _whole(value: float | int | str | None, what: str, allow_empty: bool) -> int | None:
+    if value in (None, "", 0) and allow_empty:
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise FathomError(f"{what} must be a whole number, found {value!r}.") from None
+    if number != int(number) or number < 1:
+        raise FathomError(f"{what} must be a whole number of at least 1, found {value!r}.")
+    return int(number)
+
+
+def _pinned_words(rt: Runtime, new: Settings, old: Settings) -> str:
+    """When an option or variable set a value at start, it wins again at the next start."""
+    words = []
+    for key in ("embedding_model", "reranker_model", "device", "dim"):
+        source = rt.serving.sources.get(key, "default")
+        if source in ("default", "settings file") or getattr(new, key) == getattr(old, key):
+            continue
+        by = f"the option --{key.replace('_', '-')}" if source == "option" else source
+        words.append(f" Fathom was started with {by}, which wins over this file at the next start.")
+    return "".join(words)
+
+
+def settings_facts(rt: Runtime) -> str:
+    """Where things are and how the page is served, for the Settings tab."""
+    s, serving = rt.settings, rt.serving
+    rows = [
+        ("Data folder", str(s.data_dir)),
+        ("Database", str(s.database)),
+        ("Settings file", str(settings_file(s.data_dir))),
+        ("Served at", f"http://{serving.host}:{serving.port}" + (" and a share link" if serving.share else "")),
+        ("Password", "required" if serving.auth else "none (this computer only)"),
+    ]
+    items = "".join(f"<li><span>{escape(k)}</span> <code>{escape(v)}</code></li>" for k, v in rows)
+    return f'<ul class="fathom-facts">{items}</ul>'

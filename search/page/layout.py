@@ -1,0 +1,451 @@
+"""The page's components and how they are wired to handlers.py. The only module of Fathom
+that imports Gradio (with __init__.serve, which imports this one)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import partial
+from html import escape
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # nothing leaves this computer
+
+import gradio as gr  # noqa: E402
+
+from search.config import DEVICES  # noqa: E402
+from search.errors import FathomError  # noqa: E402
+from search.page import handlers, render  # noqa: E402
+from search.page.runtime import Runtime  # noqa: E402
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
+TICK_SECONDS = 1.0
+SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"]
+MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Liberation Mono", "monospace"]
+DEEP = gr.themes.Color(
+    c50="#eef6f8", c100="#d6e9ee", c200="#b0d4de", c300="#80b8c8", c400="#4f98ad",
+    c500="#2f7c93", c600="#24667b", c700="#1e5465", c800="#1a4554", c900="#163a46", c950="#0c232b",
+    name="fathom",
+)
+
+
+def theme() -> gr.themes.Base:
+    """Calm and quiet: deep-water blue on slate, the computer's own fonts (no web fonts are
+    fetched: the page works offline and tells nobody it was opened)."""
+    return gr.themes.Base(
+        primary_hue=DEEP,
+        secondary_hue=DEEP,
+        neutral_hue=gr.themes.colors.slate,
+        font=SYSTEM_FONTS,
+        font_mono=MONO_FONTS,
+        radius_size=gr.themes.sizes.radius_md,
+    ).set(
+        body_background_fill="#f5f7f8",
+        body_background_fill_dark="#0e1418",
+        block_background_fill="white",
+        block_background_fill_dark="#151d22",
+        block_border_width="1px",
+        block_shadow="none",
+        button_primary_background_fill="*primary_600",
+        button_primary_background_fill_hover="*primary_700",
+        button_primary_background_fill_dark="*primary_500",
+        button_primary_text_color="white",
+        button_large_radius="*radius_md",
+        input_background_fill="*neutral_50",
+        input_background_fill_dark="#10171b",
+        input_border_width="1px",
+        input_border_color="*neutral_200",
+        input_border_color_dark="*neutral_700",
+        input_border_color_focus="*primary_400",
+        color_accent_soft="*primary_50",
+    )
+
+
+def _asset(name: str) -> str:
+    try:
+        return (ASSETS / name).read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
+def header_html() -> str:
+    return (
+        '<div class="fathom-brand">'
+        f'<span class="fathom-logo" aria-hidden="true">{_asset("logo.svg")}</span>'
+        '<div><div class="fathom-title">Fathom</div>'
+        '<div class="fathom-tagline">Search your own files by meaning, on your own machine</div></div>'
+        "</div>"
+    )
+
+
+@dataclass
+class Slot:
+    box: Any
+    card: Any
+    get: Any
+    like: Any
+    file: Any
+
+
+def build(rt: Runtime) -> gr.Blocks:
+    first = handlers.page_state(rt)
+    folder_filter_choices = [("All folders", "")] + list(first.folder_choices)
+    with gr.Blocks(title="Fathom", analytics_enabled=False, delete_cache=(3600, 3600)) as page:
+        cache = gr.State({})  # what the timer last sent to this page: unchanged parts are skipped
+        touched = gr.State(False)  # the person set the rerank switch: leave it alone
+        results = gr.State([])
+
+        with gr.Row(elem_id="fathom-header", equal_height=True):
+            gr.HTML(header_html(), scale=3, min_width=240, elem_id="fathom-brand")
+            pill = gr.HTML(first.pill, scale=2, min_width=200, elem_id="fathom-pill-box")
+
+        with gr.Tabs(selected="search", elem_id="fathom-tabs") as tabs:
+            # -- search ----------------------------------------------------------------------------
+            with gr.Tab("Search", id="search", elem_id="fathom-search-tab"):
+                welcome = gr.HTML(render.welcome(), visible=not first.has_folders, elem_id="fathom-welcome")
+                to_library = gr.Button(
+                    "Add a folder", variant="primary", visible=not first.has_folders, elem_id="fathom-to-library"
+                )
+                with gr.Row(elem_id="fathom-searchbar", equal_height=True):
+                    query = gr.Textbox(
+                        show_label=False,
+                        placeholder="What are you looking for? e.g. the warranty for the dishwasher",
+                        autofocus=True,
+                        container=False,
+                        scale=6,
+                        elem_id="fathom-query",
+                    )
+                    go = gr.Button("Search", variant="primary", scale=0, min_width=110, elem_id="fathom-go")
+                with gr.Row(elem_id="fathom-options", equal_height=True):
+                    task = gr.Dropdown(
+                        handlers.task_choices(), value="question", label="Task", scale=3, elem_id="fathom-task"
+                    )
+                    rerank = gr.Checkbox(
+                        value=False, label="Rerank", info=first.rerank_info, scale=2, elem_id="fathom-rerank"
+                    )
+                with gr.Accordion("Filters and options", open=False, elem_id="fathom-filters"):
+                    with gr.Row():
+                        folder = gr.Dropdown(folder_filter_choices, value="", label="Folder", elem_id="fathom-filter-folder")
+                        types = gr.Textbox(label="File types", placeholder="md, pdf", elem_id="fathom-filter-types")
+                        glob = gr.Textbox(label="File name", placeholder="invoice* or */2024/*", elem_id="fathom-filter-glob")
+                    with gr.Row():
+                        after = gr.Textbox(label="Modified after", placeholder="2024-05-31, or 30d ago", elem_id="fathom-filter-after")
+                        before = gr.Textbox(label="Modified before", placeholder="2024-12-31, or 1y ago", elem_id="fathom-filter-before")
+                        mode = gr.Radio(handlers.MODE_CHOICES, value="hybrid", label="Match", elem_id="fathom-mode")
+                    with gr.Row():
+                        instruction = gr.Textbox(
+                            label="Your own instruction",
+                            placeholder="Given a bug report, retrieve the code that causes it",
+                            info="Replaces the task: tells the Qwen3 model what a good match is.",
+                            scale=4,
+                            elem_id="fathom-instruction",
+                        )
+                        show_scores = gr.Checkbox(value=False, label="Show scores", scale=1, elem_id="fathom-scores")
+                summary = gr.HTML(visible=False, elem_id="fathom-summary")
+                message = gr.HTML(visible=False, elem_id="fathom-message")
+                slots = []
+                for i in range(handlers.RESULTS):
+                    with gr.Column(visible=False, elem_classes="fathom-result", elem_id=f"fathom-result-{i}") as box:
+                        card = gr.HTML()
+                        with gr.Row(elem_classes="fathom-actions"):
+                            get = gr.Button("Download", size="sm", scale=0, min_width=110, elem_classes="fathom-get")
+                            like = gr.Button("More like this", size="sm", scale=0, min_width=140, elem_classes="fathom-like")
+                        file = gr.File(
+                            visible=False, interactive=False, show_label=False, elem_id=f"fathom-file-{i}",
+                            elem_classes="fathom-file",
+                        )
+                    slots.append(Slot(box, card, get, like, file))
+
+            # -- library -----------------------------------------------------------------------------
+            with gr.Tab("Library", id="library", elem_id="fathom-library-tab"):
+                with gr.Row(elem_id="fathom-add-row"):
+                    path = gr.Textbox(
+                        label="Add a folder",
+                        placeholder="~/Documents",
+                        info="The path of a folder on this computer; Fathom indexes it and keeps watching it.",
+                        scale=6,
+                        elem_id="fathom-folder-path",
+                    )
+                    add = gr.Button("Add folder", variant="primary", scale=0, min_width=130, elem_id="fathom-add")
+                added = gr.HTML(visible=False, elem_id="fathom-added")
+                progress = gr.HTML(first.progress, elem_id="fathom-progress")
+                folders = gr.HTML(first.folders, elem_id="fathom-folders")
+                with gr.Row(equal_height=True, elem_id="fathom-folder-actions", visible=first.has_folders) as actions:
+                    chosen = gr.Dropdown(
+                        list(first.folder_choices), value=None, label="Folder", scale=4, elem_id="fathom-chosen"
+                    )
+                    reindex = gr.Button("Re-index", scale=0, min_width=130, elem_id="fathom-reindex")
+                    remove = gr.Button("Remove", variant="stop", scale=0, min_width=110, elem_id="fathom-remove")
+                with gr.Row(visible=False, equal_height=True, elem_id="fathom-confirm-remove") as confirm_remove:
+                    confirm_words = gr.HTML()
+                    yes_remove = gr.Button("Remove it", variant="stop", scale=0, min_width=120)
+                    no_remove = gr.Button("Keep it", scale=0, min_width=110)
+                folder_message = gr.HTML(visible=False, elem_id="fathom-folder-message")
+                with gr.Accordion(first.problems_label, open=False, elem_id="fathom-problems") as problems_box:
+                    problems = gr.HTML(first.problems)
+
+            # -- settings -----------------------------------------------------------------------------
+            with gr.Tab("Settings", id="settings", elem_id="fathom-settings-tab"):
+                models = gr.HTML(first.models, elem_id="fathom-models")
+                values = handlers.settings_values(rt)
+                with gr.Row():
+                    embedding = gr.Dropdown(
+                        handlers.model_choices("embedding", values["embedding_model"]),
+                        value=values["embedding_model"],
+                        allow_custom_value=True,
+                        label="Embedding model",
+                        info="A Hugging Face name, or the path of a local model folder (works offline). "
+                        "A new model rebuilds the index.",
+                        elem_id="fathom-embedding",
+                    )
+                    reranker = gr.Dropdown(
+                        handlers.model_choices("reranker", values["reranker_model"]),
+                        value=values["reranker_model"],
+                        allow_custom_value=True,
+                        label="Reranker",
+                        info="Reorders the best files by reading them with the query; `none` turns it off.",
+                        elem_id="fathom-reranker",
+                    )
+                with gr.Row():
+                    device = gr.Dropdown(list(DEVICES), value=values["device"], label="Device",
+                                         info="auto: a CUDA GPU, then Apple MPS, then the CPU.", elem_id="fathom-device")
+                    dim = gr.Number(
+                        value=values["dim"],
+                        label="Dimension",
+                        info="Empty: the model's full width. Qwen3 models can be cut smaller (e.g. 512) "
+                        "for a smaller index; a change rebuilds it.",
+                        precision=0,
+                        minimum=0,
+                        elem_id="fathom-dim",
+                    )
+                    depth = gr.Slider(1, 50, value=values["rerank_top"], step=1, label="Rerank depth",
+                                      info="How many of the best files the reranker reads.", elem_id="fathom-depth")
+                with gr.Row():
+                    save = gr.Button("Save settings", variant="primary", scale=0, min_width=160, elem_id="fathom-save")
+                saved = gr.HTML(visible=False, elem_id="fathom-saved")
+                with gr.Row(visible=False, elem_id="fathom-confirm-rebuild") as confirm_rebuild:
+                    rebuild = gr.Button("Rebuild the index", variant="primary", scale=0, min_width=170)
+                    keep = gr.Button("Cancel", scale=0, min_width=110)
+                facts = gr.HTML(handlers.settings_facts(rt), elem_id="fathom-facts")
+
+        timer = gr.Timer(TICK_SECONDS)
+
+        # -- search events -------------------------------------------------------------------------
+        form = [query, task, instruction, rerank, mode, folder, types, glob, after, before]
+        shown = [results, summary, message] + [x for s in slots for x in (s.box, s.card, s.file)]
+
+        def search_form(values: tuple[Any, ...]) -> handlers.SearchForm:
+            q, t, ins, rr, m, fo, ty, gl, af, be = values
+            return handlers.SearchForm(
+                q or "", t, ins or "", bool(rr), m or "hybrid", fo or "", ty or "", gl or "", af or "", be or ""
+            )
+
+        def show(view: handlers.SearchView, scores: bool) -> list[Any]:
+            cards = handlers.cards(view.results, scores)
+            out: list[Any] = [view.results, _html(view.summary), _html(view.message)]
+            for i in range(handlers.RESULTS):
+                visible = i < len(cards)
+                out += [gr.Column(visible=visible), cards[i] if visible else "", gr.File(value=None, visible=False)]
+            return out
+
+        def do_search(*values: Any) -> list[Any]:
+            *fields, scores = values
+            return show(handlers.search(rt, search_form(tuple(fields))), scores)
+
+        def do_like(i: int, found: list[dict[str, Any]], *values: Any) -> list[Any]:
+            *fields, scores = values
+            if i >= len(found):
+                return [gr.skip()] * len(shown)
+            return show(handlers.more_like_this(rt, found[i]["path"], search_form(tuple(fields))), scores)
+
+        def do_scores(found: list[dict[str, Any]], scores: bool) -> list[Any]:
+            cards = handlers.cards(found, scores)
+            return [cards[i] if i < len(cards) else "" for i in range(handlers.RESULTS)]
+
+        def do_get(i: int, found: list[dict[str, Any]]) -> Any:
+            if i >= len(found):
+                return gr.skip()
+            copy, problem = handlers.open_file(rt, found[i]["path"])
+            if copy is None:
+                gr.Warning(problem)
+                return gr.File(value=None, visible=False)
+            return gr.File(value=str(copy), visible=True)
+
+        search_options = dict(outputs=shown, show_progress="minimal", concurrency_limit=4)
+        query.submit(do_search, form + [show_scores], **search_options)
+        go.click(do_search, form + [show_scores], **search_options)
+        show_scores.change(do_scores, [results, show_scores], [s.card for s in slots], show_progress="hidden")
+        rerank.input(lambda: True, None, touched, show_progress="hidden")
+        for i, slot in enumerate(slots):
+            slot.get.click(partial(do_get, i), [results], slot.file, show_progress="minimal").then(
+                None, js=_click_download_js(i)
+            )
+            slot.like.click(partial(do_like, i), [results] + form + [show_scores], scroll_to_output=True, **search_options)
+        to_library.click(lambda: gr.Tabs(selected="library"), None, tabs, js=_focus_js("fathom-folder-path"))
+
+        # -- library events ------------------------------------------------------------------------
+        def do_add(text: str) -> tuple[str, Any]:
+            ok, words = handlers.add_folder(rt, text)
+            return _html(words), ("" if ok else gr.skip())
+
+        add.click(do_add, path, [added, path])
+        path.submit(do_add, path, [added, path])
+        reindex.click(lambda p: _html(handlers.reindex_folder(rt, p)), chosen, folder_message)
+
+        def ask_remove(chosen_path: str | None) -> list[Any]:
+            if not chosen_path:
+                return [gr.Row(visible=False), "", _html(render.message("Choose an indexed folder first", "", "error"))]
+            words = (
+                f"<b>Remove {escape(render.pretty_path(chosen_path))}?</b> Its files leave the index "
+                "(the files themselves stay where they are)."
+            )
+            return [gr.Row(visible=True), f'<div class="fathom-confirm">{words}</div>', _html("")]
+
+        remove.click(ask_remove, chosen, [confirm_remove, confirm_words, folder_message])
+        yes_remove.click(
+            lambda p: [gr.Row(visible=False), _html(handlers.remove_folder(rt, p)), gr.Dropdown(value=None)],
+            chosen,
+            [confirm_remove, folder_message, chosen],
+        )
+        no_remove.click(lambda: gr.Row(visible=False), None, confirm_remove)
+
+        # -- settings events -----------------------------------------------------------------------
+        def do_save(confirmed: bool, *values: Any) -> list[Any]:
+            outcome = handlers.save(rt, handlers.SettingsForm(*values), confirmed=confirmed)
+            return [_html(outcome.message), gr.Row(visible=outcome.confirm)]
+
+        settings_form = [embedding, reranker, device, dim, depth]
+        save.click(partial(do_save, False), settings_form, [saved, confirm_rebuild])
+        rebuild.click(partial(do_save, True), settings_form, [saved, confirm_rebuild])
+        keep.click(
+            lambda: [_html(render.message("Nothing changed", "The index keeps its model.")), gr.Row(visible=False)],
+            None,
+            [saved, confirm_rebuild],
+        )
+
+        # -- what changes by itself: models loading, indexing, folders ------------------------------
+        polled = [pill, progress, folders, problems, problems_box, models, chosen, folder, actions,
+                  welcome, to_library, rerank, cache]
+
+        def tick(seen: dict[str, Any], person_set_rerank: bool, chosen_now: str | None, folder_now: str | None) -> list[Any]:
+            state = handlers.page_state(rt)
+            seen = dict(seen or {})
+
+            def fresh(key: str, value: Any) -> bool:
+                if seen.get(key) == value:
+                    return False
+                seen[key] = value
+                return True
+
+            choices = [list(c) for c in state.folder_choices]
+            paths = [c[1] for c in choices]
+            out: list[Any] = [
+                state.pill if fresh("pill", state.pill) else gr.skip(),
+                state.progress if fresh("progress", state.progress) else gr.skip(),
+                state.folders if fresh("folders", state.folders) else gr.skip(),
+                state.problems if fresh("problems", state.problems) else gr.skip(),
+                gr.Accordion(label=state.problems_label) if fresh("problems_label", state.problems_label) else gr.skip(),
+                state.models if fresh("models", state.models) else gr.skip(),
+            ]
+            if fresh("choices", choices):
+                out.append(gr.Dropdown(choices=[tuple(c) for c in choices], value=chosen_now if chosen_now in paths else None))
+                out.append(gr.Dropdown(
+                    choices=[("All folders", "")] + [tuple(c) for c in choices],
+                    value=folder_now if folder_now in paths else "",
+                ))
+            else:
+                out += [gr.skip(), gr.skip()]
+            if fresh("has_folders", state.has_folders):
+                out += [gr.Row(visible=state.has_folders), gr.HTML(visible=not state.has_folders),
+                        gr.Button(visible=not state.has_folders)]
+            else:
+                out += [gr.skip()] * 3
+            rerank_update: dict[str, Any] = {}
+            if fresh("rerank_info", state.rerank_info):
+                rerank_update["info"] = state.rerank_info
+            if state.rerank_default is not None and not person_set_rerank and fresh("rerank_default", state.rerank_default):
+                rerank_update["value"] = state.rerank_default
+            out.append(gr.Checkbox(**rerank_update) if rerank_update else gr.skip())
+            out.append(seen)
+            return out
+
+        timer.tick(
+            tick,
+            [cache, touched, chosen, folder],
+            polled,
+            show_progress="hidden",
+            concurrency_limit=None,
+            api_visibility="private",
+        )
+
+        def on_load() -> list[Any]:
+            values = handlers.settings_values(rt)
+            return [
+                gr.Dropdown(choices=handlers.model_choices("embedding", values["embedding_model"]), value=values["embedding_model"]),
+                gr.Dropdown(choices=handlers.model_choices("reranker", values["reranker_model"]), value=values["reranker_model"]),
+                values["device"],
+                values["dim"],
+                values["rerank_top"],
+                handlers.settings_facts(rt),
+            ]
+
+        page.load(on_load, None, [embedding, reranker, device, dim, depth, facts], show_progress="hidden")
+    return page
+
+
+def _html(value: str) -> Any:
+    """An HTML piece that takes no room when it is empty."""
+    return gr.HTML(value=value, visible=bool(value))
+
+
+def _click_download_js(i: int) -> str:
+    """Start the download the person asked for, instead of making them click the file too."""
+    return (
+        "() => { setTimeout(() => { "
+        f"const link = document.querySelector('#fathom-file-{i} a[download]'); "
+        "if (link) link.click(); }, 150); }"
+    )
+
+
+def _focus_js(elem_id: str) -> str:
+    return f"() => {{ setTimeout(() => document.querySelector('#{elem_id} textarea, #{elem_id} input')?.focus(), 150); }}"
+
+
+def launch_page(page: gr.Blocks, rt: Runtime, auth: Any = None, open_browser: bool = False, **extra: Any) -> None:
+    """Serve the page; returns once it is up. Files are never served from the indexed
+    folders directly: no `allowed_paths`, only the checked copies the handlers return."""
+    serving = rt.serving
+    try:
+        page.launch(
+            server_name=serving.host,
+            server_port=serving.port,
+            share=serving.share,
+            auth=auth,
+            auth_message="Fathom: sign in to search these files." if auth else None,
+            inbrowser=open_browser,
+            prevent_thread_lock=True,
+            quiet=True,
+            show_error=False,
+            footer_links=[],
+            ssr_mode=False,
+            mcp_server=False,
+            pwa=False,
+            theme=theme(),
+            css=_asset("style.css"),
+            favicon_path=str(ASSETS / "logo.svg") if (ASSETS / "logo.svg").is_file() else None,
+            **extra,
+        )
+    except OSError as exc:
+        if "port" in str(exc).lower():
+            raise FathomError(
+                f"Port {serving.port} is taken: is Fathom already running? Open "
+                f"http://{serving.host}:{serving.port}, or start it with --port and another number."
+            ) from None
+        raise
+    print(f"Fathom is running at http://{serving.host}:{serving.port} (Ctrl-C stops it).", flush=True)
+    if serving.share:
+        if page.share_url:
+            print(f"Share link (password required): {page.share_url}", flush=True)
+        else:
+            print("No share link: Gradio could not make one (is this computer online?). "
+                  "The page runs on this computer only.", flush=True)

@@ -1,0 +1,297 @@
+"""The page's indexing: one worker thread that brings folders up to date (at start, when a
+folder is added, when one is re-indexed, after a model change), then a watcher that follows
+their changes. The page reads `view()`; nothing here waits on the page."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from search.errors import FathomError
+from search.ingest.indexer import IndexReport, Progress
+from storage import StorageError
+
+log = logging.getLogger(__name__)
+STATS_SECONDS = 1.0  # how long a count of the index is reused (every open page polls it)
+
+
+class Cancelled(Exception):
+    """Raised from the progress listener to stop an indexing run between two files."""
+
+
+@dataclass(frozen=True)
+class FolderView:
+    path: str
+    files: int
+    state: str  # watching, indexing, queued, waiting, removing, missing, indexed
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class LibraryView:
+    folders: list[FolderView]
+    busy: bool
+    progress: dict[str, Any] | None  # Progress.to_json() of the run going on
+    running: list[str]
+    notice: str | None  # e.g. the index is re-embedded with a new model
+    error: str | None
+    last_run: str | None  # what the last run did, as words
+    last_change: float | None  # time.time() of the last change the watcher picked up
+    watch_error: str | None
+    indexed_files: int
+    chunks: int
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+class Library:
+    def __init__(self, engine: Any, loader: Any):
+        self.engine = engine
+        self.loader = loader
+        self._cond = threading.Condition()
+        self._dirty: list[Path] = list(engine.folders())  # catch up with what changed meanwhile
+        self._fresh: set[Path] = set()  # to index from scratch: their files are dropped first
+        self._removals: list[Path] = []
+        self._running: list[Path] = []
+        self._cancel = False
+        self._stop = False
+        self._started = False
+        self.progress: Progress | None = None
+        self.watcher: Any = None
+        self.notice: str | None = None
+        self.error: str | None = None
+        self.watch_error: str | None = None
+        self.last_run: str | None = None
+        self.last_change: float | None = None
+        self._stats: tuple[float, Any] = (0.0, None)
+        self._thread = threading.Thread(target=self._loop, name="fathom-library", daemon=True)
+
+    # -- what the page asks for ----------------------------------------------------------------
+
+    def start(self) -> "Library":
+        with self._cond:
+            if self._started or self._stop:
+                return self
+            self._started = True
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        with self._cond:
+            self._stop = self._cancel = True
+            self._cond.notify_all()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        if self.watcher is not None:
+            self.watcher.stop()
+
+    def add(self, folder: Path) -> None:
+        """A new folder: listed at once, indexed as soon as the model is there."""
+        self.engine.store.add_folder(str(folder))
+        self._forget_stats()
+        with self._cond:
+            self._queue(folder)
+
+    def reindex(self, folder: Path) -> None:
+        """Index a folder again from scratch (failed files get another try)."""
+        with self._cond:
+            self._fresh.add(folder)
+            self._queue(folder)
+            if folder in self._running:
+                self._cancel = True
+
+    def remove(self, folder: Path) -> None:
+        with self._cond:
+            self._dirty = [f for f in self._dirty if f != folder]
+            self._fresh.discard(folder)
+            self._removals.append(folder)
+            if folder in self._running:
+                self._cancel = True
+            self._cond.notify_all()
+
+    def idle(self) -> bool:
+        with self._cond:
+            busy = bool(self._dirty or self._removals or self._running)
+        return not busy and (self.watcher is None or self.watcher.idle())
+
+    def wait_idle(self, timeout: float) -> bool:
+        """For tests and scripts: wait until everything asked for is done (or failed)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if self.idle() or (self.loader.failed and not self._removals):
+                return True
+            time.sleep(0.05)
+        return False
+
+    def view(self) -> LibraryView:
+        stats = self._stats_now()
+        with self._cond:
+            dirty, running, removing = list(self._dirty), list(self._running), list(self._removals)
+        watched = set(self.watcher.folders) if self.watcher is not None else set()
+        folders = []
+        for path, files in stats.folders:
+            folder = Path(path)
+            folders.append(FolderView(path, files, *self._folder_state(folder, dirty, running, removing, watched)))
+        progress = self.progress
+        return LibraryView(
+            folders=folders,
+            busy=bool(running or dirty or removing),
+            progress=progress.to_json() if progress is not None and running else None,
+            running=[str(f) for f in running],
+            notice=self.notice,
+            error=self.error,
+            last_run=self.last_run,
+            last_change=self.last_change,
+            watch_error=self.watch_error,
+            indexed_files=stats.indexed,
+            chunks=stats.chunks,
+            failed=list(stats.failed),
+            skipped=list(stats.skipped),
+        )
+
+    def _folder_state(
+        self, folder: Path, dirty: list[Path], running: list[Path], removing: list[Path], watched: set[Path]
+    ) -> tuple[str, str]:
+        if folder in removing:
+            return "removing", "Removing it from the index"
+        if not folder.is_dir():
+            return "missing", "Not found on disk: its files stay searchable until you remove it"
+        if folder in running:
+            return "indexing", "Indexing"
+        if folder in dirty:
+            if self.loader.failed:
+                return "waiting", "Waiting for a model that loads (see Settings)"
+            if not self.loader.ready:
+                return "waiting", "Waiting for the model to load"
+            return "queued", "Queued for indexing"
+        if folder in watched:
+            return "watching", "Up to date; watching for changes"
+        if self.watch_error:
+            return "indexed", "Indexed; not watched: " + self.watch_error
+        return "indexed", "Indexed"
+
+    # -- the worker ------------------------------------------------------------------------------
+
+    def _queue(self, folder: Path) -> None:
+        if folder not in self._dirty:
+            self._dirty.append(folder)
+        self._cond.notify_all()
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._stop and not self._removals and not (self._dirty and self.loader.ready):
+                    self._cond.wait(0.2)  # the loader does not notify: look again shortly
+                if self._stop:
+                    return
+                removals, self._removals = self._removals, []
+                if removals:
+                    self._running = []
+                else:
+                    folders = list(dict.fromkeys(self._dirty))
+                    self._dirty = []
+                    fresh = [f for f in folders if f in self._fresh]
+                    self._fresh -= set(fresh)
+                    self._running, self._cancel = folders, False
+            if removals:
+                for folder in removals:
+                    self._remove(folder)
+                continue
+            try:
+                self._index(folders, fresh)
+                self._watch()  # before the run counts as done: idle means watched too
+            finally:
+                with self._cond:
+                    self._running = []
+                self._forget_stats()
+
+    def _index(self, folders: list[Path], fresh: list[Path]) -> None:
+        present = [f for f in folders if f.is_dir()]
+        if not present:
+            return
+        self.error = None
+        try:
+            for folder in fresh:
+                if folder in present and folder in self.engine.folders():
+                    self.engine.remove_folder(folder)
+            self.progress = Progress(listener=self._check)
+            report, notice = self.engine.index(present, self.progress)
+        except Cancelled:
+            with self._cond:  # start again later; files already written are kept
+                for folder in reversed(folders):
+                    if folder not in self._removals and folder not in self._dirty and not self._stop:
+                        self._dirty.insert(0, folder)
+            return
+        except (FathomError, StorageError) as exc:
+            self.error = str(exc)
+            return
+        except Exception as exc:  # the worker must outlive one bad run
+            log.exception("indexing failed")
+            self.error = f"Indexing stopped: {exc.__class__.__name__}: {exc}"
+            return
+        if notice:
+            self.notice = notice
+        self.last_run = describe_report(report)
+
+    def _check(self, progress: Progress) -> None:
+        if self._cancel:
+            raise Cancelled()
+
+    def _remove(self, folder: Path) -> None:
+        if self.watcher is not None:
+            self.watcher.remove(folder)
+        try:
+            self.engine.remove_folder(folder)
+        except FathomError:
+            pass  # already gone
+        except StorageError as exc:
+            self.error = str(exc)
+        self._forget_stats()
+
+    def _watch(self) -> None:
+        """Watch every indexed folder that exists (a folder that cannot be watched is said)."""
+        from search.ingest.watcher import Watcher
+
+        try:
+            if self.watcher is None:
+                indexer, _ = self.engine.indexer()
+                self.watcher = Watcher(indexer, [], on_report=self._changed).start()
+            for folder in self.engine.folders():
+                if folder.is_dir() and folder not in self.watcher.folders:
+                    self.watcher.add(folder)
+        except Exception as exc:  # e.g. the system's limit of watched folders
+            self.watch_error = (
+                f"{exc}. Changes are picked up at the next start or when you press Re-index."
+            )
+
+    def _changed(self, report: IndexReport) -> None:
+        if report.added or report.updated or report.removed or report.moved or report.failed or report.skipped:
+            self.last_change = time.time()
+            self.last_run = describe_report(report)
+            self._forget_stats()
+
+    def _stats_now(self) -> Any:
+        at, stats = self._stats
+        if stats is None or time.monotonic() - at > STATS_SECONDS:
+            stats = self.engine.store.stats()
+            self._stats = (time.monotonic(), stats)
+        return stats
+
+    def _forget_stats(self) -> None:
+        self._stats = (0.0, None)
+
+
+def describe_report(report: IndexReport) -> str:
+    parts = [f"{report.added} new", f"{report.updated} updated", f"{report.unchanged} unchanged"]
+    if report.removed:
+        parts.append(f"{report.removed} removed")
+    if report.moved:
+        parts.append(f"{report.moved} moved")
+    if report.failed:
+        parts.append(f"{len(report.failed)} failed")
+    if report.skipped:
+        parts.append(f"{len(report.skipped)} skipped")
+    return ", ".join(parts) + " file(s)"

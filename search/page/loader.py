@@ -1,0 +1,168 @@
+"""Load the models on a background thread, so the page paints at once and says how the
+loading goes (which model, how long, how much is downloaded) or why it failed."""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from search.errors import FathomError
+
+WAITING, LOADING, READY, FAILED = "waiting", "loading", "ready", "failed"
+
+
+@dataclass(frozen=True)
+class LoaderView:
+    state: str  # waiting, loading, ready or failed (the embedder; search needs it)
+    stage: str  # what is happening, as words
+    seconds: float  # since loading began
+    downloaded: int  # bytes downloaded from the Hub so far (0 for local folders and cached models)
+    device: str  # e.g. "cpu float32", once the embedder is loaded
+    error: str | None  # why the embedder failed, and what to do
+    reranker: str  # "none", "waiting", "loading", "ready" or "failed"
+    reranker_error: str | None
+
+
+class ModelLoader:
+    def __init__(self, engine: Any):
+        self.engine = engine
+        self.embedder = threading.Event()  # set once the embedder is loaded, or has failed
+        self._state = WAITING
+        self._stage = "Waiting to load the models"
+        self._reranker = "none" if engine.settings.reranker_model is None else WAITING
+        self._error: str | None = None
+        self._reranker_error: str | None = None
+        self._device = ""
+        self._began = time.monotonic()
+        self._downloading: str | None = None
+        self._cached = 0  # bytes of the model being loaded that were cached before
+        self._thread = threading.Thread(target=self._run, name="fathom-models", daemon=True)
+
+    def start(self) -> "ModelLoader":
+        self._thread.start()
+        return self
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    @property
+    def ready(self) -> bool:
+        return self._state == READY
+
+    @property
+    def failed(self) -> bool:
+        return self._state == FAILED
+
+    @property
+    def reranker_ready(self) -> bool:
+        return self._reranker == READY
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the embedder; True when it loaded."""
+        self.embedder.wait(timeout)
+        return self.ready
+
+    def view(self) -> LoaderView:
+        name = self._downloading
+        downloaded = max(0, _cache_bytes(name) - self._cached) if name else 0
+        return LoaderView(
+            state=self._state,
+            stage=self._stage,
+            seconds=time.monotonic() - self._began,
+            downloaded=downloaded,
+            device=self._device,
+            error=self._error,
+            reranker=self._reranker,
+            reranker_error=self._reranker_error,
+        )
+
+    # -- the thread --------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        settings = self.engine.settings
+        self._began = time.monotonic()
+        self._state = LOADING
+        self._stage = f"Loading the embedding model {short_name(settings.embedding_model)}"
+        self._watch_download(settings.embedding_model)
+        try:
+            embedder = self.engine.embedder(self._index_dimension())
+            placement = getattr(embedder, "placement", None)
+            self._device = placement.describe() if placement is not None else ""
+        except FathomError as exc:
+            self._fail(str(exc))
+            return
+        except Exception as exc:  # a broken model folder can raise anything; say which
+            self._fail(f"Cannot load the embedding model {settings.embedding_model}: {exc}")
+            return
+        finally:
+            self._downloading = None
+        self._state = READY
+        self.embedder.set()
+        if settings.reranker_model is None:
+            self._stage = "Ready"
+            return
+        self._reranker = LOADING
+        self._stage = f"Loading the reranker {short_name(settings.reranker_model)}"
+        self._watch_download(settings.reranker_model)
+        try:
+            self.engine.reranker()
+            self._reranker = READY
+        except Exception as exc:  # searching works without it; say so
+            self._reranker = FAILED
+            self._reranker_error = str(exc) if isinstance(exc, FathomError) else (
+                f"Cannot load the reranker {settings.reranker_model}: {exc}"
+            )
+        finally:
+            self._downloading = None
+        self._stage = "Ready"
+
+    def _watch_download(self, model: str) -> None:
+        name = _hub_name(model)
+        self._cached = _cache_bytes(name) if name else 0
+        self._downloading = name
+
+    def _fail(self, message: str) -> None:
+        self._error = message
+        self._state = FAILED
+        self._stage = "The embedding model could not be loaded"
+        if self._reranker != "none":
+            self._reranker = WAITING
+        self.embedder.set()
+
+    def _index_dimension(self) -> int | None:
+        """The dimension the index was built with, when it was built with this model: the
+        embedder must produce the same width (as Engine.indexer chooses it)."""
+        settings = self.engine.settings
+        if settings.dim:
+            return settings.dim
+        space = self.engine.store.embedding_space()
+        return space.dimension if space and space.model == settings.embedding_model else None
+
+
+def short_name(model: str) -> str:
+    """Qwen/Qwen3-Embedding-0.6B -> Qwen3-Embedding-0.6B; a local folder -> its last two
+    parts (model folders are often called just `model`)."""
+    parts = model.rstrip("/").split("/")
+    if _hub_name(model) is not None:
+        return parts[-1]
+    return "/".join(parts[-2:]).lstrip("/") or model
+
+
+def _hub_name(model: str) -> str | None:
+    if Path(model).is_absolute() or Path(model).exists():
+        return None
+    return model
+
+
+def _cache_bytes(name: str) -> int:
+    """Bytes of a Hub model in the local cache, partial downloads included."""
+    try:
+        from huggingface_hub import constants
+
+        folder = Path(constants.HF_HUB_CACHE) / ("models--" + name.replace("/", "--")) / "blobs"
+        return sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
+    except (OSError, ImportError):
+        return 0

@@ -1,0 +1,310 @@
+"""The page's HTML pieces: result cards, progress, folder lists, messages. Plain functions of
+plain data, so tests read what a person would see without a browser. Every piece of text
+that comes from a file or a person is escaped here."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from html import escape
+from pathlib import Path
+from typing import Any, Sequence
+
+from search.page.library import LibraryView
+from search.page.loader import LoaderView, short_name
+
+MAX_PROBLEMS = 200  # rows listed; the count says how many there are
+
+
+# -- small words ---------------------------------------------------------------------------------
+
+
+def pretty_path(path: str) -> str:
+    """The home folder as ~, as people write it."""
+    home = str(Path.home())
+    if home not in ("", "/") and (path == home or path.startswith(home + os.sep)):
+        return "~" + path[len(home):]
+    return path
+
+
+def when(seconds: float | None, now: dt.datetime | None = None) -> str:
+    if not seconds:
+        return ""
+    moment = dt.datetime.fromtimestamp(seconds)
+    now = now or dt.datetime.now()
+    if moment.date() == now.date():
+        return f"today {moment:%H:%M}"
+    if moment.date() == (now - dt.timedelta(days=1)).date():
+        return f"yesterday {moment:%H:%M}"
+    return f"{moment.day} {moment:%b %Y}"
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "estimating the time left"
+    if seconds < 60:
+        return "less than a minute left"
+    if seconds < 3600:
+        return f"about {round(seconds / 60)} min left"
+    hours, rest = divmod(round(seconds / 60), 60)
+    return f"about {hours} h {rest:02d} min left"
+
+
+def size(count: int) -> str:
+    if count >= 1e9:
+        return f"{count / 1e9:.1f} GB"
+    if count >= 1e6:
+        return f"{count / 1e6:.0f} MB"
+    return f"{count / 1e3:.0f} kB"
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
+
+
+# -- search -----------------------------------------------------------------------------------------
+
+
+def snippet_html(text: str, highlights: Sequence[Sequence[int]]) -> str:
+    out, at = [], 0
+    for start, end in highlights:
+        if start < at or end > len(text):
+            continue
+        out += [escape(text[at:start]), "<mark>", escape(text[start:end]), "</mark>"]
+        at = end
+    return "".join(out) + escape(text[at:])
+
+
+def card(result: dict[str, Any], rank: int, show_scores: bool = False) -> str:
+    path = Path(result["path"])
+    details = [f'<span class="fathom-folder" title="{escape(str(path.parent))}">{escape(pretty_path(str(path.parent)))}</span>']
+    if result.get("page"):
+        details.append(f'<span class="fathom-chip">page {int(result["page"])}</span>')
+    modified = when(result.get("modified"))
+    if modified:
+        details.append(f"<span>modified {escape(modified)}</span>")
+    context = result.get("context") or ""
+    section = context.split(" › ", 1)[1] if " › " in context else ""
+    heading = f'<div class="fathom-section">{escape(section)}</div>' if section else ""
+    snippet = snippet_html(result.get("snippet") or result.get("text", "")[:240], result.get("highlights") or [])
+    scores = ""
+    if show_scores:
+        parts = [f"score {result['score']:.4f}"]
+        for key, label in (("vector_score", "vector"), ("keyword_score", "keyword"), ("rerank_score", "rerank")):
+            if result.get(key) is not None:
+                parts.append(f"{label} {result[key]:.3f}")
+        scores = f'<div class="fathom-scores">{" · ".join(parts)}</div>'
+    return (
+        f'<div class="fathom-card" data-rank="{rank}">'
+        f'<div class="fathom-card-head"><span class="fathom-rank">{rank}</span>'
+        f'<span class="fathom-name" title="{escape(str(path))}">{escape(path.name)}</span></div>'
+        f'<div class="fathom-meta">{" · ".join(details)}</div>'
+        f"{heading}"
+        f'<p class="fathom-snippet">{snippet}</p>'
+        f"{scores}</div>"
+    )
+
+
+def summary(count: int, milliseconds: float, notes: Sequence[str] = (), like: str | None = None) -> str:
+    what = f"Files like <b>{escape(like)}</b>: " if like else ""
+    found = f"{plural(count, 'file')} in {_ms(milliseconds)}"
+    text = f'<div class="fathom-summary">{what}{found}</div>'
+    for note in notes:
+        text += f'<div class="fathom-note">{escape(note)}</div>'
+    return text
+
+
+def _ms(milliseconds: float) -> str:
+    return f"{milliseconds:.0f} ms" if milliseconds < 1000 else f"{milliseconds / 1000:.1f} s"
+
+
+def message(title: str, body: str = "", kind: str = "info") -> str:
+    """An empty state or an error: what happened, and what to do (body is plain text)."""
+    text = f'<div class="fathom-message fathom-{kind}"><div class="fathom-message-title">{escape(title)}</div>'
+    if body:
+        text += f"<p>{escape(body)}</p>"
+    return text + "</div>"
+
+
+def welcome() -> str:
+    return (
+        '<div class="fathom-message fathom-welcome">'
+        '<div class="fathom-message-title">Welcome to Fathom</div>'
+        "<p>Fathom searches your own files by what they mean, on this computer. To begin:</p>"
+        "<ol><li>Open <b>Library</b> and type the path of a folder, such as <code>~/Documents</code>.</li>"
+        "<li>Press <b>Add folder</b>. Fathom reads its notes, documents, code and PDFs, and keeps "
+        "watching it for changes.</li>"
+        "<li>Come back here and ask in your own words, e.g. <i>the receipt for the new laptop</i>.</li></ol>"
+        "</div>"
+    )
+
+
+# -- the header ----------------------------------------------------------------------------------------
+
+
+def pill(loader: LoaderView, library: LibraryView | None = None) -> str:
+    """One line in the header: is search ready, is Fathom indexing."""
+    if loader.state == "failed":
+        text, kind = "Model not loaded: see Settings", "error"
+    elif loader.state in ("waiting", "loading"):
+        text, kind = _loading_words(loader), "busy"
+    elif library is not None and library.progress is not None:
+        p = library.progress
+        text, kind = f"Indexing {p['files_done']:,} of {p['files_total']:,} files", "busy"
+    else:
+        device = f" · {loader.device}" if loader.device else ""
+        text, kind = f"Ready{device}", "ready"
+    return f'<div class="fathom-pill fathom-pill-{kind}" role="status"><span class="fathom-dot"></span>{escape(text)}</div>'
+
+
+def _loading_words(loader: LoaderView) -> str:
+    words = loader.stage or "Loading the models"
+    if loader.downloaded:
+        words = words.replace("Loading", "Downloading", 1) + f" · {size(loader.downloaded)} so far"
+    if loader.seconds >= 2:
+        words += f" · {loader.seconds:.0f} s"
+    return words
+
+
+def model_panel(loader: LoaderView, settings: Any) -> str:
+    """What the models are doing, with the way out when one failed."""
+    if loader.state == "failed":
+        return message(
+            "The embedding model could not be loaded",
+            f"{loader.error} In Settings, you can choose another model or type the path of a "
+            "local folder that holds the model's files. Until then, search finds files by "
+            "their words only.",
+            "error",
+        )
+    rows = [("Embedding model", short_name(settings.embedding_model), loader.state)]
+    if settings.reranker_model:
+        rows.append(("Reranker", short_name(settings.reranker_model), loader.reranker))
+    lines = "".join(
+        f"<li><span>{escape(label)}</span> <b>{escape(name)}</b> <em>{escape(_state_words(state))}</em></li>"
+        for label, name, state in rows
+    )
+    extra = ""
+    if loader.state in ("waiting", "loading"):
+        extra = f'<p class="fathom-muted">{escape(_loading_words(loader))}</p>'
+    if loader.reranker_error:
+        extra += f'<p class="fathom-warning-text">{escape(loader.reranker_error)} Searches run without reranking.</p>'
+    device = f"<li><span>Running on</span> <b>{escape(loader.device)}</b></li>" if loader.device else ""
+    return f'<div class="fathom-models"><ul>{lines}{device}</ul>{extra}</div>'
+
+
+def _state_words(state: str) -> str:
+    return {
+        "waiting": "waiting",
+        "loading": "loading…",
+        "ready": "ready",
+        "failed": "failed",
+        "none": "off",
+    }.get(state, state)
+
+
+# -- the library ------------------------------------------------------------------------------------
+
+
+def progress(library: LibraryView, loader: LoaderView) -> str:
+    """The bar and its words while indexing; a one-line state otherwise."""
+    p = library.progress
+    if p is not None:
+        total = max(int(p["files_total"]), 1)
+        done = int(p["files_done"])
+        percent = 100.0 * done / total
+        current = f'<div class="fathom-current" title="{escape(p["current"])}">{escape(pretty_path(p["current"]))}</div>' if p["current"] else ""
+        eta = duration(p["eta_seconds"])
+        rate = f" · {p['chunks_per_second']:.1f} chunks/s" if p["chunks_per_second"] else ""
+        failed = f" · {p['files_failed']} failed" if p["files_failed"] else ""
+        return (
+            '<div class="fathom-progress">'
+            f'<div class="fathom-progress-words"><b>Indexing {done:,} of {total:,} files</b>'
+            f"<span>{escape(eta)}</span></div>"
+            f'<div class="fathom-bar" role="progressbar" aria-valuemin="0" aria-valuemax="100" '
+            f'aria-valuenow="{percent:.0f}"><div style="width:{percent:.1f}%"></div></div>'
+            f'<div class="fathom-muted">{p["chunks_done"]:,} passages embedded{rate}{failed}</div>'
+            f"{current}{_notice(library)}</div>"
+        )
+    if library.busy and loader.state == "failed":
+        return message("Indexing waits for the model", loader.error or "", "error")
+    if library.busy and not loader.state == "ready":
+        return message("Indexing starts once the model is loaded", _loading_words(loader))
+    if library.busy:
+        return message("Starting to index…")
+    if library.error:
+        return message("Indexing stopped", library.error, "error")
+    if not library.folders:
+        return message(
+            "No folders yet",
+            "Type the path of a folder above and press Add folder: Fathom indexes it and keeps watching it.",
+        )
+    last = f" Last run: {library.last_run}." if library.last_run else ""
+    change = f" Last change picked up {when(library.last_change)}." if library.last_change else ""
+    return (
+        '<div class="fathom-progress fathom-done">'
+        f"<b>Up to date</b> · {plural(library.indexed_files, 'file')}, {plural(library.chunks, 'passage')}."
+        f'<span class="fathom-muted">{escape(last + change)}</span>{_notice(library)}</div>'
+    )
+
+
+def _notice(library: LibraryView) -> str:
+    return f'<div class="fathom-note">{escape(library.notice)}</div>' if library.notice else ""
+
+
+STATE_LABELS = {
+    "watching": "Watching",
+    "indexing": "Indexing",
+    "queued": "Queued",
+    "waiting": "Waiting",
+    "removing": "Removing",
+    "missing": "Missing",
+    "indexed": "Indexed",
+}
+
+
+def folders_table(library: LibraryView) -> str:
+    if not library.folders:
+        return ""
+    rows = "".join(
+        "<tr>"
+        f'<td class="fathom-path" title="{escape(f.path)}">{escape(pretty_path(f.path))}</td>'
+        f'<td class="fathom-count">{f.files:,}</td>'
+        f'<td><span class="fathom-state fathom-state-{f.state}" title="{escape(f.detail)}">'
+        f"{STATE_LABELS.get(f.state, f.state)}</span>"
+        f'<div class="fathom-muted fathom-detail">{escape(f.detail)}</div></td>'
+        "</tr>"
+        for f in library.folders
+    )
+    return (
+        '<table class="fathom-table fathom-folders"><thead><tr><th>Folder</th><th>Files</th>'
+        f"<th>Status</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
+
+
+def problems(library: LibraryView) -> str:
+    items = [("failed", p, e) for p, e in library.failed] + [("skipped", p, e) for p, e in library.skipped]
+    if not items:
+        return '<p class="fathom-muted">Every file found was indexed.</p>'
+    rows = "".join(
+        f'<tr><td><span class="fathom-state fathom-state-{kind}">{kind}</span></td>'
+        f'<td class="fathom-path" title="{escape(path)}">{escape(pretty_path(path))}</td>'
+        f"<td>{escape(reason or '')}</td></tr>"
+        for kind, path, reason in items[:MAX_PROBLEMS]
+    )
+    more = (
+        f'<p class="fathom-muted">…and {len(items) - MAX_PROBLEMS:,} more: '
+        "<code>python app.py status</code> lists them all.</p>"
+        if len(items) > MAX_PROBLEMS
+        else ""
+    )
+    return (
+        '<p class="fathom-muted">Failed files could not be read (corrupt, encrypted); skipped '
+        "files are left out on purpose (binary, or over the size limit). Fix a file and it is "
+        "picked up on its own; Re-index its folder to try them all again.</p>"
+        '<table class="fathom-table fathom-problems"><thead><tr><th></th><th>File</th><th>Why</th>'
+        f"</tr></thead><tbody>{rows}</tbody></table>{more}"
+    )
+
+
+def problems_label(library: LibraryView) -> str:
+    count = len(library.failed) + len(library.skipped)
+    return "Files not indexed" + (f" ({count:,})" if count else "")

@@ -1,0 +1,79 @@
+"""What one running page holds: the settings, the engine, its model loader and its library
+worker. New settings build a new set; the old one is wound down in the background, so
+a settings change never blocks the page."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from search.config import Settings
+from search.page.files import FileCopies
+from search.page.library import Library
+from search.page.loader import ModelLoader
+
+
+@dataclass(frozen=True)
+class Serving:
+    """How the page is served: the settings page and the download button say so."""
+
+    host: str = "127.0.0.1"
+    port: int = 7860
+    share: bool = False
+    auth: bool = False
+    sources: dict[str, str] = field(default_factory=dict)  # config.setting_sources() at start
+
+
+class Runtime:
+    def __init__(self, settings: Settings, serving: Serving | None = None, embedder: Any = None):
+        from search.engine import Engine
+
+        self.serving = serving or Serving()
+        self.files = FileCopies()
+        self._lock = threading.Lock()
+        self._retiring = threading.Lock()  # one retirement at a time, in order
+        self.settings = settings
+        self.engine = Engine(settings)
+        if embedder is not None:  # tests hand in a model they already loaded
+            self.engine._embedder = embedder
+        self.loader = ModelLoader(self.engine)
+        self.library = Library(self.engine, self.loader)
+        self._started = False
+
+    def start(self) -> "Runtime":
+        self._started = True
+        self.loader.start()
+        self.library.start()
+        return self
+
+    def apply(self, settings: Settings) -> None:
+        """Run with new settings from now on: load the models they name and bring the index
+        in line (a new embedding model or dimension re-embeds every folder)."""
+        from search.engine import Engine
+
+        with self._lock:
+            old = (self.engine, self.loader, self.library)
+            self.settings = settings
+            self.engine = Engine(settings)
+            self.loader = ModelLoader(self.engine)
+            self.library = Library(self.engine, self.loader)
+            if self._started:
+                self.loader.start()
+        threading.Thread(target=self._retire, args=old, name="fathom-retire", daemon=True).start()
+
+    def _retire(self, engine: Any, loader: Any, library: Any) -> None:
+        """Stop the old worker (between two files), then start the new one: never two
+        indexers writing the same folders, and the old models are let go."""
+        with self._retiring:
+            library.stop()
+            engine.close()  # a model still loading for it is dropped when it is done
+            with self._lock:
+                if self._started:
+                    self.library.start()
+
+    def close(self) -> None:
+        with self._lock:
+            self._started = False
+        self.library.stop()
+        self.engine.close()
+        self.files.close()

@@ -1,0 +1,372 @@
+"""The page without a browser: its handlers (what a click does), the file-serving check, the
+settings file, and the rules for passwords. The browser itself is in test_page_browser.py."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from conftest import CORPUS, run_cli, write_corpus
+from search.config import Settings, save_settings, saved_settings, setting_sources
+from search.errors import FathomError
+from search.page import handlers, render
+from search.page.access import check_exposure, credentials, is_loopback
+from search.page.files import FileCopies, servable_file
+from search.page.library import LibraryView
+from search.page.loader import LoaderView
+from search.page.runtime import Runtime
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# -- files: only indexed files inside indexed folders ------------------------------------------------
+
+
+def test_crafted_paths_get_nothing(tmp_path: Path) -> None:
+    folder = write_corpus(tmp_path / "docs")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the key to everything", encoding="utf-8")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "diary.txt").write_text("dear diary", encoding="utf-8")
+    (folder / "link-to-secret.txt").symlink_to(secret)
+    (folder / "linked-dir").symlink_to(outside, target_is_directory=True)
+    (folder / ".env").write_text("PASSWORD=hunter2", encoding="utf-8")
+    loop = folder / "loop.txt"
+    loop.symlink_to(loop)
+    real = folder / "cooking" / "sourdough.md"
+    # What the index knows: every path as given, the links included (a crafted index entry).
+    indexed = {str(real), str(folder / "link-to-secret.txt"), str(folder / "linked-dir" / "diary.txt"), str(loop)}
+
+    def serve(path: Any) -> Path | None:
+        return servable_file(path, [folder], indexed.__contains__)
+
+    assert serve(str(real)) == real.resolve()
+    crafted = [
+        str(folder / ".." / "secret.txt"),  # climbs out
+        str(folder / "cooking" / ".." / ".." / "secret.txt"),
+        str(secret),  # absolute, outside every folder
+        "/etc/passwd",
+        str(folder / "link-to-secret.txt"),  # a symlink pointing out
+        str(folder / "linked-dir" / "diary.txt"),  # a file under a symlinked folder
+        str(folder / ".env"),  # inside, but never indexed (hidden)
+        str(loop),  # a symlink loop
+        str(folder),  # a folder, not a file
+        "cooking/sourdough.md",  # relative: would be read against the server's folder
+        f"{real}\x00.png",
+        "",
+        None,
+        str(folder / "missing.txt"),
+    ]
+    for path in crafted:
+        assert serve(path) is None, path
+
+
+def test_copies_are_private_and_cleaned(tmp_path: Path) -> None:
+    source = tmp_path / "a.txt"
+    source.write_text("text", encoding="utf-8")
+    copies = FileCopies(keep=2)
+    first = copies.copy(source)
+    copies.copy(source)
+    third = copies.copy(source)
+    assert third.read_text(encoding="utf-8") == "text" and third.name == "a.txt"
+    assert not first.exists()  # only the last `keep` copies stay
+    copies.close()
+    assert not third.exists()
+
+
+# -- a runtime with the real small model ----------------------------------------------------------------
+
+
+@pytest.fixture
+def runtime(minilm_path: str, minilm: Any) -> Iterator[Runtime]:
+    settings = Settings.resolve(embedding_model=minilm_path, reranker_model="none")
+    rt = Runtime(settings, embedder=minilm).start()
+    assert rt.loader.wait(60)
+    yield rt
+    rt.close()
+
+
+def added(rt: Runtime, folder: Path) -> None:
+    ok, words = handlers.add_folder(rt, str(folder))
+    assert ok, words
+    assert rt.library.wait_idle(60)
+
+
+def test_first_run_guides_to_add_a_folder(runtime: Runtime) -> None:
+    view = handlers.search(runtime, handlers.SearchForm(query="anything"))
+    assert "Add folder" in view.message and not view.results
+    state = handlers.page_state(runtime)
+    assert not state.has_folders
+    assert "No folders yet" in state.progress
+    assert "Ready" in state.pill and "cpu" in state.pill
+
+
+def test_adding_a_folder_checks_the_path(runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = write_corpus(tmp_path / "docs")
+    cases = {
+        "": "Type the path of a folder",
+        "docs": "not a full path",
+        str(tmp_path / "nowhere"): "No folder at",
+        str(docs / "pets" / "cat.txt"): "is a file, not a folder",
+    }
+    for text, expected in cases.items():
+        ok, words = handlers.add_folder(runtime, text)
+        assert not ok and expected in words, text
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p) == docs else real_access(p, mode))
+    ok, words = handlers.add_folder(runtime, str(docs))
+    assert not ok and "cannot read" in words
+    monkeypatch.undo()
+
+    added(runtime, docs)
+    ok, words = handlers.add_folder(runtime, str(docs))
+    assert not ok and "already indexed" in words
+    ok, words = handlers.add_folder(runtime, str(docs / "pets"))
+    assert not ok and "is inside" in words
+    state = handlers.page_state(runtime)
+    assert state.has_folders and "Watching" in state.folders
+    assert f"{len(CORPUS)} files" in state.progress
+
+
+def test_search_cards_more_like_this_and_empty_states(runtime: Runtime, tmp_path: Path) -> None:
+    docs = write_corpus(tmp_path / "docs")
+    added(runtime, docs)
+    view = handlers.search(runtime, handlers.SearchForm(query="how do I bake bread at home"))
+    assert view.results[0]["path"] == str(docs / "cooking" / "sourdough.md")
+    assert "files in" in view.summary and " ms" in view.summary and not view.message
+    card = handlers.cards(view.results, show_scores=False)[0]
+    assert "sourdough.md" in card and "cooking" in card and "<mark>" in card and "score" not in card
+    assert "score 0." in handlers.cards(view.results, show_scores=True)[0]
+
+    like = handlers.more_like_this(runtime, view.results[0]["path"], handlers.SearchForm())
+    assert like.results and str(docs / "cooking" / "sourdough.md") not in [r["path"] for r in like.results]
+    assert "Files like <b>sourdough.md</b>" in like.summary
+
+    only_md = handlers.search(runtime, handlers.SearchForm(query="bread", types="md"))
+    assert {Path(r["path"]).suffix for r in only_md.results} == {".md"}
+    nothing = handlers.search(runtime, handlers.SearchForm(query="bread", path_glob="nothing-like-this*"))
+    assert not nothing.results and "filters" in nothing.message
+    bad = handlers.search(runtime, handlers.SearchForm(query="bread", after="last tuesday"))
+    assert "Modified after" in bad.message and "is not a date" in bad.message
+    empty = handlers.search(runtime, handlers.SearchForm(query="  "))
+    assert "Type what you are looking for" in empty.message
+
+
+def test_open_file_hands_out_a_copy_of_indexed_files_only(runtime: Runtime, tmp_path: Path) -> None:
+    docs = write_corpus(tmp_path / "docs")
+    (tmp_path / "secret.txt").write_text("private", encoding="utf-8")
+    added(runtime, docs)
+    original = docs / "pets" / "cat.txt"
+    copy, problem = handlers.open_file(runtime, str(original))
+    assert copy is not None and not problem
+    assert copy.read_bytes() == original.read_bytes()
+    assert runtime.files.root in copy.parents  # a copy in a private folder, not the file itself
+    for crafted in (str(docs / ".." / "secret.txt"), str(tmp_path / "secret.txt"), "/etc/passwd"):
+        copy, problem = handlers.open_file(runtime, crafted)
+        assert copy is None and "cannot be opened" in problem
+
+
+def test_reindex_and_remove_a_folder(runtime: Runtime, tmp_path: Path) -> None:
+    docs = write_corpus(tmp_path / "docs")
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
+    added(runtime, docs)
+    assert [path for path, _ in runtime.library.view().failed] == [str(docs / "broken.pdf")]
+    problems = handlers.page_state(runtime).problems
+    assert "broken.pdf" in problems and "failed" in problems
+    assert "Re-indexing" in handlers.reindex_folder(runtime, str(docs))
+    assert runtime.library.wait_idle(60)
+    assert runtime.library.view().indexed_files == len(CORPUS)
+    assert "Choose an indexed folder" in handlers.remove_folder(runtime, str(tmp_path))
+    assert "Removed" in handlers.remove_folder(runtime, str(docs))
+    assert runtime.library.wait_idle(60)
+    assert runtime.engine.folders() == [] and runtime.library.view().indexed_files == 0
+
+
+def test_search_works_by_keywords_while_the_model_loads(minilm_path: str, minilm: Any, tmp_path: Path) -> None:
+    docs = write_corpus(tmp_path / "docs")
+    settings = Settings.resolve(embedding_model=minilm_path, reranker_model="none")
+    first = Runtime(settings, embedder=minilm).start()
+    added(first, docs)
+    first.close()
+    waiting = Runtime(settings)  # not started: its model is not loaded yet
+    try:
+        view = handlers.search(waiting, handlers.SearchForm(query="sourdough"))
+        assert view.results[0]["path"] == str(docs / "cooking" / "sourdough.md")
+        assert "still loading" in view.summary
+        assert "Waiting to load" in handlers.page_state(waiting).pill
+    finally:
+        waiting.close()
+
+
+def test_a_model_that_cannot_load_says_what_to_do(tmp_path: Path) -> None:
+    settings = Settings.resolve(embedding_model="Qwen/Qwen3-Embedding-0.6B", reranker_model="none")
+    rt = Runtime(settings).start()  # HF_HUB_OFFLINE=1: the Hub cannot be reached
+    try:
+        assert not rt.loader.wait(60) and rt.loader.failed
+        state = handlers.page_state(rt)
+        assert "Model not loaded" in state.pill
+        assert "local model folder" in state.models and "Settings" in state.models
+        ok, words = handlers.add_folder(rt, str(write_corpus(tmp_path / "docs")))
+        assert ok and "as soon as the model is loaded" in words
+        assert "Indexing waits for the model" in handlers.page_state(rt).progress
+    finally:
+        rt.close()
+
+
+# -- render: what a person reads -----------------------------------------------------------------------
+
+
+def test_text_from_files_is_escaped_and_highlighted() -> None:
+    result = {
+        "path": "/notes/<b>x</b>.md", "score": 0.5, "vector_score": 0.4, "keyword_score": None,
+        "rerank_score": None, "page": 3, "snippet": "use <script> tags", "highlights": [[4, 12]],
+        "context": "x.md › Setup", "modified": 1_700_000_000.0, "text": "",
+    }
+    card = render.card(result, 1, show_scores=True)
+    assert "<script>" not in card and "<b>x</b>" not in card
+    assert "<mark>&lt;script&gt;</mark>" in card and "page 3" in card and "Setup" in card
+    assert "vector 0.400" in card and "keyword" not in card
+
+
+def test_progress_shows_bar_counts_and_time_left() -> None:
+    library = LibraryView(
+        folders=[], busy=True, running=["/docs"], notice=None, error=None, last_run=None, last_change=None,
+        watch_error=None, indexed_files=0, chunks=0,
+        progress={"files_total": 200, "files_done": 50, "files_queued": 150, "files_failed": 2, "chunks_done": 400,
+                  "chunks_per_second": 12.5, "eta_seconds": 600.0, "current": "/docs/a.pdf"},
+    )
+    loader = LoaderView("ready", "Ready", 3.0, 0, "cpu float32", None, "none", None)
+    html = render.progress(library, loader)
+    assert "Indexing 50 of 200 files" in html and "about 10 min left" in html
+    assert 'aria-valuenow="25"' in html and "2 failed" in html and "/docs/a.pdf" in html
+    assert "Indexing 50 of 200" in render.pill(loader, library)
+    downloading = LoaderView("loading", "Loading the embedding model Qwen3-Embedding-0.6B", 12.0, 340_000_000, "", None, "waiting", None)
+    assert "Downloading the embedding model Qwen3-Embedding-0.6B · 340 MB so far · 12 s" in render.pill(downloading)
+
+
+# -- settings: a file in the data folder, below options and variables ------------------------------
+
+
+def test_settings_file_sits_below_options_and_variables(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert saved_settings(isolated_env) == {}
+    save_settings(isolated_env, {"embedding_model": "Qwen/Qwen3-Embedding-4B", "device": "cpu", "dim": 256, "rerank_top": 5})
+    save_settings(isolated_env, {"dim": None})  # merges; None removes
+    assert json.loads((isolated_env / "settings.json").read_text()) == {
+        "embedding_model": "Qwen/Qwen3-Embedding-4B", "device": "cpu", "rerank_top": 5,
+    }
+    settings = Settings.resolve()
+    assert (settings.embedding_model, settings.device, settings.dim, settings.rerank_top) == (
+        "Qwen/Qwen3-Embedding-4B", "cpu", None, 5,
+    )
+    monkeypatch.setenv("FATHOM_EMBEDDING_MODEL", "Qwen/Qwen3-Embedding-8B")
+    assert Settings.resolve().embedding_model == "Qwen/Qwen3-Embedding-8B"
+    assert Settings.resolve(embedding_model="Qwen/Qwen3-Embedding-0.6B").embedding_model == "Qwen/Qwen3-Embedding-0.6B"
+    assert setting_sources(device="cuda") == {
+        "embedding_model": "FATHOM_EMBEDDING_MODEL", "reranker_model": "default", "device": "option",
+        "dim": "default", "rerank_top": "settings file",
+    }
+    (isolated_env / "settings.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(FathomError, match="settings.json.*delete it"):
+        Settings.resolve()
+    (isolated_env / "settings.json").write_text('{"dim": "wide"}', encoding="utf-8")
+    with pytest.raises(FathomError, match="dim in .* whole number"):
+        Settings.resolve()
+
+
+def test_saving_settings_on_the_page(runtime: Runtime, tmp_path: Path, minilm_path: str) -> None:
+    added(runtime, write_corpus(tmp_path / "docs"))
+    form = handlers.SettingsForm(minilm_path, "none", "auto", None, 7)
+    outcome = handlers.save(runtime, form)
+    assert outcome.saved and not outcome.confirm
+    assert saved_settings(runtime.settings.data_dir)["rerank_top"] == 7
+    assert Settings.resolve().rerank_top == 7 and runtime.settings.rerank_top == 7
+
+    bad = handlers.save(runtime, handlers.SettingsForm(str(tmp_path / "no-model"), "none", "auto", None, 7))
+    assert not bad.saved and "no folder at" in bad.message
+    bad = handlers.save(runtime, handlers.SettingsForm(minilm_path, "none", "auto", 2.5, 7))
+    assert not bad.saved and "whole number" in bad.message
+
+    rebuild = handlers.SettingsForm(minilm_path, "none", "auto", 128, 7)
+    ask = handlers.save(runtime, rebuild)  # a new dimension re-embeds everything: ask first
+    assert ask.confirm and not ask.saved and f"all {len(CORPUS)} indexed files" in ask.message
+    assert saved_settings(runtime.settings.data_dir).get("dim") is None
+    done = handlers.save(runtime, rebuild, confirmed=True)
+    assert done.saved and "Rebuilding the index" in done.message
+    assert runtime.settings.dim == 128 and Settings.resolve().dim == 128
+    assert runtime.loader.wait(60) and runtime.library.wait_idle(60)
+    assert not runtime.loader.failed
+    assert runtime.engine.store.embedding_space().dimension == 128
+    assert runtime.library.view().indexed_files == len(CORPUS)
+
+
+# -- who may see the page ---------------------------------------------------------------------------------
+
+
+def test_passwords_come_from_options_variable_and_file(tmp_path: Path) -> None:
+    secrets = tmp_path / "users.txt"
+    secrets.write_text("# who may search\n\nanna:correct horse:battery\n bo:pw \n", encoding="utf-8")
+    assert credentials(["me:pw"], str(secrets), "env:one,env2:two") == [
+        ("me", "pw"), ("env", "one"), ("env2", "two"), ("anna", "correct horse:battery"), ("bo", "pw"),
+    ]
+    with pytest.raises(FathomError, match="USER:PASSWORD"):
+        credentials(["nopassword"])
+    with pytest.raises(FathomError, match="USER:PASSWORD") as error:
+        credentials([":hunter2"])  # no user: the message must not print the password
+    assert "hunter2" not in str(error.value)
+    with pytest.raises(FathomError, match=r"line 2 of .*users.txt"):
+        secrets.write_text("a:b\nbroken\n", encoding="utf-8")
+        credentials(auth_file=str(secrets))
+    with pytest.raises(FathomError, match="Cannot read the credentials file"):
+        credentials(auth_file=str(tmp_path / "missing.txt"))
+
+
+def test_no_share_link_or_open_address_without_a_password() -> None:
+    with pytest.raises(FathomError, match="Refusing to make a share link without a password"):
+        check_exposure("127.0.0.1", share=True, auth=[])
+    with pytest.raises(FathomError, match="Refusing to listen on 0.0.0.0"):
+        check_exposure("0.0.0.0", share=False, auth=[])
+    check_exposure("127.0.0.1", share=False, auth=[])
+    check_exposure("0.0.0.0", share=True, auth=[("a", "b")])
+    assert is_loopback("localhost") and is_loopback("::1") and not is_loopback("192.168.1.5")
+
+
+def test_serve_refuses_to_share_without_a_password(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import search.page
+
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(search.page, "serve", lambda settings, **kw: calls.append(kw) or 0)
+    monkeypatch.delenv("FATHOM_AUTH", raising=False)
+    code, _, err = run_cli(capsys, "serve", "--share")
+    assert code == 1 and "Refusing to make a share link without a password" in err and not calls
+    code, _, err = run_cli(capsys, "--host", "0.0.0.0", "--port", "8123")
+    assert code == 1 and "Refusing to listen on 0.0.0.0" in err and not calls
+
+    monkeypatch.setenv("FATHOM_AUTH", "anna:secret")
+    code, _, err = run_cli(capsys, "serve", "--share", "--port", "8123", "--no-browser")
+    assert code == 0, err
+    (call,) = calls
+    assert call["share"] and call["auth"] == [("anna", "secret")] and call["port"] == 8123
+    assert call["host"] == "127.0.0.1" and not call["open_browser"]
+
+
+def test_the_page_paints_before_torch_is_imported(isolated_env: Path) -> None:
+    """Building the whole page imports Gradio but neither torch nor transformers."""
+    script = (
+        "import sys, app\n"
+        "from search.config import Settings\n"
+        "from search.page.runtime import Runtime\n"
+        "from search.page.layout import build\n"
+        "rt = Runtime(Settings.resolve())\n"
+        "build(rt)\n"
+        "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))\n"
+        "rt.close()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"

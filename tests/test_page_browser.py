@@ -1,0 +1,206 @@
+"""The page in a real Chromium, driven by Playwright, against `python app.py serve` with the
+real all-MiniLM-L6-v2: add a folder, wait for indexing, search, download, open Settings.
+
+Debian's chromium is used (Playwright cannot download its own browsers here); `.ci/run`
+installs it. Set FATHOM_SCREENSHOTS=DIR to keep the screenshots (the README's comes from
+here: FATHOM_SCREENSHOTS=assets).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from conftest import write_corpus
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--no-first-run",
+]
+WAIT_MS = 60_000  # how long the page may take to show something (loading a model, indexing)
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None and Path("/usr/bin/chromium").exists():
+        found = "/usr/bin/chromium"
+    if found is None:
+        reason = "Chromium is not installed: `apt-get install chromium` (Debian) to run the browser tests"
+        if os.environ.get("CI"):
+            pytest.fail(reason + "; .ci/run installs it, so CI must have it.")
+        pytest.skip(reason)
+    return found
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    executable = chromium()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("playwright is not installed: pip install -e '.[test]'")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(*args: str, home: Path | None = None) -> tuple[subprocess.Popen[str], str]:
+    port = free_port()
+    env = {**os.environ, "HOME": str(home)} if home else None  # paths show as ~/docs/...
+    server = subprocess.Popen(
+        [sys.executable, "app.py", "serve", "--port", str(port), "--no-browser", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"the server stopped: {server.stdout.read() if server.stdout else ''}")
+        try:
+            urllib.request.urlopen(url + "/", timeout=2)
+            return server, url
+        except urllib.error.HTTPError:
+            return server, url  # it answers (e.g. with a login page)
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    pytest.fail("the server did not answer within 90 s")
+
+
+def stop(server: subprocess.Popen[str]) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
+def status(url: str) -> int:
+    try:
+        return urllib.request.urlopen(url, timeout=10).status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def shoot(page: Any, name: str, tmp_path: Path, keep_it: bool = True) -> None:
+    keep = os.environ.get("FATHOM_SCREENSHOTS") if keep_it else None
+    target = (ROOT / keep if keep and not Path(keep).is_absolute() else Path(keep or tmp_path)) / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(target))
+
+
+def field(page: Any, elem_id: str) -> Any:
+    return page.locator(f"#{elem_id} textarea, #{elem_id} input").first
+
+
+def test_add_a_folder_search_download_and_settings(browser: Any, tmp_path: Path, minilm_path: str, isolated_env: Path) -> None:
+    from playwright.sync_api import expect
+
+    docs = write_corpus(tmp_path / "docs")
+    (tmp_path / "secret.txt").write_text("not for the web", encoding="utf-8")
+    server, url = start_server("--embedding-model", minilm_path, "--reranker-model", "none", home=tmp_path)
+    try:
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+        page = context.new_page()
+        page.goto(url)
+
+        # First run: the page says how to begin, and the button leads to the Library.
+        expect(page.locator("#fathom-welcome")).to_contain_text("Welcome to Fathom")
+        page.locator("#fathom-to-library").click()
+        field(page, "fathom-folder-path").fill(str(tmp_path / "nowhere"))
+        page.locator("#fathom-add").click()
+        expect(page.locator("#fathom-added")).to_contain_text("No folder at")
+        field(page, "fathom-folder-path").fill(str(docs))
+        page.locator("#fathom-add").click()
+        expect(page.locator("#fathom-added")).to_contain_text("Added")
+        expect(page.locator("#fathom-folders")).to_contain_text("Watching", timeout=WAIT_MS)
+        expect(page.locator("#fathom-progress")).to_contain_text("Up to date")
+        expect(page.locator("#fathom-pill-box")).to_contain_text("Ready")
+
+        # Search on Enter: the right file first, as a card, with the time it took.
+        page.get_by_role("tab", name="Search").click()
+        expect(page.locator("#fathom-welcome")).to_be_hidden()
+        query = field(page, "fathom-query")
+        query.fill("bread with a dark crust")
+        query.press("Enter")
+        first = page.locator("#fathom-result-0")
+        expect(first.locator(".fathom-name")).to_have_text("sourdough.md", timeout=WAIT_MS)
+        expect(first.locator(".fathom-snippet mark").first).to_be_visible()
+        expect(page.locator("#fathom-summary")).to_contain_text(" ms")
+        shoot(page, "screenshot.png", tmp_path)
+
+        # Download hands over the file itself.
+        with page.expect_download() as download:
+            first.locator(".fathom-get").click()
+        assert Path(download.value.path()).read_bytes() == (docs / "cooking" / "sourdough.md").read_bytes()
+
+        # More like this leaves the file out.
+        first.locator(".fathom-like").click()
+        expect(page.locator("#fathom-summary")).to_contain_text("Files like sourdough.md")
+        expect(page.locator("#fathom-result-0 .fathom-name")).not_to_have_text("sourdough.md")
+
+        # The web server itself serves nothing from the folders, nor anything crafted.
+        for crafted in (str(docs / "cooking" / "sourdough.md"), f"{docs}/../secret.txt", "/etc/passwd",
+                        str(ROOT / "README.md")):
+            assert status(f"{url}/gradio_api/file={crafted}") in (403, 404), crafted
+
+        # Settings show the model in use and save to the data folder.
+        page.get_by_role("tab", name="Settings").click()
+        expect(page.locator("#fathom-models")).to_contain_text("ready")
+        expect(field(page, "fathom-embedding")).to_have_value(minilm_path)
+        expect(page.locator("#fathom-facts")).to_contain_text(str(isolated_env))
+        page.locator("#fathom-save").click()
+        expect(page.locator("#fathom-saved")).to_contain_text("Saved")
+        saved = json.loads((isolated_env / "settings.json").read_text(encoding="utf-8"))
+        assert saved["embedding_model"] == minilm_path and saved["rerank_top"] == 10
+
+        # A phone: nothing wider than the screen.
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.get_by_role("tab", name="Search").click()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        shoot(page, "phone.png", tmp_path, keep_it=False)
+        context.close()
+    finally:
+        stop(server)
+
+
+def test_a_password_guards_everything(tmp_path: Path, minilm_path: str) -> None:
+    credentials = tmp_path / "users.txt"
+    credentials.write_text("# Fathom users\nanna:correct-horse\n", encoding="utf-8")
+    server, url = start_server("--auth-file", str(credentials), "--embedding-model", minilm_path, "--reranker-model", "none")
+    try:
+        assert status(f"{url}/config") == 401
+        assert status(f"{url}/gradio_api/file=/etc/passwd") == 401
+        form = urllib.parse.urlencode({"username": "anna", "password": "wrong"}).encode()
+        assert status(urllib.request.Request(f"{url}/login", data=form)) in (400, 401)
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        form = urllib.parse.urlencode({"username": "anna", "password": "correct-horse"}).encode()
+        assert opener.open(f"{url}/login", data=form, timeout=10).status == 200
+        assert opener.open(f"{url}/config", timeout=10).status == 200
+    finally:
+        stop(server)

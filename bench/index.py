@@ -102,6 +102,14 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
+def _label(model: str) -> str:
+    """A readable model name: a hub name, else the folder (or its package, for `.../model`)."""
+    path = Path(model)
+    if not path.is_dir():
+        return model
+    return path.parent.name if path.name == "model" else path.name
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--files", type=int, default=2000)
@@ -143,7 +151,7 @@ def main() -> None:
 
     result = {
         "machine": f"{platform.machine()} {os.cpu_count()} cores, {platform.processor() or 'cpu'}",
-        "model": Path(model).name if os.path.isdir(model) else model,
+        "model": _label(model),
         "device": embedder.placement.describe(),
         "files": args.files,
         "chunks": n_chunks,

@@ -187,3 +187,18 @@ def test_the_coarse_path_finds_what_exact_search_finds_and_honours_filters(tmp_p
         store.write_file(folder.id, "/n/new.md", 1, 1, "h", [ChunkRow(0, 0, 1, None, "x", query)])
         (best, distance), *_ = store.nearest_chunks(query, 5)
         assert store.chunks([best])[best].path == "/n/new.md" and distance < 1e-3  # int8 copy
+
+
+def test_migration_4_backfills_codes_for_existing_vectors(tmp_path: Path) -> None:
+    db = tmp_path / "v3.db"
+    with Store(db) as store:
+        store.set_embedding_space(EmbeddingSpace("m", 2))
+        folder = store.add_folder("/n")
+        store.write_file(folder.id, "/n/a.md", 1, 1, "h", [ChunkRow(0, 0, 4, None, "word", vec(1, 0))])
+        store._conn.execute("DROP TABLE chunk_codes")
+        store._conn.execute("DELETE FROM meta WHERE key = 'generation'")
+        store._conn.execute("PRAGMA user_version = 3")
+    with Store(db) as store:
+        assert store.chunk_count() == 1
+        assert store.nearest_chunks_coarse(vec(1, 0), 1)[0][1] < 1e-3
+        assert all(v is True or v == 0 for v in store.integrity().values())

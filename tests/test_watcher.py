@@ -139,6 +139,8 @@ def test_ignored_places_stay_out(live) -> None:
     (root / "secret/plan.txt").write_text("giraffe plan", encoding="utf-8")
     (root / "debug.log").write_text("giraffe log", encoding="utf-8")
     (root / "visible.txt").write_text("giraffe visible", encoding="utf-8")
+    (root / "new").mkdir()  # a new folder: the root's .gitignore still applies inside it
+    (root / "new/trace.log").write_text("giraffe trace", encoding="utf-8")
     eventually(lambda: str(root / "visible.txt") in paths(store, "giraffe"))
     eventually(watcher.idle)
     assert paths(store, "giraffe") == [str(root / "visible.txt")]

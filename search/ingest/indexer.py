@@ -208,7 +208,7 @@ class Indexer:
 
     def _scan(self, folder: Folder, top: Path, report: IndexReport) -> list[_Job]:
         """Files under `top` that need a look (new, or stat changed); forgets the ones gone."""
-        found = walk(top)
+        found = walk(top, Path(folder.path))
         report.unreadable.extend(found.unreadable)
         report.ignored += found.ignored
         seen: set[str] = set()

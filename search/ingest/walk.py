@@ -75,9 +75,14 @@ def _parse_gitignore(path: str, mtime_ns: int) -> pathspec.PathSpec | None:
         return None
 
 
-def walk(folder: Path) -> Walk:
+def walk(folder: Path, root: Path | None = None) -> Walk:
+    """Files under `folder`; when it lies inside an indexed `root`, the `.gitignore` files
+    between the two apply too."""
     result = Walk()
     ignores = GitIgnores()
+    if root is not None and root in folder.parents:
+        for ancestor in [root, *(p for p in reversed(folder.parents) if root in p.parents)]:
+            ignores.load(ancestor)
 
     def on_error(exc: OSError) -> None:
         result.unreadable.append((str(exc.filename), exc.strerror or str(exc)))

@@ -147,6 +147,7 @@ class Store:
         self._local = threading.local()
         self._readers: list[Any] = []
         self._codes: CodeMatrix | None = None
+        self._count: tuple[int, int] | None = None
         self.coarse_from_chunks = COARSE_FROM_CHUNKS
         with self._errors():
             migrate(self._conn)
@@ -475,11 +476,19 @@ class Store:
         return sorted(int8_distances(rows, vector), key=lambda item: item[1])[:k]
 
     def chunk_count(self) -> int:
-        (count,), = self._query("SELECT COUNT(*) FROM chunk_codes")
-        return count
+        """Chunks in the index, counted again only after a change (every search asks)."""
+        generation = self._generation()
+        if self._count is None or self._count[0] != generation:
+            (count,), = self._query("SELECT COUNT(*) FROM chunks")  # via the small file_id index
+            self._count = (generation, count)
+        return self._count[1]
+
+    def _generation(self) -> int:
+        (generation,), = self._query("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'")
+        return generation
 
     def _code_matrix(self) -> CodeMatrix:
-        (generation,), = self._query("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'")
+        generation = self._generation()
         cached = self._codes
         if cached is None or cached.generation != generation:
             rows = self._query("SELECT id, code FROM chunk_codes ORDER BY id")

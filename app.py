@@ -111,6 +111,8 @@ def _watch(engine: Any, as_json: bool) -> None:
     watcher = engine.watch(indexer, on_report=on_report)
     folders = ", ".join(str(f) for f in watcher.folders)
     print(f"Watching {folders} for changes; press Ctrl-C to stop.", file=sys.stderr, flush=True)
+    for folder, why in watcher.polled.items():
+        print(f"{folder} is checked every {watcher.poll_every:.0f} s instead: {why}.", file=sys.stderr, flush=True)
     try:
         while True:
             time.sleep(1)

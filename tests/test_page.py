@@ -2,6 +2,7 @@
 settings file, and the rules for passwords. The browser itself is in test_page_browser.py."""
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
@@ -170,6 +171,21 @@ def test_open_file_hands_out_a_copy_of_indexed_files_only(runtime: Runtime, tmp_
     for crafted in (str(docs / ".." / "secret.txt"), str(tmp_path / "secret.txt"), "/etc/passwd"):
         copy, problem = handlers.open_file(runtime, crafted)
         assert copy is None and "cannot be opened" in problem
+
+
+def test_a_folder_that_cannot_be_watched_says_so(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from watchdog.observers import Observer
+
+    def watch_limit_reached(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "inotify watch limit reached")
+
+    monkeypatch.setattr(Observer, "schedule", watch_limit_reached)
+    added(runtime, write_corpus(tmp_path / "docs"))
+    folders = handlers.page_state(runtime).folders
+    assert "Checking" in folders and "checked for changes every 60 s" in folders
+    assert "max_user_watches" in folders
 
 
 def test_reindex_and_remove_a_folder(runtime: Runtime, tmp_path: Path) -> None:

@@ -1,6 +1,8 @@
 """Folders stay true while Fathom runs (watchdog), and after it was off."""
 from __future__ import annotations
 
+import errno
+import logging
 import os
 import time
 from pathlib import Path
@@ -146,6 +148,63 @@ def test_ignored_places_stay_out(live) -> None:
     eventually(lambda: str(root / "visible.txt") in paths(store, "giraffe"))
     eventually(watcher.idle)
     assert paths(store, "giraffe") == [str(root / "visible.txt")]
+
+
+@pytest.fixture
+def indexed(tmp_path: Path, fake_embedder: FakeEmbedder):
+    root = write_corpus(tmp_path / "docs")
+    indexer = new_indexer(tmp_path, fake_embedder)
+    indexer.index_folders([root])
+    yield root, indexer
+    indexer.store.close()
+
+
+def test_a_folder_that_cannot_be_watched_is_polled(indexed, monkeypatch) -> None:
+    root, indexer = indexed
+
+    def watch_limit_reached(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "inotify watch limit reached")
+
+    watcher = Watcher(indexer, [root], settle=SETTLE, poll_every=0.5)
+    monkeypatch.setattr(watcher._observer, "schedule", watch_limit_reached)
+    with watcher:
+        assert watcher.folders == [root]
+        assert "max_user_watches" in watcher.polled[root]
+        (root / "polled.md").write_text("A note about the narwhal", encoding="utf-8")
+        eventually(lambda: paths(indexer.store, "narwhal") == [str(root / "polled.md")])
+
+        (root / "pets").rename(root.parent / "moved-away")  # out of the folder: gone
+        eventually(lambda: paths(indexer.store, "windowsill") == [])
+
+        away = root.parent / "unplugged"
+        root.rename(away)  # the whole folder missing, like an unplugged drive: files stay
+        time.sleep(1.5)
+        assert paths(indexer.store, "narwhal") == [str(root / "polled.md")]
+        assert not watcher.errors
+
+
+def test_lost_events_are_caught_by_the_rescan(indexed) -> None:
+    root, indexer = indexed
+    watcher = Watcher(indexer, [root], settle=SETTLE, rescan_every=0.5)
+    watcher._handler.changes = ChangeQueue()  # events go nowhere, as if the kernel dropped them
+    with watcher:
+        (root / "missed.md").write_text("An okapi was seen", encoding="utf-8")
+        eventually(lambda: paths(indexer.store, "okapi") == [str(root / "missed.md")])
+
+
+def test_a_queue_overflow_rescans_at_once(indexed) -> None:
+    root, indexer = indexed
+    watcher = Watcher(indexer, [root], settle=SETTLE)  # next rescan in half an hour
+    watcher._handler.changes = ChangeQueue()
+    with watcher:
+        (root / "missed.md").write_text("An okapi was seen", encoding="utf-8")
+        time.sleep(0.5)
+        assert paths(indexer.store, "okapi") == []
+        # what watchdog logs when the kernel dropped events
+        logging.getLogger("watchdog.observers.inotify").warning(
+            "Inotify queue overflowed; reconciling recursive watches below %r", str(root)
+        )
+        eventually(lambda: paths(indexer.store, "okapi") == [str(root / "missed.md")])
 
 
 def new_indexer(tmp_path: Path, embedder: FakeEmbedder) -> Indexer:

@@ -26,7 +26,7 @@ class Cancelled(Exception):
 class FolderView:
     path: str
     files: int
-    state: str  # watching, indexing, queued, waiting, removing, missing, indexed
+    state: str  # watching, polling, indexing, queued, waiting, removing, missing, indexed
     detail: str = ""
 
 
@@ -131,10 +131,12 @@ class Library:
         with self._cond:
             dirty, running, removing = list(self._dirty), list(self._running), list(self._removals)
         watched = set(self.watcher.folders) if self.watcher is not None else set()
+        polled = dict(self.watcher.polled) if self.watcher is not None else {}
         folders = []
         for path, files in stats.folders:
             folder = Path(path)
-            folders.append(FolderView(path, files, *self._folder_state(folder, dirty, running, removing, watched)))
+            state = self._folder_state(folder, dirty, running, removing, watched, polled)
+            folders.append(FolderView(path, files, *state))
         progress = self.progress
         return LibraryView(
             folders=folders,
@@ -153,7 +155,13 @@ class Library:
         )
 
     def _folder_state(
-        self, folder: Path, dirty: list[Path], running: list[Path], removing: list[Path], watched: set[Path]
+        self,
+        folder: Path,
+        dirty: list[Path],
+        running: list[Path],
+        removing: list[Path],
+        watched: set[Path],
+        polled: dict[Path, str],
     ) -> tuple[str, str]:
         if folder in removing:
             return "removing", "Removing it from the index"
@@ -167,6 +175,9 @@ class Library:
             if not self.loader.ready:
                 return "waiting", "Waiting for the model to load"
             return "queued", "Queued for indexing"
+        if folder in polled:
+            every = round(self.watcher.poll_every) if self.watcher is not None else 60
+            return "polling", f"Up to date; checked for changes every {every} s, since {polled[folder]}"
         if folder in watched:
             return "watching", "Up to date; watching for changes"
         if self.watch_error:

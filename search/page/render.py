@@ -252,6 +252,7 @@ def _notice(library: LibraryView) -> str:
 
 STATE_LABELS = {
     "watching": "Watching",
+    "polling": "Checking",
     "indexing": "Indexing",
     "queued": "Queued",
     "waiting": "Waiting",

@@ -207,6 +207,20 @@ def test_a_queue_overflow_rescans_at_once(indexed) -> None:
         eventually(lambda: paths(indexer.store, "okapi") == [str(root / "missed.md")])
 
 
+def test_a_new_folder_and_its_files_in_one_update_embed_each_file_once(indexed, fake_embedder) -> None:
+    """An unzip reports the folder and every file in it; the folder's scan finds the files too."""
+    root, indexer = indexed
+    burst = root / "unzipped"
+    burst.mkdir()
+    files = [burst / f"note{i}.txt" for i in range(5)]
+    for i, path in enumerate(files):
+        path.write_text(f"short note number {i}", encoding="utf-8")
+    fake_embedder.calls.clear()
+    report = indexer.update_paths([burst, *files, files[0]])
+    assert report.added == 5
+    assert sum(fake_embedder.calls) == 5
+
+
 def new_indexer(tmp_path: Path, embedder: FakeEmbedder) -> Indexer:
     store = Store(tmp_path / "index.db")
     store.set_embedding_space(EmbeddingSpace(embedder.name, embedder.dimension))

@@ -174,7 +174,12 @@ class Indexer:
         report = IndexReport()
         folders = self.store.folders()
         jobs: list[_Job] = []
-        for path in dict.fromkeys(Path(p) for p in paths):
+        unique = list(dict.fromkeys(Path(p) for p in paths))
+        # An unzip names a new folder and every file in it: the folder's scan covers its files.
+        scanned = {path for path in unique if path.is_dir() and not path.is_symlink()}
+        for path in unique:
+            if scanned and any(parent in scanned for parent in path.parents):
+                continue
             folder = owning_folder(folders, path)
             if folder is None:
                 continue

@@ -6,7 +6,8 @@ distance to the query's bits (numpy: XOR and popcount over 64-bit words, all cod
 memory), keeps the best few hundred, and rescores those with their int8 copies (cosine error
 about 1e-3), read by id from a plain table: sqlite-vec's own point lookups of float vectors
 cost ~0.45 ms each here, too slow for hundreds of candidates. The final results get their
-exact float cosine from the float vectors. Bits are loaded once per change of the index.
+exact float cosine from the float vectors. Bits are loaded once, then kept up to date by the
+log of changed ids (table code_changes): a change costs its own rows, not a million.
 """
 from __future__ import annotations
 
@@ -45,22 +46,42 @@ def int8_distances(rows: list[tuple[int, bytes]], vector: bytes) -> list[tuple[i
     return [(row[0], float(1.0 - c)) for row, c in zip(rows, cosine)]
 
 
+def _arrays(rows: list[tuple[int, bytes]]) -> tuple[np.ndarray, np.ndarray]:
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros((0, 0), np.uint64)
+    ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+    words = np.frombuffer(b"".join(row[1] for row in rows), dtype=np.uint64).reshape(len(rows), -1)
+    return ids, words
+
+
 @dataclass
 class CodeMatrix:
     """Every chunk's code in one matrix, with the chunk ids in the same order."""
 
-    ids: np.ndarray  # int64, shape (n,)
+    ids: np.ndarray  # int64, shape (n,), in no particular order
     words: np.ndarray  # uint64, shape (n, words)
-    generation: int
+    generation: int  # the index's change counter when these codes were read
+    seq: int  # the last entry of the change log that these codes include
 
     @classmethod
-    def from_rows(cls, rows: list[tuple[int, bytes]], generation: int) -> "CodeMatrix":
-        if not rows:
-            return cls(np.zeros(0, np.int64), np.zeros((0, 0), np.uint64), generation)
-        ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
-        blob = b"".join(row[1] for row in rows)
-        words = np.frombuffer(blob, dtype=np.uint64).reshape(len(rows), -1)
-        return cls(ids, words, generation)
+    def from_rows(cls, rows: list[tuple[int, bytes]], generation: int, seq: int) -> "CodeMatrix":
+        ids, words = _arrays(rows)
+        return cls(ids, words, generation, seq)
+
+    def updated(
+        self, changed: np.ndarray, rows: list[tuple[int, bytes]], generation: int, seq: int
+    ) -> "CodeMatrix":
+        """These codes after a change: the `changed` ids are dropped, then `rows` (the ones of
+        them that still exist, new or rewritten) are added. Applying a change twice is harmless."""
+        keep = ~np.isin(self.ids, changed)
+        ids, words = _arrays(rows)
+        if len(self) == 0:
+            return CodeMatrix(ids, words, generation, seq)
+        if len(ids) == 0:
+            return CodeMatrix(self.ids[keep], self.words[keep], generation, seq)
+        return CodeMatrix(
+            np.concatenate([self.ids[keep], ids]), np.concatenate([self.words[keep], words]), generation, seq
+        )
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -116,11 +116,24 @@ def m004_binary_codes(conn: Any) -> None:
         )
 
 
+def m005_code_change_log(conn: Any) -> None:
+    """A log of the chunk ids whose codes changed, so that a reader brings its codes in memory
+    up to date by the change instead of reading every code again (storage/coarse.py)."""
+    conn.execute("CREATE TABLE code_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, id INTEGER NOT NULL)")
+    for event, row in (("INSERT", "new"), ("UPDATE", "new"), ("DELETE", "old")):
+        conn.execute(
+            f"CREATE TRIGGER code_changes_{event.lower()} AFTER {event} ON chunk_codes BEGIN "
+            f"INSERT INTO code_changes(id) VALUES ({row}.id); END"
+        )
+    conn.execute("INSERT INTO meta(key, value) VALUES ('code_changes_from', '0') ON CONFLICT(key) DO NOTHING")
+
+
 MIGRATIONS: list[Callable[[Any], None]] = [
     m001_create_tables,
     m002_files_can_be_skipped,
     m003_chunk_context_and_keyword_text,
     m004_binary_codes,
+    m005_code_change_log,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

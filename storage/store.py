@@ -24,6 +24,9 @@ VECTOR_TABLE = "chunk_vectors"
 # (storage/coarse.py): bench/knn.py measured exact float KNN past 100 ms beyond ~50k chunks.
 COARSE_FROM_CHUNKS = 50_000
 RESCORE_AT_LEAST = 400
+# Entries of the change log of codes kept for readers (other threads, other processes) to
+# catch up with; a reader further behind reads every code again.
+CODE_LOG_KEEP = 100_000
 _FILE_COLUMNS = "id, folder_id, path, size, mtime_ns, sha256, status, error"
 
 
@@ -147,6 +150,7 @@ class Store:
         self._local = threading.local()
         self._readers: list[Any] = []
         self._codes: CodeMatrix | None = None
+        self._codes_lock = threading.Lock()
         self._count: tuple[int, int] | None = None
         self.coarse_from_chunks = COARSE_FROM_CHUNKS
         with self._errors():
@@ -193,6 +197,7 @@ class Store:
                 self._conn.execute(
                     "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"
                 )
+                _trim_code_changes(self._conn, CODE_LOG_KEEP, when_over=2 * CODE_LOG_KEEP)
             except BaseException:
                 # SQLite may have rolled back already (a full disk does): don't mask the cause.
                 if self._conn.in_transaction:
@@ -242,6 +247,7 @@ class Store:
             if current is not None:
                 conn.execute(f"DROP TABLE IF EXISTS {VECTOR_TABLE}")
                 conn.execute("DELETE FROM chunk_codes")
+                _trim_code_changes(conn, keep=0)  # readers start over
                 conn.execute("DELETE FROM chunks_fts")
                 conn.execute("DELETE FROM chunks")
                 conn.execute("UPDATE files SET size = -1, mtime_ns = -1, sha256 = NULL")
@@ -488,12 +494,41 @@ class Store:
         return generation
 
     def _code_matrix(self) -> CodeMatrix:
-        generation = self._generation()
-        cached = self._codes
-        if cached is None or cached.generation != generation:
-            rows = self._query("SELECT id, code FROM chunk_codes ORDER BY id")
-            cached = self._codes = CodeMatrix.from_rows(rows, generation)
-        return cached
+        """Every chunk's code, read once, then brought up to date by the log of changed ids."""
+        with self._codes_lock, self._snapshot():
+            generation = self._generation()
+            cached = self._codes
+            if cached is not None and cached.generation == generation:
+                return cached
+            (seq,), = self._query("SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'code_changes'")
+            logged_from = int(self.get_meta("code_changes_from") or 0)
+            if cached is not None and cached.seq >= logged_from:
+                changed = [row[0] for row in self._query(
+                    "SELECT DISTINCT id FROM code_changes WHERE seq > ?", (cached.seq,)
+                )]
+                if len(changed) <= max(1000, len(cached) // 4):  # else reading them all is as quick
+                    rows: list[tuple[int, bytes]] = []
+                    for batch in _batches(changed):
+                        rows += self._query(f"SELECT id, code FROM chunk_codes WHERE id IN ({_marks(batch)})", batch)
+                    self._codes = cached.updated(np.array(changed, dtype=np.int64), rows, generation, seq)
+                    return self._codes
+            rows = self._query("SELECT id, code FROM chunk_codes")
+            self._codes = CodeMatrix.from_rows(rows, generation, seq)
+            return self._codes
+
+    @contextlib.contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """Reads that see one state of the database (a read transaction, in WAL mode)."""
+        if self.path == ":memory:":
+            yield
+            return
+        reader = self._reader()
+        with self._errors():
+            reader.execute("BEGIN")
+        try:
+            yield
+        finally:
+            reader.execute("COMMIT")
 
     def keyword_chunks(
         self, match: str, k: int, only: ChunkFilter | None = None
@@ -664,3 +699,16 @@ def _batches(ids: list[int]) -> Iterator[list[int]]:
 def _marks(values: Sequence[Any]) -> str:
     return ", ".join("?" * len(values))
 
+
+def _trim_code_changes(conn: Any, keep: int, when_over: int = 0) -> None:
+    """Forget all but the last `keep` entries of the change log of codes, once it holds more
+    than `when_over`; readers that had not seen the forgotten ones read every code again."""
+    # Two subqueries: SQLite answers a lone MIN or MAX from the index, both at once by a scan.
+    (low, high), = conn.execute(
+        "SELECT (SELECT MIN(seq) FROM code_changes), (SELECT MAX(seq) FROM code_changes)"
+    ).fetchall()
+    if high is None or high - low + 1 <= when_over:
+        return
+    cut = high - keep
+    conn.execute("DELETE FROM code_changes WHERE seq <= ?", (cut,))
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'code_changes_from'", (str(cut),))

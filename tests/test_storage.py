@@ -196,9 +196,69 @@ def test_migration_4_backfills_codes_for_existing_vectors(tmp_path: Path) -> Non
         folder = store.add_folder("/n")
         store.write_file(folder.id, "/n/a.md", 1, 1, "h", [ChunkRow(0, 0, 4, None, "word", vec(1, 0))])
         store._conn.execute("DROP TABLE chunk_codes")
-        store._conn.execute("DELETE FROM meta WHERE key = 'generation'")
+        store._conn.execute("DROP TABLE code_changes")
+        store._conn.execute("DELETE FROM meta WHERE key IN ('generation', 'code_changes_from')")
         store._conn.execute("PRAGMA user_version = 3")
     with Store(db) as store:
         assert store.chunk_count() == 1
         assert store.nearest_chunks_coarse(vec(1, 0), 1)[0][1] < 1e-3
         assert all(v is True or v == 0 for v in store.integrity().values())
+
+
+def test_codes_in_memory_follow_each_change_without_reading_them_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+
+    import storage.store
+    from storage.coarse import CodeMatrix
+
+    rng = np.random.default_rng(1)
+
+    def unit() -> bytes:
+        v = rng.normal(size=32)
+        return (v / np.linalg.norm(v)).astype(np.float32).tobytes()
+
+    def chunks(n: int, vector: bytes | None = None) -> list[ChunkRow]:
+        return [ChunkRow(i, 0, 1, None, "x", vector or unit()) for i in range(n)]
+
+    def in_memory(store: Store) -> list[int]:
+        return sorted(int(i) for i in store._code_matrix().ids)
+
+    def on_disk(store: Store) -> list[int]:
+        return sorted(row[0] for row in store._query("SELECT id FROM chunks"))
+
+    full_reads: list[int] = []
+    read_all = CodeMatrix.from_rows.__func__
+    monkeypatch.setattr(
+        CodeMatrix, "from_rows", classmethod(lambda cls, *a: full_reads.append(1) or read_all(cls, *a))
+    )
+    db = tmp_path / "s.db"
+    with Store(db) as writer, Store(db) as reader:  # the reader could be another process
+        writer.set_embedding_space(EmbeddingSpace("m", 32))
+        folder = writer.add_folder("/n")
+        for f in range(20):
+            writer.write_file(folder.id, f"/n/{f}.md", 1, 1, "h", chunks(5))
+        query = unit()
+        reader.nearest_chunks_coarse(query, 5)
+        assert full_reads == [1]
+
+        last = set(on_disk(writer)[-5:])
+        writer.delete_files([writer.file_record("/n/19.md").id])  # the highest ids: SQLite reuses them
+        writer.write_file(folder.id, "/n/new.md", 1, 1, "h", chunks(5, query))
+        new = writer._query("SELECT c.id FROM chunks c JOIN files f ON f.id = c.file_id WHERE f.path = '/n/new.md'")
+        assert last & {row[0] for row in new}
+        writer.delete_files([writer.file_record("/n/3.md").id])
+        best, distance = reader.nearest_chunks_coarse(query, 1)[0]
+        assert reader.chunks([best])[best].path == "/n/new.md" and distance < 1e-3
+        assert in_memory(reader) == on_disk(writer)
+        assert full_reads == [1], "changes are applied by id, not by reading every code again"
+
+        monkeypatch.setattr(storage.store, "CODE_LOG_KEEP", 3)  # the log forgets what the reader missed
+        for f in range(4):
+            writer.write_file(folder.id, f"/n/more{f}.md", 1, 1, "h", chunks(5))
+        assert in_memory(reader) == on_disk(writer)
+        assert full_reads == [1, 1]
+
+        writer.set_embedding_space(EmbeddingSpace("m2", 32))  # every code goes
+        assert in_memory(reader) == on_disk(writer) == []

@@ -430,15 +430,20 @@ class Store:
         return conn.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()[0]
 
     def _delete_chunks(self, conn: Any, file_ids: list[int]) -> None:
-        tables = ["chunks_fts", "chunk_codes"] + ([VECTOR_TABLE] if self.embedding_space() is not None else [])
+        has_vectors = self.embedding_space() is not None
         for batch in _batches(file_ids):
             marks = _marks(batch)
-            for table in tables:
+            for table in ("chunks_fts", "chunk_codes"):
                 conn.execute(
                     f"DELETE FROM {table} WHERE rowid IN "
                     f"(SELECT id FROM chunks WHERE file_id IN ({marks}))",
                     batch,
                 )
+            if has_vectors:
+                # vec0 answers `rowid IN (...)` by reading every row (11 ms at 50k chunks, and
+                # growing); `rowid = ?` is a lookup.
+                ids = conn.execute(f"SELECT id FROM chunks WHERE file_id IN ({marks})", batch).fetchall()
+                conn.executemany(f"DELETE FROM {VECTOR_TABLE} WHERE rowid = ?", ids)
             conn.execute(f"DELETE FROM chunks WHERE file_id IN ({marks})", batch)
 
     # -- search -----------------------------------------------------------------------------
@@ -547,13 +552,9 @@ class Store:
         if not chunk_ids or self.embedding_space() is None:
             return {}
         out: dict[int, float] = {}
-        for batch in _batches(list(chunk_ids)):
-            rows = self._query(
-                f"SELECT rowid, vec_distance_cosine(embedding, ?) FROM {VECTOR_TABLE} "
-                f"WHERE rowid IN ({_marks(batch)})",
-                [vector, *batch],
-            )
-            out.update({row[0]: row[1] for row in rows})
+        sql = f"SELECT rowid, vec_distance_cosine(embedding, ?) FROM {VECTOR_TABLE} WHERE rowid = ?"
+        for chunk_id in chunk_ids:  # one lookup each: vec0 answers `rowid IN (...)` by a scan
+            out.update(self._query(sql, (vector, chunk_id)))
         return out
 
     def chunks(self, chunk_ids: Sequence[int]) -> dict[int, ChunkHit]:

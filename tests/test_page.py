@@ -2,11 +2,13 @@
 settings file, and the rules for passwords. The browser itself is in test_page_browser.py."""
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -186,6 +188,30 @@ def test_a_folder_that_cannot_be_watched_says_so(
     folders = handlers.page_state(runtime).folders
     assert "Checking" in folders and "checked for changes every 60 s" in folders
     assert "max_user_watches" in folders
+
+
+def test_reranking_on_the_page(minilm_path: str, minilm: Any, tiny_qwen3_reranker: Path, tmp_path: Path) -> None:
+    """The page loads the reranker in the background and uses it when the switch is on."""
+    settings = Settings.resolve(embedding_model=minilm_path, reranker_model=str(tiny_qwen3_reranker))
+    rt = Runtime(dataclasses.replace(settings, rerank_top=3), embedder=minilm).start()
+    try:
+        assert rt.loader.wait(60)
+        deadline = time.monotonic() + 60
+        while not rt.loader.reranker_ready and rt.loader.view().reranker != "failed" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert rt.loader.reranker_ready, rt.loader.view().reranker_error
+        added(rt, write_corpus(tmp_path / "docs"))
+        form = handlers.SearchForm(query="how do I bake bread at home", rerank=True)
+        view = handlers.search(rt, form)
+        scores = [r["rerank_score"] for r in view.results]
+        assert all(s is not None for s in scores[:3]) and all(s is None for s in scores[3:])
+        assert scores[:3] == sorted(scores[:3], reverse=True)
+        assert "Not reranked" not in view.summary
+        assert "rerank 0." in handlers.cards(view.results, show_scores=True)[0]
+        plain = handlers.search(rt, handlers.SearchForm(query=form.query))
+        assert all(r["rerank_score"] is None for r in plain.results)
+    finally:
+        rt.close()
 
 
 def test_reindex_and_remove_a_folder(runtime: Runtime, tmp_path: Path) -> None:

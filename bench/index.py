@@ -14,9 +14,6 @@ Prints a table, then one JSON line.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import random
 import statistics
 import sys
@@ -27,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.report import machine, print_result  # noqa: E402
 from search.ingest.chunk import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, chunk_text  # noqa: E402
 from search.ingest.extract import extract  # noqa: E402
 from search.ingest.indexer import BATCH_CHUNKS, Indexer  # noqa: E402
@@ -150,7 +148,7 @@ def main() -> None:
         worker.join()
 
     result = {
-        "machine": f"{platform.machine()} {os.cpu_count()} cores, {platform.processor() or 'cpu'}",
+        "machine": machine(),
         "model": _label(model),
         "device": embedder.placement.describe(),
         "files": args.files,
@@ -166,10 +164,7 @@ def main() -> None:
         "search_p95_ms_indexing": round(percentile(busy, 0.95), 1) if busy else None,
         "searches_during_indexing": len(busy),
     }
-    width = max(len(k) for k in result)
-    for key, value in result.items():
-        print(f"{key:<{width}}  {value}")
-    print(json.dumps(result))
+    print_result(result)
 
 
 if __name__ == "__main__":

@@ -14,9 +14,6 @@ changed (the codes in memory follow the change).
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -27,6 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.report import machine, print_result  # noqa: E402
 from storage import ChunkRow, EmbeddingSpace, Store  # noqa: E402
 from storage.store import COARSE_FROM_CHUNKS, RESCORE_AT_LEAST  # noqa: E402
 
@@ -109,7 +107,7 @@ def main() -> None:
                 changed_ms.append(t_changed)
 
     result = {
-        "machine": f"{platform.machine()} {os.cpu_count()} cores",
+        "machine": machine(),
         "n": args.n,
         "dim": args.dim,
         "clusters": args.clusters,
@@ -128,10 +126,7 @@ def main() -> None:
         "coarse_after_a_file_changed_p50_ms": round(statistics.median(changed_ms), 1),
         "auto_path": "coarse" if args.n >= COARSE_FROM_CHUNKS else "exact",
     }
-    width = max(len(k) for k in result)
-    for key, value in result.items():
-        print(f"{key:<{width}}  {value}")
-    print(json.dumps(result))
+    print_result(result)
 
 
 if __name__ == "__main__":

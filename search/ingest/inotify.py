@@ -28,15 +28,20 @@ def make_observer() -> Any:
     if Observer is not InotifyObserver or not hasattr(InotifyWatchGroup, "_add_all_callbacks"):
         return Observer()
 
+    def never_indexed(folder: bytes) -> bool:
+        return skipped_dir(os.fsdecode(os.path.basename(folder))) or os.path.isfile(
+            os.path.join(folder, b"pyvenv.cfg")  # a virtualenv by any name
+        )
+
     class PrunedWatchGroup(InotifyWatchGroup):
         def _add_all_callbacks(self, path: bytes) -> None:
-            if path != self.path and skipped_dir(os.fsdecode(os.path.basename(path))):
+            if path != self.path and never_indexed(path):
                 return  # e.g. a node_modules created inside a watched folder
             self._add_callback(path)
             if not (self.is_recursive and os.path.isdir(path)):
                 return
             for root, dirnames, _ in os.walk(path, followlinks=self.follow_symlink):
-                dirnames[:] = [d for d in dirnames if not skipped_dir(os.fsdecode(d))]
+                dirnames[:] = [d for d in dirnames if not never_indexed(os.path.join(root, d))]
                 for dirname in dirnames:
                     full_path = os.path.join(root, dirname)
                     if self.follow_symlink or not os.path.islink(full_path):

@@ -16,10 +16,10 @@ Prints a table, then one JSON line.
 from __future__ import annotations
 
 import argparse
-import logging
 import random
 import sys
 import tempfile
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.index import WORDS, _label, model_or_minilm, new_indexer  # noqa: E402
 from bench.report import machine, print_result  # noqa: E402
 from search.ingest.chunk import DEFAULT_CHUNK_TOKENS  # noqa: E402
-from search.ingest.watcher import ChangeQueue, Watcher  # noqa: E402
+from search.ingest.watcher import ChangeQueue, OverflowListener, Watcher  # noqa: E402
 from search.models import load_embedder  # noqa: E402
 from storage import Store  # noqa: E402
 
@@ -46,14 +46,6 @@ class CountingQueue(ChangeQueue):
     def moved(self, old: str, new: str) -> None:
         CountingQueue.events += 1
         super().moved(old, new)
-
-
-class OverflowSeen(logging.Filter):
-    seen = False
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        OverflowSeen.seen |= "overflow" in record.getMessage().lower()
-        return True
 
 
 def make_zip(path: Path, files: int, seed: int = 0) -> None:
@@ -92,7 +84,8 @@ def main() -> None:
     embedder = load_embedder(model, device=args.device)
     chunk_tokens = min(DEFAULT_CHUNK_TOKENS, embedder.max_length - 2)
     embedder.embed_documents(["warm up the model"] * 8)
-    logging.getLogger("watchdog.observers.inotify").addFilter(OverflowSeen())
+    overflowed = threading.Event()
+    OverflowListener(overflowed.set).attach()
 
     with tempfile.TemporaryDirectory(prefix="fathom-bench-") as tmp:
         archive = Path(tmp) / "export.zip"
@@ -170,7 +163,7 @@ def main() -> None:
         "checkout_changes": 3 * args.changes,
         "checkout_events": checkout_events,
         "checkout_agrees_after_s": round(checkout_seconds, 1),
-        "queue_overflowed": OverflowSeen.seen,
+        "queue_overflowed": overflowed.is_set(),
         "integrity_problems": sum(v for v in integrity.values() if type(v) is int),
         "watcher_errors": len(watcher_errors),
     }

@@ -9,15 +9,12 @@ system, `make_observer` returns watchdog's own observer.
 """
 from __future__ import annotations
 
-import logging
 import os
 from typing import Any
 
 from watchdog.observers import Observer
 
 from search.ingest.walk import skipped_dir
-
-log = logging.getLogger(__name__)
 
 
 def make_observer() -> Any:

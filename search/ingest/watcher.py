@@ -139,7 +139,7 @@ class Watcher:
         self.poll_every = poll_every
         self._handler = _Handler(self.changes)
         self._observer = make_observer()
-        self._overflow = _OverflowListener(self.rescan_soon)
+        self._overflow = OverflowListener(self.rescan_soon)
         self._lock = threading.Lock()
         self._watches: dict[Path, object] = {}
         self.polled: dict[Path, str] = {}  # folders followed by rescans only, and why
@@ -264,7 +264,7 @@ def not_watchable(exc: OSError) -> str:
     return f"it cannot be watched ({exc.strerror or exc})"
 
 
-class _OverflowListener(logging.Filter):
+class OverflowListener(logging.Filter):
     """watchdog only logs when the kernel drops events (its queue overflowed): listen for it.
     A filter, not a handler, so that the record still goes wherever it went before."""
 

@@ -176,7 +176,7 @@ class Library:
                 return "waiting", "Waiting for the model to load"
             return "queued", "Queued for indexing"
         if folder in polled:
-            every = round(self.watcher.poll_every) if self.watcher is not None else 60
+            every = round(self.watcher.poll_every)  # polled folders come from the watcher
             return "polling", f"Up to date; checked for changes every {every} s, since {polled[folder]}"
         if folder in watched:
             return "watching", "Up to date; watching for changes"

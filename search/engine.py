@@ -14,7 +14,7 @@ INDEX_RECIPE = "chunks-with-context-1"
 CONTEXT_TOKENS = 40
 LIKE_CHARS = 2000  # of a file's text, as the query for "more like this"
 from search.ingest.indexer import IndexReport, Progress
-from search.query import Result, SearchOptions, search
+from search.query import Result, SearchOptions, has_words, search
 from storage import EmbeddingSpace, IndexStats, Store
 
 
@@ -147,6 +147,8 @@ class Engine:
     # -- searching ---------------------------------------------------------------------------
 
     def search(self, query: str, options: SearchOptions) -> list[Result]:
+        if not has_words(query):
+            return []  # before any model is loaded: there is nothing to look for
         embedder = None
         if options.mode != "keyword":
             space = self._check_space()

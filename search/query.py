@@ -3,6 +3,7 @@ reciprocal rank, grouped by file, the best files reranked by a cross-encoder, sn
 around the query's words."""
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, Sequence
 
@@ -91,7 +92,7 @@ def search(
     if options.k < 1:
         raise FathomError(f"-k must be at least 1, found {options.k}.")
     query = query.strip()
-    if not query:
+    if not has_words(query):
         return []
     instruction = instruction_for(options.task, options.instruction)
 
@@ -140,6 +141,11 @@ def search(
         top.sort(key=lambda cid: results[cid].score, reverse=True)
         order = top + ranked[options.rerank_top :]
     return [results[cid] for cid in order[: options.k]]
+
+
+def has_words(query: str) -> bool:
+    """Whether a query holds anything to search for: not only spaces and punctuation."""
+    return any(not ch.isspace() and not unicodedata.category(ch).startswith("P") for ch in query)
 
 
 def _group_by_file(

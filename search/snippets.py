@@ -7,6 +7,20 @@ from dataclasses import dataclass, field
 from storage.fts import query_terms
 
 WIDTH = 240
+# Words too common to be worth marking: a snippet with every "the" marked says nothing.
+STOP_WORDS = frozenset(
+    """a about after all also am an and any are as at be been before being both but by can could
+    did do does doing done for from had has have having he her here hers him his how i if in
+    into is it its just me more most my no nor not of off on once only or other our ours out
+    over own same she should so some such than that the their theirs them then there these they
+    this those through to too under until up very was we were what when where which while who
+    whom why will with would you your yours""".split()
+)
+# Lines that bring code in rather than say what it does: a snippet of code skips them.
+_IMPORT_LINE = re.compile(
+    r"^\s*(import\s+[\w.]+|from\s+[\w.]+\s+import\b|#\s*include\b|using\s+[\w.]+\s*;|use\s+[\w:]+|"
+    r"package\s+[\w.]+|(const|let|var)\s+\w+\s*=\s*require\(|require[ (]|@import\b)"
+)
 
 
 @dataclass(frozen=True)
@@ -24,21 +38,44 @@ class Snippet:
 
 
 def _pattern(query: str) -> re.Pattern[str] | None:
-    terms = sorted({t.lower() for t in query_terms(query) if len(t) > 1 or not t.isascii()}, key=len, reverse=True)
+    terms = sorted(
+        {t.lower() for t in query_terms(query) if (len(t) > 1 or not t.isascii()) and t.lower() not in STOP_WORDS},
+        key=len,
+        reverse=True,
+    )
     if not terms:
         return None
-    # ASCII words match from a word's start ("date" in "dates", not in "update"); short ones
-    # only whole ("do" not in "dough").
+    # ASCII words match from the start of a word or of an identifier's part ("date" in "dates",
+    # "parse_date" and "parseDate", not in "update"); short ones only whole ("do" not in "dough").
+    start = r"(?:(?<![A-Za-z0-9])|(?-i:(?<=[a-z])(?=[A-Z])))"
     parts = [
-        (rf"\b{re.escape(t)}\b" if len(t) <= 3 else rf"\b{re.escape(t)}") if t.isascii() and t[0].isalnum() else re.escape(t)
+        (start + re.escape(t) + (r"(?![a-z0-9])" if len(t) <= 3 else "")) if t.isascii() and t[0].isalnum() else re.escape(t)
         for t in terms
     ]
     return re.compile("|".join(parts), re.IGNORECASE)
 
 
+def _skip_imports(text: str) -> tuple[str, int]:
+    """The text from its first line that is not an import (or blank), and that line's offset;
+    the whole text when it is nothing but imports."""
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        if line.strip() and not _IMPORT_LINE.match(line):
+            return text[offset:], offset
+        offset += len(line)
+    return text, 0
+
+
 def make_snippet(text: str, query: str, width: int = WIDTH) -> Snippet:
-    flat = " ".join(text.split())
     pattern = _pattern(query)
+    body, skipped = _skip_imports(text)
+    # Code: the matching lines, or with no match the first lines that are not imports; the
+    # imports only when the words match nowhere else.
+    if skipped and (pattern is None or pattern.search(body) or not pattern.search(text)):
+        text = body
+    else:
+        skipped = 0
+    flat = " ".join(text.split())
     matches = [m.span() for m in pattern.finditer(flat)] if pattern else []
     start = 0
     if len(flat) > width and matches:
@@ -55,7 +92,7 @@ def make_snippet(text: str, query: str, width: int = WIDTH) -> Snippet:
     if end < len(flat):
         space = flat.rfind(" ", start, end)
         end = space if space > start + width // 2 else end
-    prefix = "…" if start > 0 else ""
+    prefix = "…" if start > 0 or skipped else ""
     suffix = "…" if end < len(flat) else ""
     shift = len(prefix) - start
     spans: list[tuple[int, int]] = []

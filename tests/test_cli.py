@@ -267,3 +267,10 @@ def test_more_like_this(indexed: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert str(indexed / "cooking/sourdough.md") not in [r["path"] for r in results]
     code, _, err = run_cli(capsys, "search", "--like", str(indexed / "nope.md"))
     assert code == 1 and "not an indexed file" in err
+
+
+@pytest.mark.parametrize("query", ["?!.,;:", "   ", "…—«»"])
+def test_a_query_without_words_finds_nothing_and_loads_no_model(indexed: Path, capsys: pytest.CaptureFixture[str], query: str) -> None:
+    code, out, err = run_cli(capsys, "search", query, "--json", "--embedding-model", "/nonexistent/model")
+    assert code == 0, err
+    assert json_lines(out) == [{"query": query, "results": []}]

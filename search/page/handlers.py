@@ -18,7 +18,7 @@ from search.page.files import servable_file
 from search.page.loader import short_name
 from search.page.runtime import Runtime
 from search.presets import presets
-from search.query import DEFAULT_RERANK_TOP, MODES, SearchOptions
+from search.query import DEFAULT_RERANK_TOP, MODES, SearchOptions, has_words
 from storage import StorageError
 
 RESULTS = 10  # result cards on the page
@@ -66,7 +66,7 @@ def task_choices() -> list[tuple[str, str]]:
 
 
 def search(rt: Runtime, form: SearchForm) -> SearchView:
-    if not form.query.strip():
+    if not has_words(form.query):
         if not rt.engine.folders():
             return SearchView(message=_no_folders())
         return SearchView(message=render.message(

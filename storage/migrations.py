@@ -6,6 +6,7 @@ it when an embedding space is chosen (see Store.set_embedding_space).
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Callable
 
 from storage.connection import StorageError
@@ -128,12 +129,35 @@ def m005_code_change_log(conn: Any) -> None:
     conn.execute("INSERT INTO meta(key, value) VALUES ('code_changes_from', '0') ON CONFLICT(key) DO NOTHING")
 
 
+def m006_file_level_evidence(conn: Any) -> None:
+    """Keyword rows and vectors of each file as a whole (storage/file_evidence.py), built from
+    the stored chunks and their codes: no model runs.
+
+    Also: chunks of code and configuration files were headed by `# comments` taken for section
+    headings; those files are read again by the next index run (a size of -1 reads as changed),
+    and keep their old chunks until then."""
+    from storage import file_evidence
+
+    file_evidence.create_tables(conn)
+    file_evidence.rebuild(conn, [row[0] for row in conn.execute("SELECT id FROM files WHERE status = 'indexed'")])
+    headed = {".md", ".markdown", ".mdown", ".mkd", ".rst", ".rest", ".txt", ".text", ".ipynb"}
+    misheaded = [
+        (file_id,)
+        for file_id, path in conn.execute(
+            "SELECT id, path FROM files WHERE id IN (SELECT file_id FROM chunks WHERE context LIKE '% › %')"
+        ).fetchall()
+        if Path(path).suffix.lower() not in headed
+    ]
+    conn.executemany("UPDATE files SET size = -1, mtime_ns = -1, sha256 = NULL WHERE id = ?", misheaded)
+
+
 MIGRATIONS: list[Callable[[Any], None]] = [
     m001_create_tables,
     m002_files_can_be_skipped,
     m003_chunk_context_and_keyword_text,
     m004_binary_codes,
     m005_code_change_log,
+    m006_file_level_evidence,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-from storage.connection import StorageError, connect, operational_errors
 import numpy as np
 
+from storage import file_evidence
 from storage.coarse import CodeMatrix, code, int8_copy, int8_distances
+from storage.connection import StorageError, connect, operational_errors
 from storage.fts import searchable_text
 from storage.migrations import SCHEMA_VERSION, migrate
 
@@ -88,7 +89,17 @@ class ChunkFilter:
 
     def sql(self) -> tuple[str, list[Any]]:
         """A subquery of the chunk ids that pass, and its parameters."""
-        where, params = [], []
+        clause, params = self._where()
+        return f"SELECT c.id FROM chunks c JOIN files f ON f.id = c.file_id WHERE {clause}", params
+
+    def file_sql(self) -> tuple[str, list[Any]]:
+        """A subquery of the file ids that pass, and its parameters."""
+        clause, params = self._where()
+        return f"SELECT f.id FROM files f WHERE {clause}", params
+
+    def _where(self) -> tuple[str, list[Any]]:
+        where: list[str] = []
+        params: list[Any] = []
         if self.folder:
             prefix = self.folder.rstrip("/") + "/"
             where.append("f.path >= ? AND f.path < ?")
@@ -106,8 +117,7 @@ class ChunkFilter:
         if self.modified_before_ns is not None:
             where.append("f.mtime_ns < ?")
             params.append(self.modified_before_ns)
-        clause = " AND ".join(where) or "1"
-        return f"SELECT c.id FROM chunks c JOIN files f ON f.id = c.file_id WHERE {clause}", params
+        return " AND ".join(where) or "1", params
 
     @property
     def empty(self) -> bool:
@@ -249,6 +259,8 @@ class Store:
                 conn.execute("DELETE FROM chunk_codes")
                 _trim_code_changes(conn, keep=0)  # readers start over
                 conn.execute("DELETE FROM chunks_fts")
+                for table in file_evidence.TABLES:
+                    conn.execute(f"DELETE FROM {table}")
                 conn.execute("DELETE FROM chunks")
                 conn.execute("UPDATE files SET size = -1, mtime_ns = -1, sha256 = NULL")
             conn.execute(
@@ -329,11 +341,19 @@ class Store:
         mtime_ns: int,
         sha256: str,
         chunks: Sequence[ChunkRow],
+        title: str = "",
+        text: str | None = None,
     ) -> None:
-        """Replace everything stored for `path` with these chunks, atomically."""
+        """Replace everything stored for `path` with these chunks, atomically, with the rows
+        of the file as a whole: its `title` and whole `text` (default: joined from the chunks)."""
         with self.transaction() as conn:
             file_id = self._upsert_file(conn, folder_id, path, size, mtime_ns, sha256, "indexed", None)
             self._delete_chunks(conn, [file_id])
+            (folder,) = conn.execute("SELECT path FROM folders WHERE id = ?", (folder_id,)).fetchone()
+            if text is None:
+                text = file_evidence.joined_text([(c.start, c.end, c.text) for c in chunks])
+            vectors = [c.vector for c in chunks] if chunks and self.embedding_space() is not None else []
+            file_evidence.write_rows(conn, file_id, path, folder, title, text, vectors)
             for chunk in chunks:
                 cursor = conn.execute(
                     "INSERT INTO chunks(file_id, ordinal, start, end, page, text, context) "
@@ -397,6 +417,10 @@ class Store:
                 "WHERE path >= ? AND path < ?",
                 (new_prefix, len(old_prefix) + 1, folder_id, old_prefix, old_prefix[:-1] + "0"),
             ).rowcount
+            file_evidence.rename(conn, [row[0] for row in conn.execute(
+                "SELECT id FROM files WHERE path = ? OR (path >= ? AND path < ?)",
+                (new, new_prefix, new_prefix[:-1] + "0"),
+            )])
         return moved
 
     def delete_files(self, file_ids: Iterable[int]) -> None:
@@ -439,6 +463,7 @@ class Store:
                 # at 50k chunks, and growing); `rowid = ?` is a lookup everywhere.
                 conn.executemany(f"DELETE FROM {table} WHERE rowid = ?", ids)
             conn.execute(f"DELETE FROM chunks WHERE file_id IN ({marks})", batch)
+            file_evidence.delete_rows(conn, batch)
 
     # -- search -----------------------------------------------------------------------------
 
@@ -541,6 +566,69 @@ class Store:
             params += extra
         rows = self._query(sql + " ORDER BY score DESC LIMIT ?", [*params, k])
         return [(row[0], row[1]) for row in rows]
+
+    def keyword_files(
+        self, match: str, k: int, only: ChunkFilter | None = None
+    ) -> list[tuple[int, float]]:
+        """(file id, BM25 over the file's whole text, higher is better), best first."""
+        return self._ranked_files("files_fts", "bm25(files_fts)", match, k, only)
+
+    def name_files(
+        self, match: str, k: int, only: ChunkFilter | None = None
+    ) -> list[tuple[int, float]]:
+        """(file id, BM25 over its name, folders and title, higher is better), best first."""
+        weights = ", ".join(str(w) for w in file_evidence.NAME_WEIGHTS)
+        return self._ranked_files("file_names_fts", f"bm25(file_names_fts, {weights})", match, k, only)
+
+    def _ranked_files(
+        self, table: str, rank: str, match: str, k: int, only: ChunkFilter | None
+    ) -> list[tuple[int, float]]:
+        sql = f"SELECT rowid, -{rank} AS score FROM {table} WHERE {table} MATCH ?"
+        params: list[Any] = [match]
+        if only is not None and not only.empty:
+            subquery, extra = only.file_sql()
+            sql += f" AND rowid IN ({subquery})"
+            params += extra
+        rows = self._query(sql + " ORDER BY score DESC LIMIT ?", [*params, k])
+        return [(row[0], row[1]) for row in rows]
+
+    def file_similarities(self, file_ids: Sequence[int], vector: bytes) -> dict[int, tuple[float, float]]:
+        """(cosine with its opening, cosine with its summary) of each file that has vectors."""
+        rows: list[Any] = []
+        for batch in _batches(list(file_ids)):
+            rows += self._query(
+                f"SELECT file_id, opening, summary FROM file_vectors WHERE file_id IN ({_marks(batch)})", batch
+            )
+        opening = dict(int8_distances([(r[0], r[1]) for r in rows], vector))
+        summary = dict(int8_distances([(r[0], r[2]) for r in rows], vector))
+        return {fid: (1.0 - opening[fid], 1.0 - summary[fid]) for fid in opening}
+
+    def passages(self, file_ids: Sequence[int], vector: bytes | None, match: str | None) -> dict[int, int]:
+        """The chunk that best stands for each file (found by its file-level evidence): the
+        nearest to the query vector, else the best by BM25, else its first chunk."""
+        best: dict[int, int] = {}
+        for file_id in file_ids:
+            chunk = None
+            if vector is not None:
+                rows = self._query(
+                    "SELECT k.id, k.q8 FROM chunk_codes k JOIN chunks c ON c.id = k.id WHERE c.file_id = ?",
+                    (file_id,),
+                )
+                if rows:
+                    chunk = min(int8_distances(rows, vector), key=lambda item: item[1])[0]
+            if chunk is None and match:
+                rows = self._query(
+                    "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? AND rowid IN "
+                    "(SELECT id FROM chunks WHERE file_id = ?) ORDER BY bm25(chunks_fts) LIMIT 1",
+                    (match, file_id),
+                )
+                chunk = rows[0][0] if rows else None
+            if chunk is None:
+                rows = self._query("SELECT id FROM chunks WHERE file_id = ? ORDER BY ordinal LIMIT 1", (file_id,))
+                chunk = rows[0][0] if rows else None
+            if chunk is not None:
+                best[file_id] = chunk
+        return best
 
     def cosine_distances(self, chunk_ids: Sequence[int], vector: bytes) -> dict[int, float]:
         if not chunk_ids or self.embedding_space() is None:

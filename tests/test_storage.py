@@ -195,8 +195,8 @@ def test_migration_4_backfills_codes_for_existing_vectors(tmp_path: Path) -> Non
         store.set_embedding_space(EmbeddingSpace("m", 2))
         folder = store.add_folder("/n")
         store.write_file(folder.id, "/n/a.md", 1, 1, "h", [ChunkRow(0, 0, 4, None, "word", vec(1, 0))])
-        store._conn.execute("DROP TABLE chunk_codes")
-        store._conn.execute("DROP TABLE code_changes")
+        for table in ("chunk_codes", "code_changes", "files_fts", "file_names_fts", "file_vectors"):
+            store._conn.execute(f"DROP TABLE {table}")
         store._conn.execute("DELETE FROM meta WHERE key IN ('generation', 'code_changes_from')")
         store._conn.execute("PRAGMA user_version = 3")
     with Store(db) as store:
@@ -262,3 +262,47 @@ def test_codes_in_memory_follow_each_change_without_reading_them_all(
 
         writer.set_embedding_space(EmbeddingSpace("m2", 32))  # every code goes
         assert in_memory(reader) == on_disk(writer) == []
+
+
+def test_files_have_keyword_rows_and_vectors_of_their_own(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.db") as store:
+        store.set_embedding_space(EmbeddingSpace("m", 2))
+        folder = store.add_folder("/notes")
+        rows = [ChunkRow(0, 0, 11, None, "alpha bravo", vec(1, 0)), ChunkRow(1, 6, 19, None, "bravo charlie", vec(0, 1))]
+        store.write_file(folder.id, "/notes/travel/passport_renewal.md", 1, 1, "h", rows, title="Renewing")
+        (file_id,) = [r.id for r in store.files_under("/notes")]
+        assert store.keyword_files(fts_query("charlie") or "", 10)[0][0] == file_id
+        assert store.name_files(fts_query("passport travel renewing") or "", 10)[0][0] == file_id
+        assert store.name_files(fts_query("charlie") or "", 10) == []  # the text is not in the name row
+        opening, summary = store.file_similarities([file_id], vec(1, 0))[file_id]
+        assert opening == pytest.approx(1.0, abs=1e-3)  # the first chunk
+        assert summary == pytest.approx(2 ** -0.5, abs=1e-2)  # the mean of both
+        store.move_files("/notes/travel", "/notes/trips", folder.id)
+        assert store.name_files(fts_query("trips") or "", 10)[0][0] == file_id
+        assert store.name_files(fts_query("travel") or "", 10) == []
+        store.delete_files([file_id])
+        assert store.keyword_files(fts_query("charlie") or "", 10) == []
+        assert store.file_similarities([file_id], vec(1, 0)) == {}
+
+
+def test_migration_6_builds_file_rows_from_stored_chunks_without_a_model(tmp_path: Path) -> None:
+    db = tmp_path / "v5.db"
+    with Store(db) as store:
+        store.set_embedding_space(EmbeddingSpace("m", 2))
+        folder = store.add_folder("/n")
+        rows = [ChunkRow(0, 0, 11, None, "alpha bravo", vec(1, 0), "Guide › Intro"),
+                ChunkRow(1, 6, 19, None, "bravo charlie", vec(0, 1), "Guide › Intro")]
+        store.write_file(folder.id, "/n/guide.md", 1, 1, "h", rows)
+        store.write_file(folder.id, "/n/app.py", 5, 5, "h2", [ChunkRow(0, 0, 4, None, "code", vec(1, 1), "app.py › -- commands --")])
+        for table in ("files_fts", "file_names_fts", "file_vectors"):
+            store._conn.execute(f"DROP TABLE {table}")
+        store._conn.execute("PRAGMA user_version = 5")
+    with Store(db) as store:
+        guide = store.file_record("/n/guide.md")
+        assert [fid for fid, _ in store.keyword_files(fts_query("charlie") or "", 10)] == [guide.id]
+        assert store.name_files(fts_query("guide") or "", 10)[0][0] == guide.id
+        assert store.file_similarities([guide.id], vec(1, 0))[guide.id][0] == pytest.approx(1.0, abs=1e-3)
+        # a Python file headed by a comment taken for a heading is read again by the next run
+        app = store.file_record("/n/app.py")
+        assert (app.size, app.sha256) == (-1, None) and (guide.size, guide.sha256) == (1, "h")
+        assert all(v is True or v == 0 for v in store.integrity().values())

@@ -133,6 +133,7 @@ class _Pending:
     doc: Extracted
     chunks: list[Chunk]
     contexts: list[str]
+    title: str
 
     def embedding_texts(self) -> list[str]:
         return [embedding_text(ctx, c.text) for ctx, c in zip(self.contexts, self.chunks)]
@@ -333,9 +334,9 @@ class Indexer:
         except ExtractError as exc:
             self._not_indexed(job, sha, str(exc), "failed", report, progress)
             return None
-        headings = Headings(doc.text)
+        headings = Headings(doc.text, job.path.suffix)
         contexts = [chunk_context(job.path, doc.title, headings.at(c.start)) for c in chunks]
-        return _Pending(job, sha, doc, chunks, contexts)
+        return _Pending(job, sha, doc, chunks, contexts, doc.title or headings.first or "")
 
     def _flush(self, pending: list[_Pending], report: IndexReport, progress: Progress) -> None:
         if not pending:
@@ -376,7 +377,8 @@ class Indexer:
             for i, (chunk, context, vector) in enumerate(zip(item.chunks, item.contexts, vectors))
         ]
         self.store.write_file(
-            job.folder.id, str(job.path), job.stat.st_size, job.stat.st_mtime_ns, item.sha256, rows
+            job.folder.id, str(job.path), job.stat.st_size, job.stat.st_mtime_ns, item.sha256, rows,
+            title=item.title, text=item.doc.text,
         )
         if job.record is None:
             report.added += 1

@@ -1,0 +1,150 @@
+"""What a file says as a whole, beside what each chunk says: the evidence search fuses per file.
+
+- `files_fts`: one keyword row per file over its whole text, so BM25 sees the file's length and
+  every occurrence of a word, as a search engine over whole documents does.
+- `file_names_fts`: the file's name, the folders it sits in (inside its indexed folder) and its
+  title, in their own row: `passport.md`, `tar.1` or `date_parser.py` say what a file is about.
+- `file_vectors`: the file's opening (the vector of its first chunk: title and first window,
+  as the embedder saw it) and a summary (the mean of its chunks' vectors), as int8 copies.
+
+All three are written with the file's chunks, in the same transaction, and can be rebuilt from
+the stored chunks and their codes alone (no model runs): that is how an older index gets them.
+"""
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from storage.coarse import int8_copy
+from storage.fts import searchable_text
+
+# Names are short: their BM25 would let a file called `notes.md` win every query with "notes"
+# in it, so the three columns are weighted (name, folders, title).
+NAME_WEIGHTS = (1.0, 0.5, 1.0)
+TABLES = ("files_fts", "file_names_fts", "file_vectors")
+
+
+def create_tables(conn: Any) -> None:
+    tokenize = "tokenize='unicode61 remove_diacritics 2'"
+    # A contentless table keeps the index, not a third copy of the text; deleting from one
+    # needs SQLite 3.43 (contentless_delete), else the text is kept.
+    content = ", content='', contentless_delete=1" if _has_contentless_delete(conn) else ""
+    conn.execute(f"CREATE VIRTUAL TABLE files_fts USING fts5(body, {tokenize}{content})")
+    conn.execute(f"CREATE VIRTUAL TABLE file_names_fts USING fts5(name, folders, title, {tokenize})")
+    conn.execute(
+        "CREATE TABLE file_vectors (file_id INTEGER PRIMARY KEY, opening BLOB NOT NULL, summary BLOB NOT NULL)"
+    )
+
+
+def _has_contentless_delete(conn: Any) -> bool:
+    (version,) = conn.execute("SELECT sqlite_version()").fetchone()
+    return tuple(int(part) for part in version.split(".")[:2]) >= (3, 43)
+
+
+def name_fields(path: str, folder: str) -> tuple[str, str]:
+    """The file name and the folders between the indexed folder and the file, as words."""
+    file = PurePosixPath(path)
+    try:
+        inside = file.parent.relative_to(folder)
+        folders = " ".join(inside.parts)
+    except ValueError:
+        folders = ""
+    return searchable_text(file.name), searchable_text(folders)
+
+
+def write_rows(
+    conn: Any, file_id: int, path: str, folder: str, title: str, body: str, vectors: Sequence[bytes]
+) -> None:
+    """The file-level rows of one file (its old ones must be gone). `vectors` are its chunks'
+    float32 vectors in order, or none when it has no embeddings yet."""
+    name, folders = name_fields(path, folder)
+    conn.execute("INSERT INTO files_fts(rowid, body) VALUES (?, ?)", (file_id, searchable_text(body)))
+    conn.execute(
+        "INSERT INTO file_names_fts(rowid, name, folders, title) VALUES (?, ?, ?, ?)",
+        (file_id, name, folders, searchable_text(title)),
+    )
+    if vectors:
+        matrix = np.frombuffer(b"".join(vectors), dtype=np.float32).reshape(len(vectors), -1)
+        write_vectors(conn, file_id, matrix[0], matrix)
+
+
+def write_vectors(conn: Any, file_id: int, opening: np.ndarray, chunks: np.ndarray) -> None:
+    """`chunks` may be int8 copies (each with its own scale): they are made unit length first."""
+    unit = chunks.astype(np.float32)
+    unit /= np.maximum(np.linalg.norm(unit, axis=1, keepdims=True), 1e-12)
+    summary = unit.mean(axis=0)
+    conn.execute(
+        "INSERT INTO file_vectors(file_id, opening, summary) VALUES (?, ?, ?)",
+        (file_id, int8_copy(opening.astype(np.float32).tobytes()), int8_copy(summary.astype(np.float32).tobytes())),
+    )
+
+
+def delete_rows(conn: Any, file_ids: Iterable[int]) -> None:
+    ids = [(i,) for i in file_ids]
+    for table in ("files_fts", "file_names_fts"):
+        conn.executemany(f"DELETE FROM {table} WHERE rowid = ?", ids)
+    conn.executemany("DELETE FROM file_vectors WHERE file_id = ?", ids)
+
+
+def rename(conn: Any, file_ids: Iterable[int]) -> None:
+    """Moved files: their name and folders words follow their new path."""
+    for file_id in file_ids:
+        row = conn.execute(
+            "SELECT f.path, d.path FROM files f JOIN folders d ON d.id = f.folder_id WHERE f.id = ?", (file_id,)
+        ).fetchone()
+        if row is not None:
+            name, folders = name_fields(*row)
+            conn.execute("UPDATE file_names_fts SET name = ?, folders = ? WHERE rowid = ?", (name, folders, file_id))
+
+
+def rebuild(conn: Any, file_ids: Sequence[int]) -> int:
+    """File-level rows from what is stored: the text joined back from the chunks (without
+    their overlaps), the title from the first chunk's context, the vectors from the chunks'
+    int8 codes. Returns how many files got rows."""
+    done = 0
+    for file_id in file_ids:
+        row = conn.execute(
+            "SELECT f.path, d.path FROM files f JOIN folders d ON d.id = f.folder_id "
+            "WHERE f.id = ? AND f.status = 'indexed'",
+            (file_id,),
+        ).fetchone()
+        if row is None:
+            continue
+        chunks = conn.execute(
+            "SELECT c.start, c.end, c.text, c.context, k.q8 FROM chunks c "
+            "LEFT JOIN chunk_codes k ON k.id = c.id WHERE c.file_id = ? ORDER BY c.ordinal",
+            (file_id,),
+        ).fetchall()
+        if not chunks:
+            continue
+        delete_rows(conn, [file_id])
+        body = joined_text([(start, end, text) for start, end, text, _, _ in chunks])
+        write_rows(conn, file_id, row[0], row[1], title_from_context(chunks[0][3], row[0]), body, [])
+        codes = [q8 for *_, q8 in chunks]
+        if all(codes):
+            matrix = np.frombuffer(b"".join(codes), dtype=np.int8).reshape(len(codes), -1)
+            write_vectors(conn, file_id, matrix[0], matrix)
+        done += 1
+    return done
+
+
+def joined_text(chunks: Sequence[tuple[int, int, str]]) -> str:
+    """A file's text from its chunks (start, end, text) in order, each overlap taken once."""
+    parts, reached = [], 0
+    for start, end, text in chunks:
+        if end <= reached:
+            continue
+        parts.append(text[max(0, reached - start) :] if start < reached else text)
+        reached = end
+    return "\n".join(parts)
+
+
+def title_from_context(context: str, path: str) -> str:
+    """The title part of a chunk's context ("Title › Section"): the document's title, else its
+    first section (the context names the file when there is no title)."""
+    parts = context.split(" › ")
+    if parts and parts[0] == PurePosixPath(path).name:
+        parts = parts[1:]
+    return parts[0] if parts else ""

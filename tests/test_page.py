@@ -73,14 +73,18 @@ def test_crafted_paths_get_nothing(tmp_path: Path) -> None:
 def test_copies_are_private_and_cleaned(tmp_path: Path) -> None:
     source = tmp_path / "a.txt"
     source.write_text("text", encoding="utf-8")
-    copies = FileCopies(keep=2)
+    copies = FileCopies(tmp_path / "data", keep=2)
     first = copies.copy(source)
     copies.copy(source)
     third = copies.copy(source)
     assert third.read_text(encoding="utf-8") == "text" and third.name == "a.txt"
+    assert copies.root.parent == tmp_path / "data" / "page-files"
+    assert [oct(p.stat().st_mode & 0o777) for p in (third, third.parent, copies.root, copies.root.parent)] == [
+        "0o600", "0o700", "0o700", "0o700",
+    ]
     assert not first.exists()  # only the last `keep` copies stay
     copies.close()
-    assert not third.exists()
+    assert not third.exists() and not (tmp_path / "data" / "page-files").exists()
 
 
 # -- a runtime with the real small model ----------------------------------------------------------------

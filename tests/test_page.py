@@ -378,7 +378,7 @@ def test_no_share_link_or_open_address_without_a_password() -> None:
     with pytest.raises(FathomError, match="Refusing to listen on 0.0.0.0"):
         check_exposure("0.0.0.0", share=False, auth=[])
     check_exposure("127.0.0.1", share=False, auth=[])
-    check_exposure("0.0.0.0", share=True, auth=[("a", "b")])
+    check_exposure("0.0.0.0", share=True, auth=[("a", "a-long-passphrase")])
     assert is_loopback("localhost") and is_loopback("::1") and not is_loopback("192.168.1.5")
 
 
@@ -393,11 +393,11 @@ def test_serve_refuses_to_share_without_a_password(capsys: pytest.CaptureFixture
     code, _, err = run_cli(capsys, "--host", "0.0.0.0", "--port", "8123")
     assert code == 1 and "Refusing to listen on 0.0.0.0" in err and not calls
 
-    monkeypatch.setenv("FATHOM_AUTH", "anna:secret")
+    monkeypatch.setenv("FATHOM_AUTH", "anna:secret-enough-for-a-link")
     code, _, err = run_cli(capsys, "serve", "--share", "--port", "8123", "--no-browser")
     assert code == 0, err
     (call,) = calls
-    assert call["share"] and call["auth"] == [("anna", "secret")] and call["port"] == 8123
+    assert call["share"] and call["auth"] == [("anna", "secret-enough-for-a-link")] and call["port"] == 8123
     assert call["host"] == "127.0.0.1" and not call["open_browser"]
 
 

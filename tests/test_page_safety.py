@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import stat
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -61,7 +60,7 @@ def five_requests(url: str, host: str, origin: str | None = None) -> list[int]:
 
 
 @pytest.fixture(scope="module")
-def open_page(tmp_path_factory: pytest.TempPathFactory, minilm_path: str) -> Iterator[tuple[str, Path, Path]]:
+def passwordless_page(tmp_path_factory: pytest.TempPathFactory, minilm_path: str) -> Iterator[tuple[str, Path, Path]]:
     """(URL, data folder, an indexed-looking folder), with Gradio's variables set to open
     both folders to its file route and to keep its copies elsewhere."""
     base = tmp_path_factory.mktemp("open-page")
@@ -81,8 +80,8 @@ def open_page(tmp_path_factory: pytest.TempPathFactory, minilm_path: str) -> Ite
         stop(server)
 
 
-def test_a_foreign_host_gets_nothing(open_page: tuple[str, Path, Path]) -> None:
-    url, _, _ = open_page
+def test_a_foreign_host_gets_nothing(passwordless_page: tuple[str, Path, Path]) -> None:
+    url, _, _ = passwordless_page
     port = url.rsplit(":", 1)[1]
     assert five_requests(url, f"evil.example:{port}") == [400] * 5  # 0 of 5 served
     assert five_requests(url, "evil.example") == [400] * 5
@@ -90,8 +89,8 @@ def test_a_foreign_host_gets_nothing(open_page: tuple[str, Path, Path]) -> None:
         assert five_requests(url, host) == [200] * 5, host
 
 
-def test_a_request_from_another_web_page_is_refused(open_page: tuple[str, Path, Path]) -> None:
-    url, _, _ = open_page
+def test_a_request_from_another_web_page_is_refused(passwordless_page: tuple[str, Path, Path]) -> None:
+    url, _, _ = passwordless_page
     port = int(url.rsplit(":", 1)[1])
     own = f"127.0.0.1:{port}"
     for origin in (f"http://evil.example:{port}", "http://evil.example", f"http://localhost:{port + 1}",
@@ -105,8 +104,8 @@ def test_a_request_from_another_web_page_is_refused(open_page: tuple[str, Path, 
     assert five_requests(url, own) == [200] * 5  # no Origin: curl, a script
 
 
-def test_uploads_are_refused(open_page: tuple[str, Path, Path]) -> None:
-    url, data, _ = open_page
+def test_uploads_are_refused(passwordless_page: tuple[str, Path, Path]) -> None:
+    url, data, _ = passwordless_page
     boundary = "fathom-test"
     body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"x.txt\"\r\n"
             f"Content-Type: text/plain\r\n\r\nhello\r\n--{boundary}--\r\n")
@@ -119,10 +118,10 @@ def test_uploads_are_refused(open_page: tuple[str, Path, Path]) -> None:
     assert not list(data.rglob("x.txt")) and not list(data.rglob("e.txt"))
 
 
-def test_gradio_variables_do_not_open_the_file_route(open_page: tuple[str, Path, Path]) -> None:
+def test_gradio_variables_do_not_open_the_file_route(passwordless_page: tuple[str, Path, Path]) -> None:
     """GRADIO_ALLOWED_PATHS names the data folder and an indexed folder: neither is served,
     and GRADIO_TEMP_DIR does not move where Gradio keeps files."""
-    url, data, docs = open_page
+    url, data, docs = passwordless_page
     assert (data / "fathom.db").is_file()
     for path in (data / "fathom.db", data / "fathom.db-wal", docs / "pets" / "cat.txt", data):
         for route in ("/gradio_api/file=", "/gradio_api/file/"):
@@ -426,7 +425,7 @@ def test_the_auth_file_is_not_echoed_when_unreadable(tmp_path: Path) -> None:
     assert "secret" not in str(error.value)
 
 
-def test_serve_runs_with_a_data_folder_others_cannot_enter(isolated_env: Path) -> None:
+def test_copies_stay_private_under_a_permissive_umask(isolated_env: Path) -> None:
     """The page's private folder is made 0700 even with a permissive umask."""
     from search.page.files import FileCopies
 

@@ -270,16 +270,20 @@ def test_the_private_folder_goes_at_stop_and_at_the_next_start(minilm_path: str,
     args = ("--embedding-model", minilm_path, "--reranker-model", "none")
 
     server, _ = start_server(*args)
-    (mine,) = private.iterdir()
-    assert mine.name.startswith(f"{server.pid}-")
-    assert stat.S_IMODE(private.stat().st_mode) == stat.S_IMODE(mine.stat().st_mode) == 0o700
-    stop(server)  # SIGTERM, as `kill` or a service manager stops it
+    try:
+        (mine,) = private.iterdir()
+        assert mine.name.startswith(f"{server.pid}-")
+        assert stat.S_IMODE(private.stat().st_mode) == stat.S_IMODE(mine.stat().st_mode) == 0o700
+    finally:
+        stop(server)  # SIGTERM, as `kill` or a service manager stops it
     assert not private.exists()
 
     crashed, _ = start_server(*args)
-    (left,) = private.iterdir()
-    crashed.send_signal(signal.SIGKILL)  # no chance to clean up
-    crashed.wait(10)
+    try:
+        (left,) = private.iterdir()
+    finally:
+        crashed.send_signal(signal.SIGKILL)  # no chance to clean up
+        crashed.wait(10)
     assert left.exists()
     server, _ = start_server(*args)
     try:

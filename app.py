@@ -60,12 +60,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from search.config import setting_sources
-    from search.page.access import check_exposure, credentials
+    from search.page.access import allowed_host_names, check_exposure, credentials
 
     host = getattr(args, "host", DEFAULT_HOST)
     share = getattr(args, "share", False)
     auth = credentials(getattr(args, "auth", None), getattr(args, "auth_file", None), os.environ.get("FATHOM_AUTH"))
     check_exposure(host, share, auth)  # before the page (and Gradio) is even imported
+    extra_hosts = allowed_host_names(getattr(args, "allowed_host", None), os.environ.get("FATHOM_ALLOWED_HOSTS"))
     sources = setting_sources(
         data_dir=getattr(args, "data_dir", None),
         **{key: getattr(args, key, None) for key in ("embedding_model", "reranker_model", "device", "dim")},
@@ -82,6 +83,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         auth=auth,
         open_browser=opening,
         sources=sources,
+        allowed_hosts=extra_hosts,
     )
 
 
@@ -358,13 +360,19 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
     s = argparse.SUPPRESS
     parser.add_argument("--host", default=s, metavar="ADDRESS",
                         help=f"address to listen on (default {DEFAULT_HOST}: this computer only; "
-                        "any other needs a password)")
+                        "any other needs a password of 12 characters or more)")
     parser.add_argument("--port", default=s, type=_port, metavar="N", help=f"port to listen on (default {DEFAULT_PORT})")
     parser.add_argument("--share", default=s, action="store_true",
-                        help="also make a public Gradio share link (needs a password: --auth or --auth-file)")
+                        help="also make a public Gradio share link (needs a password of 12 characters "
+                        "or more: --auth-file, FATHOM_AUTH or --auth)")
     parser.add_argument("--auth", default=s, action="append", metavar="USER:PASSWORD",
-                        help="ask for this user and password (repeatable; env FATHOM_AUTH)")
-    parser.add_argument("--auth-file", default=s, metavar="FILE", help="users and passwords, one USER:PASSWORD a line")
+                        help="ask for this user and password (repeatable). Other users of this computer "
+                        "can read it in `ps`: prefer FATHOM_AUTH=USER:PASSWORD or --auth-file")
+    parser.add_argument("--auth-file", default=s, metavar="FILE",
+                        help="users and passwords, one USER:PASSWORD a line (keep it private: chmod 600)")
+    parser.add_argument("--allowed-host", default=s, action="append", metavar="NAME",
+                        help="also answer requests for this host name, e.g. mybox.lan (repeatable; "
+                        "env FATHOM_ALLOWED_HOSTS, comma-separated); any other name is refused")
     parser.add_argument("--no-browser", default=s, action="store_true",
                         help="don't open the page in a browser (it opens when run from a terminal)")
 

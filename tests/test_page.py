@@ -73,14 +73,18 @@ def test_crafted_paths_get_nothing(tmp_path: Path) -> None:
 def test_copies_are_private_and_cleaned(tmp_path: Path) -> None:
     source = tmp_path / "a.txt"
     source.write_text("text", encoding="utf-8")
-    copies = FileCopies(keep=2)
+    copies = FileCopies(tmp_path / "data", keep=2)
     first = copies.copy(source)
     copies.copy(source)
     third = copies.copy(source)
     assert third.read_text(encoding="utf-8") == "text" and third.name == "a.txt"
+    assert copies.root.parent == tmp_path / "data" / "page-files"
+    assert [oct(p.stat().st_mode & 0o777) for p in (third, third.parent, copies.root, copies.root.parent)] == [
+        "0o600", "0o700", "0o700", "0o700",
+    ]
     assert not first.exists()  # only the last `keep` copies stay
     copies.close()
-    assert not third.exists()
+    assert not third.exists() and not (tmp_path / "data" / "page-files").exists()
 
 
 # -- a runtime with the real small model ----------------------------------------------------------------
@@ -374,7 +378,7 @@ def test_no_share_link_or_open_address_without_a_password() -> None:
     with pytest.raises(FathomError, match="Refusing to listen on 0.0.0.0"):
         check_exposure("0.0.0.0", share=False, auth=[])
     check_exposure("127.0.0.1", share=False, auth=[])
-    check_exposure("0.0.0.0", share=True, auth=[("a", "b")])
+    check_exposure("0.0.0.0", share=True, auth=[("a", "a-long-passphrase")])
     assert is_loopback("localhost") and is_loopback("::1") and not is_loopback("192.168.1.5")
 
 
@@ -389,11 +393,11 @@ def test_serve_refuses_to_share_without_a_password(capsys: pytest.CaptureFixture
     code, _, err = run_cli(capsys, "--host", "0.0.0.0", "--port", "8123")
     assert code == 1 and "Refusing to listen on 0.0.0.0" in err and not calls
 
-    monkeypatch.setenv("FATHOM_AUTH", "anna:secret")
+    monkeypatch.setenv("FATHOM_AUTH", "anna:secret-enough-for-a-link")
     code, _, err = run_cli(capsys, "serve", "--share", "--port", "8123", "--no-browser")
     assert code == 0, err
     (call,) = calls
-    assert call["share"] and call["auth"] == [("anna", "secret")] and call["port"] == 8123
+    assert call["share"] and call["auth"] == [("anna", "secret-enough-for-a-link")] and call["port"] == 8123
     assert call["host"] == "127.0.0.1" and not call["open_browser"]
 
 

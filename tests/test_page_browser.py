@@ -10,11 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
+import stat
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -23,6 +19,7 @@ from typing import Any, Iterator
 import pytest
 
 from conftest import write_corpus
+from page_server import start_server, status, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = [
@@ -59,54 +56,6 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(*args: str, home: Path | None = None) -> tuple[subprocess.Popen[str], str]:
-    port = free_port()
-    env = {**os.environ, "HOME": str(home)} if home else None  # paths show as ~/docs/...
-    server = subprocess.Popen(
-        [sys.executable, "app.py", "serve", "--port", str(port), "--no-browser", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"the server stopped: {server.stdout.read() if server.stdout else ''}")
-        try:
-            urllib.request.urlopen(url + "/", timeout=2)
-            return server, url
-        except urllib.error.HTTPError:
-            return server, url  # it answers (e.g. with a login page)
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    pytest.fail("the server did not answer within 90 s")
-
-
-def stop(server: subprocess.Popen[str]) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-
-
-def status(url: str) -> int:
-    try:
-        return urllib.request.urlopen(url, timeout=10).status
-    except urllib.error.HTTPError as error:
-        return error.code
-
-
 def shoot(page: Any, name: str, tmp_path: Path, keep_it: bool = True) -> None:
     keep = os.environ.get("FATHOM_SCREENSHOTS") if keep_it else None
     target = (ROOT / keep if keep and not Path(keep).is_absolute() else Path(keep or tmp_path)) / name
@@ -123,7 +72,9 @@ def test_add_a_folder_search_download_and_settings(browser: Any, tmp_path: Path,
 
     docs = write_corpus(tmp_path / "docs")
     (tmp_path / "secret.txt").write_text("not for the web", encoding="utf-8")
-    server, url = start_server("--embedding-model", minilm_path, "--reranker-model", "none", home=tmp_path)
+    gradio_default = tmp_path / "gradio-elsewhere"  # where Gradio would keep its copies: it must not
+    server, url = start_server("--embedding-model", minilm_path, "--reranker-model", "none", home=tmp_path,
+                               env={"GRADIO_TEMP_DIR": str(gradio_default)})
     try:
         context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
         page = context.new_page()
@@ -158,6 +109,14 @@ def test_add_a_folder_search_download_and_settings(browser: Any, tmp_path: Path,
         with page.expect_download() as download:
             first.locator(".fathom-get").click()
         assert Path(download.value.path()).read_bytes() == (docs / "cooking" / "sourdough.md").read_bytes()
+        # ... from the one copy there is, this user's only: 0600, in 0700 folders of Fathom's own.
+        href = first.locator(".fathom-file a[download]").first.get_attribute("href")
+        copy = Path(urllib.parse.unquote(href.split("file=", 1)[1]))
+        private = isolated_env / "page-files"
+        assert private in copy.parents and stat.S_IMODE(copy.stat().st_mode) == 0o600
+        for folder in [private, *[p for p in copy.parents if private in p.parents]]:
+            assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+        assert not gradio_default.exists()
 
         # More like this leaves the file out.
         first.locator(".fathom-like").click()

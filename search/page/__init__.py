@@ -3,7 +3,9 @@ when `serve` runs, so `python app.py search` never pays for it; the page itself 
 before any model (or torch) is loaded."""
 from __future__ import annotations
 
-from typing import Any
+import os
+import signal
+from typing import Any, Sequence
 
 from search.config import Settings
 
@@ -16,21 +18,49 @@ def serve(
     auth: list[tuple[str, str]] | None = None,
     open_browser: bool = False,
     sources: dict[str, str] | None = None,
+    allowed_hosts: Sequence[str] = (),
     **launch: Any,
 ) -> int:
-    """Start the page and block until Ctrl-C. Check `access.check_exposure` first."""
-    from search.page.access import check_exposure
+    """Start the page and block until Ctrl-C."""
+    from search.page.access import bind_name, check_exposure
     from search.page.runtime import Runtime, Serving
 
     check_exposure(host, share, auth or [])
-    runtime = Runtime(settings, Serving(host, port, share, bool(auth), sources or {}))
+    _stop_on_sigterm()
+    runtime = Runtime(settings, Serving(bind_name(host), port, share, bool(auth), sources or {}))
     try:
-        from search.page.layout import build, launch_page
-
-        page = build(runtime)
-        launch_page(page, runtime, auth=auth or None, open_browser=open_browser, **launch)
+        page = open_page(runtime, auth=auth or None, open_browser=open_browser, allowed_hosts=allowed_hosts, **launch)
         runtime.start()  # after the first paint: loading torch and a model takes a while
         page.block_thread()
     finally:
         runtime.close()
     return 0
+
+
+def open_page(runtime: Any, **launch: Any) -> Any:
+    """Build the page for `runtime` and serve it (see layout.launch_page); returns once it is up.
+
+    Gradio keeps every file it serves in its cache folder, which it takes from GRADIO_TEMP_DIR
+    (for each component as it is built, so this comes first): there it is the runtime's
+    private folder of download copies, whatever it was. The same for the examples cache,
+    which Gradio's file route would also serve from."""
+    os.environ["GRADIO_TEMP_DIR"] = str(runtime.files.root)
+    os.environ["GRADIO_EXAMPLES_CACHE"] = str(runtime.files.root / "examples")
+    from search.page.layout import build, launch_page
+
+    page = build(runtime)
+    launch_page(page, runtime, **launch)
+    return page
+
+
+def _stop_on_sigterm() -> None:
+    """Stop on SIGTERM (`kill`, a service manager) as on Ctrl-C, so the page's private folder
+    of download copies is removed then too, not only at the next start."""
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread (a test, an embedding program): leave it be
+        pass

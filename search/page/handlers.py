@@ -334,6 +334,23 @@ def page_state(rt: Runtime) -> PageState:
     )
 
 
+def blank_state() -> PageState:
+    """What the page shows before its first `load`: nothing of this computer (no folder, model
+    or setting), since Gradio's login page describes the page as it was built."""
+    return PageState(
+        pill=render.starting_pill(),
+        progress="",
+        folders="",
+        problems="",
+        problems_label=render.problems_label(None),
+        models="",
+        folder_choices=(),
+        has_folders=False,
+        rerank_info="Reads the best files again for a more precise order.",
+        rerank_default=None,
+    )
+
+
 def rerank_hint(rt: Runtime) -> tuple[str, bool | None]:
     """The rerank switch's words (with its cost on a CPU) and its default once known: on for
     a GPU, off for a CPU, where it costs seconds per search."""
@@ -382,9 +399,15 @@ def settings_values(rt: Runtime) -> dict[str, Any]:
     }
 
 
-def model_choices(kind: str, current: str) -> list[tuple[str, str]]:
+def blank_settings() -> dict[str, Any]:
+    """The Settings fields before the first `load` fills them (see blank_state)."""
+    return {"embedding_model": None, "reranker_model": None, "device": None, "dim": None,
+            "rerank_top": DEFAULT_RERANK_TOP}
+
+
+def model_choices(kind: str, current: str | None) -> list[tuple[str, str]]:
     choices = list(EMBEDDING_MODELS if kind == "embedding" else RERANKERS)
-    if current not in [value for _, value in choices]:
+    if current is not None and current not in [value for _, value in choices]:
         choices.insert(0, (current, current))
     return choices
 

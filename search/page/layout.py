@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from functools import partial
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
+from urllib.parse import urlsplit
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # nothing leaves this computer
 
@@ -15,7 +16,8 @@ import gradio as gr  # noqa: E402
 
 from search.config import DEVICES  # noqa: E402
 from search.errors import FathomError  # noqa: E402
-from search.page import handlers, render  # noqa: E402
+from search.page import guard, handlers, render  # noqa: E402
+from search.page.access import LoginAttempts, host_names, is_loopback  # noqa: E402
 from search.page.runtime import Runtime  # noqa: E402
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
@@ -88,8 +90,11 @@ class Slot:
 
 
 def build(rt: Runtime) -> gr.Blocks:
-    first = handlers.page_state(rt)
-    folder_filter_choices = [("All folders", "")] + list(first.folder_choices)
+    # What the page carries before anyone signed in (Gradio's login page describes the page's
+    # API, with the fields' choices and values) must say nothing of this computer: no folder,
+    # model path, data folder or setting. All of that comes with the first `load`, after login.
+    first = handlers.blank_state()
+    folder_filter_choices = [("All folders", "")]
     with gr.Blocks(title="Fathom", analytics_enabled=False, delete_cache=(3600, 3600)) as page:
         cache = gr.State({})  # what the timer last sent to this page: unchanged parts are skipped
         touched = gr.State(False)  # the person set the rerank switch: leave it alone
@@ -102,10 +107,8 @@ def build(rt: Runtime) -> gr.Blocks:
         with gr.Tabs(selected="search", elem_id="fathom-tabs") as tabs:
             # -- search ----------------------------------------------------------------------------
             with gr.Tab("Search", id="search", elem_id="fathom-search-tab"):
-                welcome = gr.HTML(render.welcome(), visible=not first.has_folders, elem_id="fathom-welcome")
-                to_library = gr.Button(
-                    "Add a folder", variant="primary", visible=not first.has_folders, elem_id="fathom-to-library"
-                )
+                welcome = gr.HTML(render.welcome(), visible=False, elem_id="fathom-welcome")
+                to_library = gr.Button("Add a folder", variant="primary", visible=False, elem_id="fathom-to-library")
                 with gr.Row(elem_id="fathom-searchbar", equal_height=True):
                     query = gr.Textbox(
                         show_label=False,
@@ -170,7 +173,7 @@ def build(rt: Runtime) -> gr.Blocks:
                 added = gr.HTML(visible=False, elem_id="fathom-added")
                 progress = gr.HTML(first.progress, elem_id="fathom-progress")
                 folders = gr.HTML(first.folders, elem_id="fathom-folders")
-                with gr.Row(equal_height=True, elem_id="fathom-folder-actions", visible=first.has_folders) as actions:
+                with gr.Row(equal_height=True, elem_id="fathom-folder-actions", visible=False) as actions:
                     chosen = gr.Dropdown(
                         list(first.folder_choices), value=None, label="Folder", scale=4, elem_id="fathom-chosen"
                     )
@@ -187,7 +190,7 @@ def build(rt: Runtime) -> gr.Blocks:
             # -- settings -----------------------------------------------------------------------------
             with gr.Tab("Settings", id="settings", elem_id="fathom-settings-tab"):
                 models = gr.HTML(first.models, elem_id="fathom-models")
-                values = handlers.settings_values(rt)
+                values = handlers.blank_settings()
                 with gr.Row():
                     embedding = gr.Dropdown(
                         handlers.model_choices("embedding", values["embedding_model"]),
@@ -226,7 +229,7 @@ def build(rt: Runtime) -> gr.Blocks:
                 with gr.Row(visible=False, elem_id="fathom-confirm-rebuild") as confirm_rebuild:
                     rebuild = gr.Button("Rebuild the index", variant="primary", scale=0, min_width=170)
                     keep = gr.Button("Cancel", scale=0, min_width=110)
-                facts = gr.HTML(handlers.settings_facts(rt), elem_id="fathom-facts")
+                facts = gr.HTML("", elem_id="fathom-facts")
 
         timer = gr.Timer(TICK_SECONDS)
 
@@ -378,9 +381,9 @@ def build(rt: Runtime) -> gr.Blocks:
             api_visibility="private",
         )
 
-        def on_load() -> list[Any]:
+        def on_load(seen: dict[str, Any], person_set_rerank: bool, chosen_now: str | None, folder_now: str | None) -> list[Any]:
             values = handlers.settings_values(rt)
-            return [
+            return tick(seen, person_set_rerank, chosen_now, folder_now) + [
                 gr.Dropdown(choices=handlers.model_choices("embedding", values["embedding_model"]), value=values["embedding_model"]),
                 gr.Dropdown(choices=handlers.model_choices("reranker", values["reranker_model"]), value=values["reranker_model"]),
                 values["device"],
@@ -389,7 +392,12 @@ def build(rt: Runtime) -> gr.Blocks:
                 handlers.settings_facts(rt),
             ]
 
-        page.load(on_load, None, [embedding, reranker, device, dim, depth, facts], show_progress="hidden")
+        page.load(
+            on_load,
+            [cache, touched, chosen, folder],
+            polled + [embedding, reranker, device, dim, depth, facts],
+            show_progress="hidden",
+        )
     return page
 
 
@@ -411,17 +419,39 @@ def _focus_js(elem_id: str) -> str:
     return f"() => {{ setTimeout(() => document.querySelector('#{elem_id} textarea, #{elem_id} input')?.focus(), 150); }}"
 
 
-def launch_page(page: gr.Blocks, rt: Runtime, auth: Any = None, open_browser: bool = False, **extra: Any) -> None:
-    """Serve the page; returns once it is up. Files are never served from the indexed
-    folders directly: no `allowed_paths`, only the checked copies the handlers return."""
+AUTH_MESSAGE = (
+    "Fathom: sign in to search these files. Each wrong password makes the next answer slower, "
+    "and many in a row pause signing in for a while."
+)
+
+
+def launch_page(
+    page: gr.Blocks,
+    rt: Runtime,
+    auth: Any = None,
+    open_browser: bool = False,
+    allowed_hosts: Sequence[str] = (),
+    attempts: LoginAttempts | None = None,
+    **extra: Any,
+) -> None:
+    """Serve the page; returns once it is up.
+
+    Fathom's checks (guard.py) go into the app Gradio builds, through `launch(app_kwargs=...)`:
+    only `launch` makes the share link, so mounting the page into an app of our own would
+    lose `--share`. Files are served only from the private folder of download copies
+    (`allowed_paths` is given, so GRADIO_ALLOWED_PATHS is never read, and the guard refuses
+    anything else); uploads are off; no file-serving workers run beside the guarded server."""
     serving = rt.serving
+    names = host_names(serving.host, allowed_hosts)  # live: the share link's name joins it
+    tunnel: list[str] = []
+    checks = guard.middleware(names, rt.files.root, attempts or LoginAttempts(), tunnel)
     try:
         page.launch(
             server_name=serving.host,
             server_port=serving.port,
             share=serving.share,
             auth=auth,
-            auth_message="Fathom: sign in to search these files." if auth else None,
+            auth_message=AUTH_MESSAGE if auth else None,
             inbrowser=open_browser,
             prevent_thread_lock=True,
             quiet=True,
@@ -430,6 +460,11 @@ def launch_page(page: gr.Blocks, rt: Runtime, auth: Any = None, open_browser: bo
             ssr_mode=False,
             mcp_server=False,
             pwa=False,
+            run_history=False,  # would keep every search's results in the browser
+            allowed_paths=[str(rt.files.root)],
+            max_file_size=0,
+            num_workers=0,
+            app_kwargs={"middleware": checks},
             theme=theme(),
             css=_asset("style.css"),
             favicon_path=str(ASSETS / "logo.svg") if (ASSETS / "logo.svg").is_file() else None,
@@ -444,8 +479,13 @@ def launch_page(page: gr.Blocks, rt: Runtime, auth: Any = None, open_browser: bo
         raise
     print(f"Fathom is running at http://{serving.host}:{serving.port} (Ctrl-C stops it).", flush=True)
     if serving.share:
-        if page.share_url:
+        share_host = urlsplit(page.share_url).hostname if page.share_url else None
+        if share_host:
+            names.append(share_host.lower())
+            tunnel.append(share_host.lower())
             print(f"Share link (password required): {page.share_url}", flush=True)
         else:
             print("No share link: Gradio could not make one (is this computer online?). "
                   "The page runs on this computer only.", flush=True)
+    if serving.share or not is_loopback(serving.host) or allowed_hosts:
+        print(f"It answers to: {', '.join(names)} (add a name with --allowed-host NAME).", flush=True)

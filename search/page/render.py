@@ -153,6 +153,14 @@ def pill(loader: LoaderView, library: LibraryView | None = None) -> str:
     else:
         device = f" · {loader.device}" if loader.device else ""
         text, kind = f"Ready{device}", "ready"
+    return _pill(text, kind)
+
+
+def starting_pill() -> str:
+    return _pill("Starting", "busy")
+
+
+def _pill(text: str, kind: str) -> str:
     return f'<div class="fathom-pill fathom-pill-{kind}" role="status"><span class="fathom-dot"></span>{escape(text)}</div>'
 
 
@@ -306,6 +314,6 @@ def problems(library: LibraryView) -> str:
     )
 
 
-def problems_label(library: LibraryView) -> str:
-    count = len(library.failed) + len(library.skipped)
+def problems_label(library: LibraryView | None) -> str:
+    count = len(library.failed) + len(library.skipped) if library is not None else 0
     return "Files not indexed" + (f" ({count:,})" if count else "")

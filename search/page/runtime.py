@@ -29,7 +29,6 @@ class Runtime:
         from search.engine import Engine
 
         self.serving = serving or Serving()
-        self.files = FileCopies()
         self._lock = threading.Lock()
         self._retiring = threading.Lock()  # one retirement at a time, in order
         self.settings = settings
@@ -38,6 +37,7 @@ class Runtime:
             self.engine._embedder = embedder
         self.loader = ModelLoader(self.engine)
         self.library = Library(self.engine, self.loader)
+        self.files = FileCopies(settings.data_dir)  # private: <data folder>/page-files/...
         self._started = False
 
     def start(self) -> "Runtime":

@@ -90,7 +90,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
     with Engine(settings) as engine:
         with _progress_bar(enabled=not args.json) as progress:
-            report, notice = engine.index(args.paths, progress)
+            report, notice = engine.index(args.paths, progress, retry=getattr(args, "retry", False))
         if notice:
             print(notice, file=sys.stderr)
         _print_report(report, args.json)
@@ -137,6 +137,8 @@ def _print_report(report: Any, as_json: bool, prefix: str = "Indexed: ") -> None
     for kind, items in (("failed", report.failed), ("skipped", report.skipped), ("unreadable", report.unreadable)):
         for path, reason in items:
             print(f"  {kind}: {path}: {reason}")
+    for path in report.folders_removed:
+        print(f"  {path} was removed from the index while it was being indexed; nothing more of it was kept.")
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
@@ -416,6 +418,8 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--json", action="store_true", help="print the report as one JSON object")
     index.add_argument("--watch", action="store_true",
                        help="then keep watching the folders and update the index as files change")
+    index.add_argument("--retry", action="store_true",
+                       help="try every failed and skipped file again, even if it did not change")
 
     search = sub.add_parser("search", help="search the indexed folders")
     _common_options(search)

@@ -128,12 +128,29 @@ def m005_code_change_log(conn: Any) -> None:
     conn.execute("INSERT INTO meta(key, value) VALUES ('code_changes_from', '0') ON CONFLICT(key) DO NOTHING")
 
 
+def m006_retry_conditions_and_ignored_paths(conn: Any) -> None:
+    """A failed or skipped file remembers what it was tried with (`tried`: the readers'
+    version and the size limit), so that a change of either tries it again; and what a folder
+    leaves out by rule is listed, one row per file or per folder never entered."""
+    conn.execute("ALTER TABLE files ADD COLUMN tried TEXT")
+    conn.execute(
+        """CREATE TABLE ignored (
+            folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+            path TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            is_folder INTEGER NOT NULL,
+            PRIMARY KEY (folder_id, path)
+        )"""
+    )
+
+
 MIGRATIONS: list[Callable[[Any], None]] = [
     m001_create_tables,
     m002_files_can_be_skipped,
     m003_chunk_context_and_keyword_text,
     m004_binary_codes,
     m005_code_change_log,
+    m006_retry_conditions_and_ignored_paths,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

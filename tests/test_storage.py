@@ -198,6 +198,8 @@ def test_migration_4_backfills_codes_for_existing_vectors(tmp_path: Path) -> Non
         store._conn.execute("DROP TABLE chunk_codes")
         store._conn.execute("DROP TABLE code_changes")
         store._conn.execute("DELETE FROM meta WHERE key IN ('generation', 'code_changes_from')")
+        store._conn.execute("ALTER TABLE files DROP COLUMN tried")  # what migration 6 adds
+        store._conn.execute("DROP TABLE ignored")
         store._conn.execute("PRAGMA user_version = 3")
     with Store(db) as store:
         assert store.chunk_count() == 1

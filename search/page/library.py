@@ -53,7 +53,7 @@ class Library:
         self.loader = loader
         self._cond = threading.Condition()
         self._dirty: list[Path] = list(engine.folders())  # catch up with what changed meanwhile
-        self._fresh: set[Path] = set()  # to index from scratch: their files are dropped first
+        self._fresh: set[Path] = set()  # to read again from scratch (old results stay meanwhile)
         self._removals: list[Path] = []
         self._running: list[Path] = []
         self._cancel = False
@@ -96,7 +96,8 @@ class Library:
             self._queue(folder)
 
     def reindex(self, folder: Path) -> None:
-        """Index a folder again from scratch (failed files get another try)."""
+        """Read and embed a folder again from scratch (failed files get another try); its old
+        results stay searchable until the new ones replace them, file by file."""
         with self._cond:
             self._fresh.add(folder)
             self._queue(folder)
@@ -225,13 +226,11 @@ class Library:
             return
         self.error = None
         try:
-            for folder in fresh:
-                if folder in present and folder in self.engine.folders():
-                    self.engine.remove_folder(folder)
             self.progress = Progress(listener=self._check)
-            report, notice = self.engine.index(present, self.progress)
+            report, notice = self.engine.index(present, self.progress, fresh=fresh)
         except Cancelled:
             with self._cond:  # start again later; files already written are kept
+                self._fresh |= {f for f in fresh if f not in self._removals}
                 for folder in reversed(folders):
                     if folder not in self._removals and folder not in self._dirty and not self._stop:
                         self._dirty.insert(0, folder)

@@ -192,10 +192,11 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     print(f"Device:    {status['device']}")
     print("Folders:" + ("" if status["folders"] else "   none yet: python app.py index FOLDER"))
     for folder in status["folders"]:
-        print(f"  {folder['path']}  ({folder['files']} files)")
+        print(f"  {folder['path']}  ({_folder_counts(folder)})")
+    ignored_files = sum(1 for item in status["ignored"] if not item["folder"])
     print(
         f"Files:     {status['indexed_files']} indexed, {len(status['failed'])} failed, "
-        f"{len(status['skipped'])} skipped"
+        f"{len(status['skipped'])} skipped, {ignored_files} ignored"
     )
     print(f"Chunks:    {status['chunks']}")
     for key in ("failed", "skipped"):
@@ -203,9 +204,23 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{key.capitalize()} files:")
             for item in status[key]:
                 print(f"  {item['path']}: {item['error']}")
+    if status["ignored"]:
+        print("Ignored (left out by rule, never read):")
+        for item in status["ignored"]:
+            print(f"  {item['path']}{'/' if item['folder'] else ''}: {item['reason']}")
     if args.check:
         _print_check(status["check"])
     return 0
+
+
+def _folder_counts(folder: dict[str, Any]) -> str:
+    """`312 files: 300 indexed, 2 failed, 4 skipped, 6 ignored; 3 folders never entered`."""
+    kinds = ("indexed", "failed", "skipped", "ignored")
+    total = sum(folder.get(kind, 0) for kind in kinds)
+    words = f"{total} files: " + ", ".join(f"{folder.get(kind, 0)} {kind}" for kind in kinds)
+    if folder.get("ignored_folders"):
+        words += f"; {folder['ignored_folders']} folder(s) never entered"
+    return words
 
 
 def _print_check(check: dict[str, Any]) -> None:
@@ -249,7 +264,7 @@ def cmd_folders(args: argparse.Namespace, settings: Settings) -> int:
     elif not status["folders"]:
         print("No folders yet: python app.py folders add FOLDER")
     for folder in [] if args.json else status["folders"]:
-        print(f"{folder['path']}  ({folder['files']} files)")
+        print(f"{folder['path']}  ({_folder_counts(folder)})")
     return 0
 
 

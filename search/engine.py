@@ -30,12 +30,17 @@ class Status:
             "database": s.path,
             "data_dir": str(self.settings.data_dir),
             "schema_version": s.schema_version,
-            "folders": [{"path": path, "files": files} for path, files in s.folders],
+            # files: those with a row (indexed, failed or skipped); with the files ignored by
+            # rule they add up to the files on disk, outside the folders never entered
+            "folders": [
+                {"path": path, "files": files, **s.folder_counts.get(path, {})} for path, files in s.folders
+            ],
             "files": s.files,
             "indexed_files": s.indexed,
             "chunks": s.chunks,
             "failed": [{"path": path, "error": error} for path, error in s.failed],
             "skipped": [{"path": path, "error": error} for path, error in s.skipped],
+            "ignored": [{"path": i.path, "reason": i.reason, "folder": i.is_folder} for i in s.ignored],
             "embedding_model": s.space.model if s.space else None,
             "dimension": s.space.dimension if s.space else None,
             "configured_embedding_model": self.settings.embedding_model,

@@ -252,3 +252,93 @@ def test_progress_counts_files_and_chunks(tmp_path: Path, fake_embedder: FakeEmb
     assert progress.files_done == progress.files_total == len(CORPUS)
     assert progress.chunks_done >= len(CORPUS)
     assert seen[-1] == (len(CORPUS), len(CORPUS))
+
+
+# -- every file accounted for ---------------------------------------------------------------------
+
+PLAIN_TEXT_NAMES = [
+    "README.Debian", "AUTHORS", "sshd_config", "NEWS", "gcc.changelog", "Makefile", "Dockerfile",
+    "app.conf", "setup.cfg", "tox.ini", "server.log", "paper.tex", "groceries",
+]
+
+
+def files_on_disk(root: Path, never_entered: set[str]) -> int:
+    """Files under root, as `find` counts them, outside the folders never entered."""
+    count = 0
+    for here, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if str(Path(here) / d) not in never_entered]
+        count += len(names)
+    return count
+
+
+def test_every_text_file_is_indexed_whatever_its_name_and_every_file_is_accounted_for(
+    tmp_path: Path, minilm_path: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FATHOM_EMBEDDING_MODEL", minilm_path)
+    monkeypatch.setenv("FATHOM_RERANKER_MODEL", "none")
+    root = tmp_path / "debian"
+    root.mkdir()
+    for i, name in enumerate(PLAIN_TEXT_NAMES):
+        (root / name).write_text(f"{name}: plain text, and the word only it holds is uniqword{i}.\n", encoding="utf-8")
+    (root / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + bytes(range(256)) * 8)
+    (root / "program").write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(256) * 8)
+    (root / ".hidden-notes").write_text("uniqword-hidden", encoding="utf-8")
+    (root / "package-lock.json").write_text('{"lockfileVersion": 3}', encoding="utf-8")
+    (root / "node_modules" / "dep").mkdir(parents=True)
+    (root / "node_modules" / "dep" / "index.js").write_text("module.exports = 1;", encoding="utf-8")
+
+    code, out, err = run_cli(capsys, "index", str(root))
+    assert code == 0, err
+    for i, name in enumerate(PLAIN_TEXT_NAMES):
+        code, out, _ = run_cli(capsys, "search", f"uniqword{i}", "--mode", "keyword", "--json")
+        assert [r["path"] for r in json_lines(out)[0]["results"]] == [str(root / name)], name
+
+    code, out, _ = run_cli(capsys, "status", "--json")
+    status = json.loads(out)
+    skipped = {item["path"]: item["error"] for item in status["skipped"]}
+    assert skipped == {
+        str(root / "photo.jpg"): "binary file (contains NUL bytes), not text",
+        str(root / "program"): "binary file (contains NUL bytes), not text",
+    }
+    ignored = {item["path"]: (item["reason"], item["folder"]) for item in status["ignored"]}
+    assert ignored == {
+        str(root / ".hidden-notes"): ("a hidden file", False),
+        str(root / "package-lock.json"): ("a lock file (not a document)", False),
+        str(root / "node_modules"): ("dependencies", True),
+    }
+    (folder,) = status["folders"]
+    assert (folder["indexed"], folder["failed"], folder["skipped"], folder["ignored"], folder["ignored_folders"]) == (
+        len(PLAIN_TEXT_NAMES), 0, 2, 2, 1
+    )
+    on_disk = files_on_disk(root, never_entered={str(root / "node_modules")})
+    assert folder["indexed"] + folder["failed"] + folder["skipped"] + folder["ignored"] == on_disk
+    assert folder["files"] == folder["indexed"] + folder["failed"] + folder["skipped"]
+
+    code, out, _ = run_cli(capsys, "status")
+    assert f"{on_disk} files: {len(PLAIN_TEXT_NAMES)} indexed, 0 failed, 2 skipped, 2 ignored; 1 folder(s) never entered" in out
+    assert f"  {root / 'photo.jpg'}: binary file (contains NUL bytes), not text" in out
+    assert f"  {root / 'node_modules'}/: dependencies" in out
+
+
+def test_what_is_left_out_follows_the_disk(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    root = write_corpus(tmp_path / "docs")
+    (root / ".draft.md").write_text("hidden", encoding="utf-8")
+    indexer = make_indexer(tmp_path, fake_embedder)
+    indexer.index_folders([root])
+    assert [i.path for i in indexer.store.stats().ignored] == [str(root / ".draft.md")]
+    (root / ".draft.md").rename(root / "draft.md")
+    indexer.index_folders([root])
+    stats = indexer.store.stats()
+    assert stats.ignored == [] and stats.indexed == len(CORPUS) + 1
+    # the watcher's rescan of an unchanged folder writes nothing
+    generation = indexer.store._generation()
+    indexer.update_paths([root])
+    assert indexer.store._generation() == generation
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_named_pipe_is_ignored_not_read(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    root = write_corpus(tmp_path / "docs")
+    os.mkfifo(root / "pipe")  # reading it would wait for a writer forever
+    report = make_indexer(tmp_path, fake_embedder).index_folders([root])
+    assert report.added == len(CORPUS) and report.ignored == 1

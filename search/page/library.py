@@ -45,6 +45,7 @@ class LibraryView:
     chunks: int
     failed: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    ignored: list[tuple[str, str, bool]] = field(default_factory=list)  # path, reason, is a folder
 
 
 class Library:
@@ -153,6 +154,7 @@ class Library:
             chunks=stats.chunks,
             failed=list(stats.failed),
             skipped=list(stats.skipped),
+            ignored=[(i.path, i.reason, i.is_folder) for i in stats.ignored],
         )
 
     def _folder_state(

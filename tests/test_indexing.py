@@ -7,14 +7,17 @@ from pathlib import Path
 
 import pytest
 
+from typing import Any
+
 from conftest import CORPUS, FakeEmbedder, json_lines, run_cli, write_corpus
 from pdf_fixtures import write_corrupt_pdf, write_encrypted_pdf, write_text_pdf
-from search.ingest.indexer import Indexer, Progress
+from search.errors import ExtractError
+from search.ingest.indexer import Indexer, IndexReport, Progress
 from search.query import SearchOptions, search
 from storage import EmbeddingSpace, StorageError, Store
 
 
-def make_indexer(tmp_path: Path, embedder: FakeEmbedder, **kwargs: int) -> Indexer:
+def make_indexer(tmp_path: Path, embedder: FakeEmbedder, **kwargs: Any) -> Indexer:
     store = Store(tmp_path / "index.db")
     store.set_embedding_space(EmbeddingSpace(embedder.name, embedder.dimension))
     return Indexer(store, embedder, chunk_tokens=kwargs.pop("chunk_tokens", 64), overlap_tokens=8, **kwargs)
@@ -342,3 +345,131 @@ def test_a_named_pipe_is_ignored_not_read(tmp_path: Path, fake_embedder: FakeEmb
     os.mkfifo(root / "pipe")  # reading it would wait for a writer forever
     report = make_indexer(tmp_path, fake_embedder).index_folders([root])
     assert report.added == len(CORPUS) and report.ignored == 1
+
+
+# -- retry --------------------------------------------------------------------------------------
+
+
+def test_a_raised_size_limit_retries_what_it_skipped(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    root = write_corpus(tmp_path / "docs")
+    (root / "long.txt").write_text("a long walk along the fjord " * 100, encoding="utf-8")  # 2,800 bytes
+    strict = make_indexer(tmp_path, fake_embedder, max_file_bytes=2_000)
+    (path, reason), = strict.index_folders([root]).skipped
+    assert (path, reason) == (str(root / "long.txt"), "larger than the 0.002 MB limit (0.0 MB; raise it with --max-file-size)")
+    assert strict.index_folders([root]).skipped == []  # unchanged, same limit: not read again
+    raised = Indexer(strict.store, fake_embedder, chunk_tokens=64, overlap_tokens=8, max_file_bytes=3_000)
+    report = raised.index_folders([root])
+    assert (report.updated, report.skipped) == (1, [])
+    assert paths_found(raised.store, "fjord", fake_embedder)[0] == str(root / "long.txt")
+    assert raised.store.stats().skipped == []
+
+
+def test_failed_files_are_tried_again_by_readers_that_read_more(
+    tmp_path: Path, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from search.ingest.parsing import Parser
+
+    root = write_corpus(tmp_path / "docs")
+    (root / "page.html").write_text("<p>The lighthouse keeper's diary</p>", encoding="utf-8")
+    old = Parser(reader="hostile_readers:not_yet")
+    try:
+        before = make_indexer(tmp_path, fake_embedder, parser=old)
+        assert [p for p, _ in before.index_folders([root]).failed] == [str(root / "page.html")]
+    finally:
+        old.close()
+    same = Indexer(before.store, fake_embedder, chunk_tokens=64, overlap_tokens=8)
+    assert same.index_folders([root]).unchanged == len(CORPUS) + 1  # same readers: not retried
+    import search.ingest.indexer
+
+    monkeypatch.setattr(search.ingest.indexer, "READERS_VERSION", search.ingest.indexer.READERS_VERSION + 1)
+    newer = Indexer(same.store, fake_embedder, chunk_tokens=64, overlap_tokens=8)  # a later release
+    report = newer.index_folders([root])
+    assert (report.updated, report.failed) == (1, [])
+    assert paths_found(newer.store, "lighthouse keeper", fake_embedder)[0] == str(root / "page.html")
+
+
+def test_index_retry_tries_failed_files_again(
+    tmp_path: Path, minilm_path: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import search.ingest.extract as extract_module
+
+    monkeypatch.setenv("FATHOM_EMBEDDING_MODEL", minilm_path)
+    monkeypatch.setenv("FATHOM_RERANKER_MODEL", "none")
+    root = write_corpus(tmp_path / "docs")
+    (root / "flaky.txt").write_text("Notes from the network share about the glacier", encoding="utf-8")
+    real = extract_module.decode_text
+
+    def share_hiccup(data: bytes, declared: str | None = None) -> str:
+        if b"glacier" in data:
+            raise ExtractError("cannot read the file: the network share went away")
+        return real(data, declared)
+
+    monkeypatch.setattr(extract_module, "decode_text", share_hiccup)
+    assert run_cli(capsys, "index", str(root))[0] == 0
+    monkeypatch.setattr(extract_module, "decode_text", real)  # the share is back
+    code, out, _ = run_cli(capsys, "index", "--json")
+    assert json.loads(out)["unchanged"] == len(CORPUS) + 1  # nothing changed: not retried
+    code, out, err = run_cli(capsys, "index", "--retry", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert (report["updated"], report["failed"]) == (1, [])
+    code, out, _ = run_cli(capsys, "search", "glacier", "--mode", "keyword", "--json")
+    assert json_lines(out)[0]["results"][0]["path"] == str(root / "flaky.txt")
+
+
+# -- a folder removed while it is indexed -----------------------------------------------------------
+
+
+def test_removing_a_folder_while_it_is_indexed_leaves_nothing_of_it(
+    tmp_path: Path, isolated_env: Path, fake_embedder: FakeEmbedder
+) -> None:
+    """`folders remove` from another process while this one is half-way through the folder:
+    no error, and no row of the folder is left behind or written after."""
+    import subprocess
+    import sys
+    import threading
+
+    root = tmp_path / "docs"
+    root.mkdir()
+    for i in range(60):
+        (root / f"note{i}.txt").write_text(f"note number {i} about the heron", encoding="utf-8")
+    store = Store(isolated_env / "fathom.db")  # the database the CLI opens
+    store.set_embedding_space(EmbeddingSpace(fake_embedder.name, fake_embedder.dimension))
+    half_way, removed = threading.Event(), threading.Event()
+    real_embed = fake_embedder.embed_documents
+
+    def embed(texts: list[str]) -> object:
+        if len(fake_embedder.calls) == 5:
+            half_way.set()
+            assert removed.wait(60)
+        return real_embed(texts)
+
+    fake_embedder.embed_documents = embed  # type: ignore[method-assign]
+    indexer = Indexer(store, fake_embedder, chunk_tokens=64, overlap_tokens=8, batch_chunks=4)
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(indexer.index_folders([root]))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    assert half_way.wait(60)
+    assert 0 < store.stats().indexed < 60
+    repo = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "app.py", "folders", "remove", str(root)], cwd=repo, capture_output=True, text=True
+    )
+    removed.set()
+    thread.join(60)
+    assert done.returncode == 0, done.stderr
+    (report,) = outcome
+    assert isinstance(report, IndexReport), report
+    assert report.folders_removed == [str(root)]
+    stats = store.stats()
+    assert (stats.folders, stats.files, stats.chunks, stats.ignored) == ([], 0, 0, [])
+    assert store.files_under(str(root)) == []
+    assert all(v is True or v == 0 for v in store.integrity().values())
+    store.close()

@@ -27,6 +27,8 @@ RESCORE_AT_LEAST = 400
 # Entries of the change log of codes kept for readers (other threads, other processes) to
 # catch up with; a reader further behind reads every code again.
 CODE_LOG_KEEP = 100_000
+# The part of f.path after its last "/": rtrim() strips the name's characters off the end.
+_FILE_NAME = "substr(f.path, length(rtrim(f.path, replace(f.path, '/', ''))) + 1)"
 _FILE_COLUMNS = "id, folder_id, path, size, mtime_ns, sha256, status, error, tried"
 
 
@@ -113,8 +115,12 @@ class ChunkFilter:
             params += ["%" + ext.replace("%", "").replace("_", "") for ext in self.extensions]
         if self.path_glob:
             glob = self.path_glob
-            where.append("f.path GLOB ?")
-            params.append(glob if glob.startswith(("/", "*")) else "*/" + glob)
+            if "/" in glob:
+                where.append("f.path GLOB ?")
+                params.append(glob if glob.startswith(("/", "*")) else "*/" + glob)
+            else:  # the file name only: GLOB's * would cross "/" into folder names
+                where.append(f"{_FILE_NAME} GLOB ?")
+                params.append(glob)
         if self.modified_after_ns is not None:
             where.append("f.mtime_ns >= ?")
             params.append(self.modified_after_ns)

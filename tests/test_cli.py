@@ -235,6 +235,7 @@ def test_snippets_mark_the_query_words(indexed: Path, capsys: pytest.CaptureFixt
         (["--type", "py,js"], {"fibonacci.py", "http_server.js"}),
         (["--folder", "{root}/code"], {"fibonacci.py", "http_server.js"}),
         (["--path", "*.md"], {"sourdough.md", "tomatoes.md"}),
+        (["--path", "c*"], {"cat.txt"}),  # the file name, not the folders cooking/ and code/
         (["--path", "{root}/pets/*"], {"cat.txt"}),
         (["--after", "1d"], {Path(p).name for p in CORPUS}),
         (["--before", "2000-01-01"], set()),

@@ -118,7 +118,11 @@ def test_status_json(indexed: Path, minilm_path: str, isolated_env: Path, capsys
     code, out, _ = run_cli(capsys, "status", "--json")
     assert code == 0
     status = json.loads(out)
-    assert status["folders"] == [{"path": str(indexed), "files": len(CORPUS)}]
+    assert status["folders"] == [{
+        "path": str(indexed), "files": len(CORPUS),
+        "indexed": len(CORPUS), "failed": 0, "skipped": 0, "ignored": 0, "ignored_folders": 0,
+    }]
+    assert status["ignored"] == []
     assert status["files"] == status["indexed_files"] == len(CORPUS)
     assert status["chunks"] >= len(CORPUS)
     assert status["failed"] == []

@@ -173,6 +173,8 @@ def test_unreadable_folder_is_reported_and_skipped(tmp_path: Path, fake_embedder
     report = indexer.index_folders([root])
     assert report.unreadable == [(str(locked), "Permission denied")]
     assert report.added == len(CORPUS)
+    listed = [(i.path, i.reason, i.is_folder) for i in indexer.store.stats().ignored]
+    assert listed == [(str(locked), "cannot be read: Permission denied", True)]
 
 
 def test_hidden_and_tool_folders_are_skipped(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:

@@ -272,6 +272,8 @@ class Indexer:
         found = walk(top, Path(folder.path))
         report.unreadable.extend(found.unreadable)
         ignored = [IgnoredPath(*entry) for entry in found.ignored]
+        # A folder that cannot be read is never entered either: say so, with why.
+        ignored += [IgnoredPath(path, f"cannot be read: {why}", True) for path, why in found.unreadable]
         seen: set[str] = set()
         jobs = []
         for path in found.files:

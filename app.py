@@ -214,7 +214,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _folder_counts(folder: dict[str, Any]) -> str:
-    """`312 files: 300 indexed, 2 failed, 4 skipped, 6 ignored; 3 folders never entered`."""
+    """`312 files: 300 indexed, 2 failed, 4 skipped, 6 ignored; 3 folder(s) never entered`."""
     kinds = ("indexed", "failed", "skipped", "ignored")
     total = sum(folder.get(kind, 0) for kind in kinds)
     words = f"{total} files: " + ", ".join(f"{folder.get(kind, 0)} {kind}" for kind in kinds)

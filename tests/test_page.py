@@ -218,10 +218,14 @@ def test_reranking_on_the_page(minilm_path: str, minilm: Any, tiny_qwen3_reranke
 def test_reindex_and_remove_a_folder(runtime: Runtime, tmp_path: Path) -> None:
     docs = write_corpus(tmp_path / "docs")
     (docs / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
+    (docs / ".env").write_text("PASSWORD=hunter2", encoding="utf-8")
     added(runtime, docs)
     assert [path for path, _ in runtime.library.view().failed] == [str(docs / "broken.pdf")]
-    problems = handlers.page_state(runtime).problems
-    assert "broken.pdf" in problems and "failed" in problems
+    assert runtime.library.view().ignored == [(str(docs / ".env"), "a hidden file", False)]
+    state = handlers.page_state(runtime)
+    assert "broken.pdf" in state.problems and "failed" in state.problems
+    assert ".env" in state.problems and "a hidden file" in state.problems
+    assert state.problems_label == "Files not indexed (2)"
     assert "Re-indexing" in handlers.reindex_folder(runtime, str(docs))
     assert runtime.library.wait_idle(60)
     assert runtime.library.view().indexed_files == len(CORPUS)

@@ -92,7 +92,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
     with Engine(settings) as engine:
         with _progress_bar(enabled=not args.json) as progress:
-            report, notice = engine.index(args.paths, progress)
+            report, notice = engine.index(args.paths, progress, retry=getattr(args, "retry", False))
         if notice:
             print(notice, file=sys.stderr)
         _print_report(report, args.json)
@@ -139,6 +139,8 @@ def _print_report(report: Any, as_json: bool, prefix: str = "Indexed: ") -> None
     for kind, items in (("failed", report.failed), ("skipped", report.skipped), ("unreadable", report.unreadable)):
         for path, reason in items:
             print(f"  {kind}: {path}: {reason}")
+    for path in report.folders_removed:
+        print(f"  {path} was removed from the index while it was being indexed; nothing more of it was kept.")
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
@@ -192,10 +194,11 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     print(f"Device:    {status['device']}")
     print("Folders:" + ("" if status["folders"] else "   none yet: python app.py index FOLDER"))
     for folder in status["folders"]:
-        print(f"  {folder['path']}  ({folder['files']} files)")
+        print(f"  {folder['path']}  ({_folder_counts(folder)})")
+    ignored_files = sum(1 for item in status["ignored"] if not item["folder"])
     print(
         f"Files:     {status['indexed_files']} indexed, {len(status['failed'])} failed, "
-        f"{len(status['skipped'])} skipped"
+        f"{len(status['skipped'])} skipped, {ignored_files} ignored"
     )
     print(f"Chunks:    {status['chunks']}")
     for key in ("failed", "skipped"):
@@ -203,9 +206,23 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{key.capitalize()} files:")
             for item in status[key]:
                 print(f"  {item['path']}: {item['error']}")
+    if status["ignored"]:
+        print("Ignored (left out by rule, never read):")
+        for item in status["ignored"]:
+            print(f"  {item['path']}{'/' if item['folder'] else ''}: {item['reason']}")
     if args.check:
         _print_check(status["check"])
     return 0
+
+
+def _folder_counts(folder: dict[str, Any]) -> str:
+    """`312 files: 300 indexed, 2 failed, 4 skipped, 6 ignored; 3 folder(s) never entered`."""
+    kinds = ("indexed", "failed", "skipped", "ignored")
+    total = sum(folder.get(kind, 0) for kind in kinds)
+    words = f"{total} files: " + ", ".join(f"{folder.get(kind, 0)} {kind}" for kind in kinds)
+    if folder.get("ignored_folders"):
+        words += f"; {folder['ignored_folders']} folder(s) never entered"
+    return words
 
 
 def _print_check(check: dict[str, Any]) -> None:
@@ -249,7 +266,7 @@ def cmd_folders(args: argparse.Namespace, settings: Settings) -> int:
     elif not status["folders"]:
         print("No folders yet: python app.py folders add FOLDER")
     for folder in [] if args.json else status["folders"]:
-        print(f"{folder['path']}  ({folder['files']} files)")
+        print(f"{folder['path']}  ({_folder_counts(folder)})")
     return 0
 
 
@@ -424,6 +441,8 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--json", action="store_true", help="print the report as one JSON object")
     index.add_argument("--watch", action="store_true",
                        help="then keep watching the folders and update the index as files change")
+    index.add_argument("--retry", action="store_true",
+                       help="try every failed and skipped file again, even if it did not change")
 
     search = sub.add_parser("search", help="search the indexed folders")
     _common_options(search)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Collection, Sequence
 
 from search.config import Settings
 from search.errors import FathomError, IndexMismatchError, NotIndexedError
@@ -30,12 +30,17 @@ class Status:
             "database": s.path,
             "data_dir": str(self.settings.data_dir),
             "schema_version": s.schema_version,
-            "folders": [{"path": path, "files": files} for path, files in s.folders],
+            # files: those with a row (indexed, failed or skipped); with the files ignored by
+            # rule they add up to the files on disk, outside the folders never entered
+            "folders": [
+                {"path": path, "files": files, **s.folder_counts.get(path, {})} for path, files in s.folders
+            ],
             "files": s.files,
             "indexed_files": s.indexed,
             "chunks": s.chunks,
             "failed": [{"path": path, "error": error} for path, error in s.failed],
             "skipped": [{"path": path, "error": error} for path, error in s.skipped],
+            "ignored": [{"path": i.path, "reason": i.reason, "folder": i.is_folder} for i in s.ignored],
             "embedding_model": s.space.model if s.space else None,
             "dimension": s.space.dimension if s.space else None,
             "configured_embedding_model": self.settings.embedding_model,
@@ -82,9 +87,19 @@ class Engine:
 
     # -- indexing ----------------------------------------------------------------------------
 
-    def index(self, paths: Sequence[str | Path], progress: Progress | None = None) -> tuple[IndexReport, str | None]:
+    def index(
+        self,
+        paths: Sequence[str | Path],
+        progress: Progress | None = None,
+        *,
+        retry: bool = False,
+        fresh: Collection[Path] = (),
+    ) -> tuple[IndexReport, str | None]:
         """Index these folders (all known folders when none are given): new files, changed
         files, files gone, including whatever changed while Fathom was not running.
+        `retry` tries every failed and skipped file again; the folders in `fresh` are read and
+        embedded again from scratch, their old results searchable until the new ones replace
+        them.
 
         Returns the report and, when the embedding model or dimension changed, a sentence
         saying that every folder was re-embedded.
@@ -95,7 +110,7 @@ class Engine:
         indexer, notice = self.indexer()
         if notice:  # every chunk was dropped: every folder needs its embeddings again
             folders += [f for f in self.folders() if f not in folders]
-        report = indexer.index_folders(folders, progress)
+        report = indexer.index_folders(folders, progress, retry=retry, fresh=fresh)
         if report.removed or report.updated:
             self.store.vacuum_if_worth_it()
         return report, notice

@@ -12,6 +12,8 @@ from storage.store import (
     EmbeddingSpace,
     FileRecord,
     Folder,
+    FolderRemoved,
+    IgnoredPath,
     IndexStats,
     Store,
 )
@@ -23,6 +25,8 @@ __all__ = [
     "EmbeddingSpace",
     "FileRecord",
     "Folder",
+    "FolderRemoved",
+    "IgnoredPath",
     "IndexStats",
     "StorageError",
     "Store",

@@ -7,6 +7,7 @@ that can load extensions. Everything above this module uses the DB-API and never
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -63,3 +64,55 @@ def connect(path: Path | str, *, timeout: float = 30.0) -> Any:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
     return conn
+
+
+class ReaderPool:
+    """Read connections lent out one use at a time, so that their number follows how many
+    reads run at once, never how many threads ever read: a page's request threads come and
+    go for weeks. At most `keep` idle connections stay open."""
+
+    def __init__(self, path: Path | str, keep: int = 4):
+        self.path = path
+        self.keep = keep
+        self._idle: list[Any] = []
+        self._lent = 0
+        self._closed = False
+        self._lock = threading.Lock()
+
+    def borrow(self) -> Any:
+        with self._lock:
+            if self._closed:
+                raise StorageError(f"The database {self.path} is closed.")
+            self._lent += 1
+            if self._idle:
+                return self._idle.pop()
+        try:
+            return connect(self.path)
+        except BaseException:
+            with self._lock:
+                self._lent -= 1
+            raise
+
+    def give_back(self, conn: Any) -> None:
+        if conn.in_transaction:  # an error mid-snapshot: never lend an open read transaction
+            conn.execute("ROLLBACK")
+        with self._lock:
+            self._lent -= 1
+            if not self._closed and len(self._idle) < self.keep:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    @property
+    def open_connections(self) -> int:
+        """Connections open now, idle or lent."""
+        with self._lock:
+            return len(self._idle) + self._lent
+
+    def close(self) -> None:
+        """Close the idle connections; lent ones close when they come back."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()

@@ -151,6 +151,22 @@ def m006_file_level_evidence(conn: Any) -> None:
     conn.executemany("UPDATE files SET size = -1, mtime_ns = -1, sha256 = NULL WHERE id = ?", misheaded)
 
 
+def m007_retry_conditions_and_ignored_paths(conn: Any) -> None:
+    """A failed or skipped file remembers what it was tried with (`tried`: the readers'
+    version and the size limit), so that a change of either tries it again; and what a folder
+    leaves out by rule is listed, one row per file or per folder never entered."""
+    conn.execute("ALTER TABLE files ADD COLUMN tried TEXT")
+    conn.execute(
+        """CREATE TABLE ignored (
+            folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+            path TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            is_folder INTEGER NOT NULL,
+            PRIMARY KEY (folder_id, path)
+        )"""
+    )
+
+
 MIGRATIONS: list[Callable[[Any], None]] = [
     m001_create_tables,
     m002_files_can_be_skipped,
@@ -158,6 +174,7 @@ MIGRATIONS: list[Callable[[Any], None]] = [
     m004_binary_codes,
     m005_code_change_log,
     m006_file_level_evidence,
+    m007_retry_conditions_and_ignored_paths,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -16,7 +16,7 @@ import numpy as np
 
 from storage import file_evidence
 from storage.coarse import CodeMatrix, code, int8_copy, int8_distances
-from storage.connection import StorageError, connect, operational_errors
+from storage.connection import ReaderPool, StorageError, connect, operational_errors
 from storage.fts import searchable_text
 from storage.migrations import SCHEMA_VERSION, migrate
 
@@ -28,7 +28,9 @@ RESCORE_AT_LEAST = 400
 # Entries of the change log of codes kept for readers (other threads, other processes) to
 # catch up with; a reader further behind reads every code again.
 CODE_LOG_KEEP = 100_000
-_FILE_COLUMNS = "id, folder_id, path, size, mtime_ns, sha256, status, error"
+# The part of f.path after its last "/": rtrim() strips the name's characters off the end.
+_FILE_NAME = "substr(f.path, length(rtrim(f.path, replace(f.path, '/', ''))) + 1)"
+_FILE_COLUMNS = "id, folder_id, path, size, mtime_ns, sha256, status, error, tried"
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,21 @@ class FileRecord:
     sha256: str | None
     status: str
     error: str | None
+    tried: str | None = None  # failed/skipped: what it was tried with (see record_failure)
+
+
+class FolderRemoved(Exception):
+    """The folder was removed (by this process or another) while its files were written;
+    nothing was written under it."""
+
+
+@dataclass(frozen=True)
+class IgnoredPath:
+    """A file, or a whole folder, that a folder's walk leaves out by rule, and why."""
+
+    path: str
+    reason: str
+    is_folder: bool
 
 
 @dataclass(frozen=True)
@@ -109,8 +126,12 @@ class ChunkFilter:
             params += ["%" + ext.replace("%", "").replace("_", "") for ext in self.extensions]
         if self.path_glob:
             glob = self.path_glob
-            where.append("f.path GLOB ?")
-            params.append(glob if glob.startswith(("/", "*")) else "*/" + glob)
+            if "/" in glob:
+                where.append("f.path GLOB ?")
+                params.append(glob if glob.startswith(("/", "*")) else "*/" + glob)
+            else:  # the file name only: GLOB's * would cross "/" into folder names
+                where.append(f"{_FILE_NAME} GLOB ?")
+                params.append(glob)
         if self.modified_after_ns is not None:
             where.append("f.mtime_ns >= ?")
             params.append(self.modified_after_ns)
@@ -145,11 +166,14 @@ class IndexStats:
     space: EmbeddingSpace | None
     schema_version: int
     path: str
+    ignored: list[IgnoredPath] = field(default_factory=list)
+    # per folder path: files "indexed", "failed", "skipped", "ignored" and "ignored_folders"
+    folder_counts: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 class Store:
-    """One SQLite database in WAL mode: one writer connection, serialised by a lock, and a
-    read connection per thread, so a search never waits for an indexing transaction."""
+    """One SQLite database in WAL mode: one writer connection, serialised by a lock, and read
+    connections lent from a small pool, so a search never waits for an indexing transaction."""
 
     def __init__(self, path: Path | str):
         self.path = str(path)
@@ -157,8 +181,8 @@ class Store:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._conn = connect(self.path)
         self._lock = threading.RLock()
-        self._local = threading.local()
-        self._readers: list[Any] = []
+        self._local = threading.local()  # the reader of a thread's open snapshot
+        self._readers = ReaderPool(self.path)
         self._codes: CodeMatrix | None = None
         self._codes_lock = threading.Lock()
         self._count: tuple[int, int] | None = None
@@ -168,9 +192,7 @@ class Store:
 
     def close(self) -> None:
         with self._lock:
-            for reader in self._readers:
-                reader.close()
-            self._readers.clear()
+            self._readers.close()
             self._conn.close()
 
     def __enter__(self) -> "Store":
@@ -215,23 +237,26 @@ class Store:
                 raise
             self._conn.execute("COMMIT")
 
-    def _reader(self) -> Any:
-        if self.path == ":memory:":
-            return self._conn  # a second connection would see another, empty database
-        reader = getattr(self._local, "conn", None)
-        if reader is None:
-            reader = connect(self.path)
-            self._local.conn = reader
-            with self._lock:
-                self._readers.append(reader)
-        return reader
+    @contextlib.contextmanager
+    def _reader(self) -> Iterator[Any]:
+        """The connection of this thread's open snapshot, else one lent for this read."""
+        held = self._conn if self.path == ":memory:" else getattr(self._local, "conn", None)
+        if held is not None:
+            yield held
+            return
+        reader = self._readers.borrow()
+        try:
+            yield reader
+        finally:
+            self._readers.give_back(reader)
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         with self._errors():
-            if self.path == ":memory:":
+            if self.path == ":memory:":  # a second connection would see another, empty database
                 with self._lock:
                     return self._conn.execute(sql, params).fetchall()
-            return self._reader().execute(sql, params).fetchall()
+            with self._reader() as reader:
+                return reader.execute(sql, params).fetchall()
 
     # -- meta and the embedding space ------------------------------------------------------
 
@@ -298,6 +323,7 @@ class Store:
             ids = [row[0] for row in conn.execute("SELECT id FROM files WHERE folder_id = ?", (folder_id,))]
             self._delete_chunks(conn, ids)
             conn.execute("DELETE FROM files WHERE folder_id = ?", (folder_id,))
+            conn.execute("DELETE FROM ignored WHERE folder_id = ?", (folder_id,))
             conn.execute("DELETE FROM folders WHERE id = ?", (folder_id,))
         return len(ids)
 
@@ -347,6 +373,7 @@ class Store:
         """Replace everything stored for `path` with these chunks, atomically, with the rows
         of the file as a whole: its `title` and whole `text` (default: joined from the chunks)."""
         with self.transaction() as conn:
+            _check_folder(conn, folder_id)
             file_id = self._upsert_file(conn, folder_id, path, size, mtime_ns, sha256, "indexed", None)
             self._delete_chunks(conn, [file_id])
             (folder,) = conn.execute("SELECT path FROM folders WHERE id = ?", (folder_id,)).fetchone()
@@ -382,11 +409,13 @@ class Store:
         sha256: str | None,
         error: str,
         status: str = "failed",
+        tried: str | None = None,
     ) -> None:
-        """Remember why a file was not indexed (status `failed` or `skipped`); its old chunks,
-        now stale, go."""
+        """Remember why a file was not indexed (status `failed` or `skipped`) and what it was
+        tried with (`tried`, compared on the next run); its old chunks, now stale, go."""
         with self.transaction() as conn:
-            file_id = self._upsert_file(conn, folder_id, path, size, mtime_ns, sha256, status, error)
+            _check_folder(conn, folder_id)
+            file_id = self._upsert_file(conn, folder_id, path, size, mtime_ns, sha256, status, error, tried)
             self._delete_chunks(conn, [file_id])
 
     def touch_file(self, file_id: int, size: int, mtime_ns: int) -> None:
@@ -401,6 +430,7 @@ class Store:
         Returns how many files moved."""
         old_prefix, new_prefix = old.rstrip("/") + "/", new.rstrip("/") + "/"
         with self.transaction() as conn:
+            _check_folder(conn, folder_id)
             # Whatever was indexed at the destination is replaced by what moved there.
             stale = [row[0] for row in conn.execute(
                 "SELECT id FROM files WHERE path = ? OR (path >= ? AND path < ?)",
@@ -432,6 +462,30 @@ class Store:
             for batch in _batches(ids):
                 conn.execute(f"DELETE FROM files WHERE id IN ({_marks(batch)})", batch)
 
+    # -- what folders leave out by rule -----------------------------------------------------
+
+    def replace_ignored(self, folder_id: int, top: str, entries: Sequence[IgnoredPath]) -> None:
+        """What `folder_id` leaves out at or below `top` is now `entries` (and nothing else).
+        Writes only when that changed: a rescan of an unchanged folder writes nothing."""
+        prefix = top.rstrip("/") + "/"
+        where = "folder_id = ? AND (path = ? OR (path >= ? AND path < ?))"
+        params = (folder_id, top, prefix, prefix[:-1] + "0")
+        known = {
+            IgnoredPath(path, reason, bool(is_folder))
+            for path, reason, is_folder in self._query(
+                f"SELECT path, reason, is_folder FROM ignored WHERE {where}", params
+            )
+        }
+        if known == set(entries):
+            return
+        with self.transaction() as conn:
+            _check_folder(conn, folder_id)
+            conn.execute(f"DELETE FROM ignored WHERE {where}", params)
+            conn.executemany(
+                "INSERT OR REPLACE INTO ignored(folder_id, path, reason, is_folder) VALUES (?, ?, ?, ?)",
+                [(folder_id, e.path, e.reason, int(e.is_folder)) for e in entries],
+            )
+
     def _upsert_file(
         self,
         conn: Any,
@@ -442,14 +496,15 @@ class Store:
         sha256: str | None,
         status: str,
         error: str | None,
+        tried: str | None = None,
     ) -> int:
         conn.execute(
-            "INSERT INTO files(folder_id, path, size, mtime_ns, sha256, status, error, indexed_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET "
+            "INSERT INTO files(folder_id, path, size, mtime_ns, sha256, status, error, indexed_at, tried) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET "
             "folder_id = excluded.folder_id, size = excluded.size, mtime_ns = excluded.mtime_ns, "
             "sha256 = excluded.sha256, status = excluded.status, error = excluded.error, "
-            "indexed_at = excluded.indexed_at",
-            (folder_id, path, size, mtime_ns, sha256, status, error, time.time()),
+            "indexed_at = excluded.indexed_at, tried = excluded.tried",
+            (folder_id, path, size, mtime_ns, sha256, status, error, time.time(), tried),
         )
         return conn.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()[0]
 
@@ -543,16 +598,18 @@ class Store:
     @contextlib.contextmanager
     def _snapshot(self) -> Iterator[None]:
         """Reads that see one state of the database (a read transaction, in WAL mode)."""
-        if self.path == ":memory:":
+        if self.path == ":memory:" or getattr(self._local, "conn", None) is not None:
             yield
             return
-        reader = self._reader()
-        with self._errors():
-            reader.execute("BEGIN")
-        try:
-            yield
-        finally:
-            reader.execute("COMMIT")
+        with self._reader() as reader:
+            with self._errors():
+                reader.execute("BEGIN")
+            self._local.conn = reader
+            try:
+                yield
+            finally:
+                self._local.conn = None
+                reader.execute("COMMIT")
 
     def keyword_chunks(
         self, match: str, k: int, only: ChunkFilter | None = None
@@ -660,8 +717,7 @@ class Store:
             raise StorageError(f"{destination} already exists: choose a new file name for the backup.")
         target = connect(target_path)
         try:
-            with self._errors():
-                reader = self._reader()
+            with self._errors(), self._reader() as reader:
                 reader.backup(target)
         finally:
             target.close()
@@ -758,6 +814,26 @@ class Store:
         ):
             problems[status].append((path, error))
         (chunks,), = self._query("SELECT COUNT(*) FROM chunks")
+        counts: dict[str, dict[str, int]] = {
+            path: {"indexed": 0, "failed": 0, "skipped": 0, "ignored": 0, "ignored_folders": 0}
+            for path, _ in folders
+        }
+        for path, status, count in self._query(
+            "SELECT d.path, f.status, COUNT(*) FROM folders d JOIN files f ON f.folder_id = d.id "
+            "GROUP BY d.id, f.status"
+        ):
+            counts[path][status] = count
+        for path, is_folder, count in self._query(
+            "SELECT d.path, i.is_folder, COUNT(*) FROM folders d JOIN ignored i ON i.folder_id = d.id "
+            "GROUP BY d.id, i.is_folder"
+        ):
+            counts[path]["ignored_folders" if is_folder else "ignored"] = count
+        ignored = [
+            IgnoredPath(path, reason, bool(is_folder))
+            for path, reason, is_folder in self._query(
+                "SELECT path, reason, is_folder FROM ignored ORDER BY path"
+            )
+        ]
         return IndexStats(
             folders=folders,
             files=files,
@@ -768,6 +844,8 @@ class Store:
             space=self.embedding_space(),
             schema_version=SCHEMA_VERSION,
             path=self.path,
+            ignored=ignored,
+            folder_counts=counts,
         )
 
 
@@ -781,6 +859,13 @@ def _batches(ids: list[int]) -> Iterator[list[int]]:
 
 def _marks(values: Sequence[Any]) -> str:
     return ", ".join("?" * len(values))
+
+
+def _check_folder(conn: Any, folder_id: int) -> None:
+    """Inside a write transaction: the folder is still there (a remove, from this process or
+    another, is a transaction too, so it either saw this write or this write sees it gone)."""
+    if conn.execute("SELECT 1 FROM folders WHERE id = ?", (folder_id,)).fetchone() is None:
+        raise FolderRemoved(f"folder {folder_id} was removed")
 
 
 def _trim_code_changes(conn: Any, keep: int, when_over: int = 0) -> None:

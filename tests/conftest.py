@@ -135,8 +135,10 @@ class FakeEmbedder:
     takes_instructions = False
 
     def __init__(self) -> None:
-        self.tokenizer = WordTokenizer()
         self.calls: list[int] = []
+
+    def chunk_tokenizer(self) -> WordTokenizer:
+        return WordTokenizer()
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         self.calls.append(len(texts))

@@ -68,8 +68,13 @@ def test_json_contract(indexed: Path, minilm: object, capsys: pytest.CaptureFixt
     # vector_score is the cosine similarity of the query and that chunk (as embedded: under
     # its context line).
     q = minilm.embed_queries(["sourdough bread"])[0]
+    # No file of the corpus has a title: a chunk's context is its file's name, then the section
+    # it sits under when there is one (the Markdown heading "# Sourdough bread").
+    assert results[0]["path"] == str(indexed / "cooking/sourdough.md")
+    assert results[0]["context"] == "sourdough.md › Sourdough bread"
     for result in results:
-        assert result["context"].startswith(Path(result["path"]).name) or result["context"]
+        name = Path(result["path"]).name
+        assert result["context"] == name or result["context"].startswith(name + " › ")
         d = minilm.embed_documents([embedding_text(result["context"], result["text"])])[0]
         assert result["vector_score"] == pytest.approx(float(np.dot(q, d)), abs=1e-4)
 
@@ -113,7 +118,11 @@ def test_status_json(indexed: Path, minilm_path: str, isolated_env: Path, capsys
     code, out, _ = run_cli(capsys, "status", "--json")
     assert code == 0
     status = json.loads(out)
-    assert status["folders"] == [{"path": str(indexed), "files": len(CORPUS)}]
+    assert status["folders"] == [{
+        "path": str(indexed), "files": len(CORPUS),
+        "indexed": len(CORPUS), "failed": 0, "skipped": 0, "ignored": 0, "ignored_folders": 0,
+    }]
+    assert status["ignored"] == []
     assert status["files"] == status["indexed_files"] == len(CORPUS)
     assert status["chunks"] >= len(CORPUS)
     assert status["failed"] == []
@@ -225,8 +234,8 @@ def test_typed_punctuation_never_breaks_keyword_search(indexed: Path, capsys: py
 def test_snippets_mark_the_query_words(indexed: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(capsys, "search", "Dutch oven crust", "--json", "-k", "1")
     best = json_lines(out)[0]["results"][0]
-    marked = {best["snippet"][s:e].lower() for s, e in best["highlights"]}
-    assert {"dutch oven", "crust"} <= marked or {"dutch", "oven", "crust"} <= marked
+    marked = [best["snippet"][s:e] for s, e in best["highlights"]]
+    assert marked == ["Dutch", "oven", "crust"]  # each word, as the text spells it
 
 
 @pytest.mark.parametrize(
@@ -235,6 +244,7 @@ def test_snippets_mark_the_query_words(indexed: Path, capsys: pytest.CaptureFixt
         (["--type", "py,js"], {"fibonacci.py", "http_server.js"}),
         (["--folder", "{root}/code"], {"fibonacci.py", "http_server.js"}),
         (["--path", "*.md"], {"sourdough.md", "tomatoes.md"}),
+        (["--path", "c*"], {"cat.txt"}),  # the file name, not the folders cooking/ and code/
         (["--path", "{root}/pets/*"], {"cat.txt"}),
         (["--after", "1d"], {Path(p).name for p in CORPUS}),
         (["--before", "2000-01-01"], set()),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,12 @@ def test_every_task_preset_is_documented() -> None:
 
     for name in presets():
         assert f"`{name}`" in README
+
+
+def test_the_readme_points_only_to_files_in_the_repository() -> None:
+    """A clone has nothing outside the repository: every path the README names is in it."""
+    assert "../" not in README
+    named = re.findall(r"`((?:app\.py|search/|storage/|tests/|bench/|assets/|\.ci/)[^`\s]*)`", README)
+    assert len(named) >= 10
+    for path in named:
+        assert (ROOT / path).exists(), f"the README names {path}, which is not in the repository"

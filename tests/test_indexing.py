@@ -7,14 +7,17 @@ from pathlib import Path
 
 import pytest
 
+from typing import Any
+
 from conftest import CORPUS, FakeEmbedder, json_lines, run_cli, write_corpus
 from pdf_fixtures import write_corrupt_pdf, write_encrypted_pdf, write_text_pdf
-from search.ingest.indexer import Indexer, Progress
+from search.errors import ExtractError
+from search.ingest.indexer import Indexer, IndexReport, Progress
 from search.query import SearchOptions, search
 from storage import EmbeddingSpace, StorageError, Store
 
 
-def make_indexer(tmp_path: Path, embedder: FakeEmbedder, **kwargs: int) -> Indexer:
+def make_indexer(tmp_path: Path, embedder: FakeEmbedder, **kwargs: Any) -> Indexer:
     store = Store(tmp_path / "index.db")
     store.set_embedding_space(EmbeddingSpace(embedder.name, embedder.dimension))
     return Indexer(store, embedder, chunk_tokens=kwargs.pop("chunk_tokens", 64), overlap_tokens=8, **kwargs)
@@ -170,6 +173,8 @@ def test_unreadable_folder_is_reported_and_skipped(tmp_path: Path, fake_embedder
     report = indexer.index_folders([root])
     assert report.unreadable == [(str(locked), "Permission denied")]
     assert report.added == len(CORPUS)
+    listed = [(i.path, i.reason, i.is_folder) for i in indexer.store.stats().ignored]
+    assert listed == [(str(locked), "cannot be read: Permission denied", True)]
 
 
 def test_hidden_and_tool_folders_are_skipped(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
@@ -252,3 +257,221 @@ def test_progress_counts_files_and_chunks(tmp_path: Path, fake_embedder: FakeEmb
     assert progress.files_done == progress.files_total == len(CORPUS)
     assert progress.chunks_done >= len(CORPUS)
     assert seen[-1] == (len(CORPUS), len(CORPUS))
+
+
+# -- every file accounted for ---------------------------------------------------------------------
+
+PLAIN_TEXT_NAMES = [
+    "README.Debian", "AUTHORS", "sshd_config", "NEWS", "gcc.changelog", "Makefile", "Dockerfile",
+    "app.conf", "setup.cfg", "tox.ini", "server.log", "paper.tex", "groceries",
+]
+
+
+def files_on_disk(root: Path, never_entered: set[str]) -> int:
+    """Files under root, as `find` counts them, outside the folders never entered."""
+    count = 0
+    for here, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if str(Path(here) / d) not in never_entered]
+        count += len(names)
+    return count
+
+
+def test_every_text_file_is_indexed_whatever_its_name_and_every_file_is_accounted_for(
+    tmp_path: Path, minilm_path: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FATHOM_EMBEDDING_MODEL", minilm_path)
+    monkeypatch.setenv("FATHOM_RERANKER_MODEL", "none")
+    root = tmp_path / "debian"
+    root.mkdir()
+    for i, name in enumerate(PLAIN_TEXT_NAMES):
+        (root / name).write_text(f"{name}: plain text, and the word only it holds is uniqword{i}.\n", encoding="utf-8")
+    (root / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + bytes(range(256)) * 8)
+    (root / "program").write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(256) * 8)
+    (root / ".hidden-notes").write_text("uniqword-hidden", encoding="utf-8")
+    (root / "package-lock.json").write_text('{"lockfileVersion": 3}', encoding="utf-8")
+    (root / "node_modules" / "dep").mkdir(parents=True)
+    (root / "node_modules" / "dep" / "index.js").write_text("module.exports = 1;", encoding="utf-8")
+
+    code, out, err = run_cli(capsys, "index", str(root))
+    assert code == 0, err
+    for i, name in enumerate(PLAIN_TEXT_NAMES):
+        code, out, _ = run_cli(capsys, "search", f"uniqword{i}", "--mode", "keyword", "--json")
+        assert [r["path"] for r in json_lines(out)[0]["results"]] == [str(root / name)], name
+
+    code, out, _ = run_cli(capsys, "status", "--json")
+    status = json.loads(out)
+    skipped = {item["path"]: item["error"] for item in status["skipped"]}
+    assert skipped == {
+        str(root / "photo.jpg"): "binary file (contains NUL bytes), not text",
+        str(root / "program"): "binary file (contains NUL bytes), not text",
+    }
+    ignored = {item["path"]: (item["reason"], item["folder"]) for item in status["ignored"]}
+    assert ignored == {
+        str(root / ".hidden-notes"): ("a hidden file", False),
+        str(root / "package-lock.json"): ("a lock file (not a document)", False),
+        str(root / "node_modules"): ("dependencies", True),
+    }
+    (folder,) = status["folders"]
+    assert (folder["indexed"], folder["failed"], folder["skipped"], folder["ignored"], folder["ignored_folders"]) == (
+        len(PLAIN_TEXT_NAMES), 0, 2, 2, 1
+    )
+    on_disk = files_on_disk(root, never_entered={str(root / "node_modules")})
+    assert folder["indexed"] + folder["failed"] + folder["skipped"] + folder["ignored"] == on_disk
+    assert folder["files"] == folder["indexed"] + folder["failed"] + folder["skipped"]
+
+    code, out, _ = run_cli(capsys, "status")
+    assert f"{on_disk} files: {len(PLAIN_TEXT_NAMES)} indexed, 0 failed, 2 skipped, 2 ignored; 1 folder(s) never entered" in out
+    assert f"  {root / 'photo.jpg'}: binary file (contains NUL bytes), not text" in out
+    assert f"  {root / 'node_modules'}/: dependencies" in out
+
+
+def test_what_is_left_out_follows_the_disk(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    root = write_corpus(tmp_path / "docs")
+    (root / ".draft.md").write_text("hidden", encoding="utf-8")
+    indexer = make_indexer(tmp_path, fake_embedder)
+    indexer.index_folders([root])
+    assert [i.path for i in indexer.store.stats().ignored] == [str(root / ".draft.md")]
+    (root / ".draft.md").rename(root / "draft.md")
+    indexer.index_folders([root])
+    stats = indexer.store.stats()
+    assert stats.ignored == [] and stats.indexed == len(CORPUS) + 1
+    # the watcher's rescan of an unchanged folder writes nothing
+    generation = indexer.store._generation()
+    indexer.update_paths([root])
+    assert indexer.store._generation() == generation
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_named_pipe_is_ignored_not_read(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    root = write_corpus(tmp_path / "docs")
+    os.mkfifo(root / "pipe")  # reading it would wait for a writer forever
+    report = make_indexer(tmp_path, fake_embedder).index_folders([root])
+    assert report.added == len(CORPUS) and report.ignored == 1
+
+
+# -- retry --------------------------------------------------------------------------------------
+
+
+def test_a_raised_size_limit_retries_what_it_skipped(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    root = write_corpus(tmp_path / "docs")
+    (root / "long.txt").write_text("a long walk along the fjord " * 100, encoding="utf-8")  # 2,800 bytes
+    strict = make_indexer(tmp_path, fake_embedder, max_file_bytes=2_000)
+    (path, reason), = strict.index_folders([root]).skipped
+    assert (path, reason) == (str(root / "long.txt"), "larger than the 0.002 MB limit (0.0 MB; raise it with --max-file-size)")
+    assert strict.index_folders([root]).skipped == []  # unchanged, same limit: not read again
+    raised = Indexer(strict.store, fake_embedder, chunk_tokens=64, overlap_tokens=8, max_file_bytes=3_000)
+    report = raised.index_folders([root])
+    assert (report.updated, report.skipped) == (1, [])
+    assert paths_found(raised.store, "fjord", fake_embedder)[0] == str(root / "long.txt")
+    assert raised.store.stats().skipped == []
+
+
+def test_failed_files_are_tried_again_by_readers_that_read_more(
+    tmp_path: Path, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from search.ingest.parsing import Parser
+
+    root = write_corpus(tmp_path / "docs")
+    (root / "page.html").write_text("<p>The lighthouse keeper's diary</p>", encoding="utf-8")
+    old = Parser(reader="hostile_readers:not_yet")
+    try:
+        before = make_indexer(tmp_path, fake_embedder, parser=old)
+        assert [p for p, _ in before.index_folders([root]).failed] == [str(root / "page.html")]
+    finally:
+        old.close()
+    same = Indexer(before.store, fake_embedder, chunk_tokens=64, overlap_tokens=8)
+    assert same.index_folders([root]).unchanged == len(CORPUS) + 1  # same readers: not retried
+    import search.ingest.indexer
+
+    monkeypatch.setattr(search.ingest.indexer, "READERS_VERSION", search.ingest.indexer.READERS_VERSION + 1)
+    newer = Indexer(same.store, fake_embedder, chunk_tokens=64, overlap_tokens=8)  # a later release
+    report = newer.index_folders([root])
+    assert (report.updated, report.failed) == (1, [])
+    assert paths_found(newer.store, "lighthouse keeper", fake_embedder)[0] == str(root / "page.html")
+
+
+def test_index_retry_tries_failed_files_again(
+    tmp_path: Path, minilm_path: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import search.ingest.extract as extract_module
+
+    monkeypatch.setenv("FATHOM_EMBEDDING_MODEL", minilm_path)
+    monkeypatch.setenv("FATHOM_RERANKER_MODEL", "none")
+    root = write_corpus(tmp_path / "docs")
+    (root / "flaky.txt").write_text("Notes from the network share about the glacier", encoding="utf-8")
+    real = extract_module.decode_text
+
+    def share_hiccup(data: bytes, declared: str | None = None) -> str:
+        if b"glacier" in data:
+            raise ExtractError("cannot read the file: the network share went away")
+        return real(data, declared)
+
+    monkeypatch.setattr(extract_module, "decode_text", share_hiccup)
+    assert run_cli(capsys, "index", str(root))[0] == 0
+    monkeypatch.setattr(extract_module, "decode_text", real)  # the share is back
+    code, out, _ = run_cli(capsys, "index", "--json")
+    assert json.loads(out)["unchanged"] == len(CORPUS) + 1  # nothing changed: not retried
+    code, out, err = run_cli(capsys, "index", "--retry", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert (report["updated"], report["failed"]) == (1, [])
+    code, out, _ = run_cli(capsys, "search", "glacier", "--mode", "keyword", "--json")
+    assert json_lines(out)[0]["results"][0]["path"] == str(root / "flaky.txt")
+
+
+# -- a folder removed while it is indexed -----------------------------------------------------------
+
+
+def test_removing_a_folder_while_it_is_indexed_leaves_nothing_of_it(
+    tmp_path: Path, isolated_env: Path, fake_embedder: FakeEmbedder
+) -> None:
+    """`folders remove` from another process while this one is half-way through the folder:
+    no error, and no row of the folder is left behind or written after."""
+    import subprocess
+    import sys
+    import threading
+
+    root = tmp_path / "docs"
+    root.mkdir()
+    for i in range(60):
+        (root / f"note{i}.txt").write_text(f"note number {i} about the heron", encoding="utf-8")
+    store = Store(isolated_env / "fathom.db")  # the database the CLI opens
+    store.set_embedding_space(EmbeddingSpace(fake_embedder.name, fake_embedder.dimension))
+    half_way, removed = threading.Event(), threading.Event()
+    real_embed = fake_embedder.embed_documents
+
+    def embed(texts: list[str]) -> object:
+        if len(fake_embedder.calls) == 5:
+            half_way.set()
+            assert removed.wait(60)
+        return real_embed(texts)
+
+    fake_embedder.embed_documents = embed  # type: ignore[method-assign]
+    indexer = Indexer(store, fake_embedder, chunk_tokens=64, overlap_tokens=8, batch_chunks=4)
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(indexer.index_folders([root]))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    assert half_way.wait(60)
+    assert 0 < store.stats().indexed < 60
+    repo = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "app.py", "folders", "remove", str(root)], cwd=repo, capture_output=True, text=True
+    )
+    removed.set()
+    thread.join(60)
+    assert done.returncode == 0, done.stderr
+    (report,) = outcome
+    assert isinstance(report, IndexReport), report
+    assert report.folders_removed == [str(root)]
+    stats = store.stats()
+    assert (stats.folders, stats.files, stats.chunks, stats.ignored) == ([], 0, 0, [])
+    assert store.files_under(str(root)) == []
+    assert all(v is True or v == 0 for v in store.integrity().values())
+    store.close()

@@ -14,7 +14,18 @@ from search.errors import ModelLoadError
 from search.models import load_embedder, load_reranker
 from search.models.batching import token_budget_batches
 from search.models.embedder import format_query
-from search.models.reranker import PREFIX, SUFFIX, format_body
+
+# The Qwen3-Reranker model card's prompt, copied from the card (not from the code under test).
+CARD_PREFIX = (
+    "<|im_start|>system\nJudge whether the Document meets the requirements based on the Query and the "
+    'Instruct provided. Note that the answer can only be "yes" or "no".<|im_end|>\n<|im_start|>user\n'
+)
+CARD_SUFFIX = "<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n"
+CARD_DEFAULT_INSTRUCTION = "Given a web search query, retrieve relevant passages that answer the query"
+
+
+def card_body(instruction: str, query: str, doc: str) -> str:
+    return f"<Instruct>: {instruction}\n<Query>: {query}\n<Document>: {doc}"
 
 TEXTS = [
     "short",
@@ -65,7 +76,8 @@ def test_qwen3_queries_get_the_instruction_documents_do_not(tiny_qwen3_embedder:
     task = "Given a question, retrieve code"
     assert format_query("sort a list", task) == "Instruct: Given a question, retrieve code\nQuery:sort a list"
     ours = embedder.embed_queries(["sort a list", "capital of France"], task)
-    ref = reference_embeddings(tiny_qwen3_embedder, [format_query("sort a list", task), format_query("capital of France", task)], embedder.max_length, False)
+    card = [f"Instruct: {task}\nQuery:{q}" for q in ("sort a list", "capital of France")]  # the card's format
+    ref = reference_embeddings(tiny_qwen3_embedder, card, embedder.max_length, False)
     assert np.all(cosines(ours, ref) >= 0.9999)
     plain = embedder.embed_documents(["sort a list"])
     assert cosines(ours[:1], plain)[0] < 0.9999
@@ -103,7 +115,8 @@ def test_batching_does_not_change_embeddings(tiny_qwen3_embedder: Path) -> None:
 
 
 def test_minilm_matches_sentence_transformers(minilm_path: str, minilm: object) -> None:
-    st = pytest.importorskip("sentence_transformers")
+    import sentence_transformers as st  # in the test extras: this test runs, never skips
+
     reference = st.SentenceTransformer(minilm_path, device="cpu").encode(TEXTS, normalize_embeddings=True)
     ours = minilm.embed_documents(TEXTS)
     assert np.all(cosines(ours, reference) >= 0.9999)
@@ -123,12 +136,9 @@ def reference_rerank(folder: Path, query: str, docs: list[str], instruction: str
     """The Qwen3-Reranker model card's code."""
     tokenizer = AutoTokenizer.from_pretrained(folder, padding_side="left")
     model = AutoModelForCausalLM.from_pretrained(folder).eval()
-    prefix = tokenizer.encode(PREFIX, add_special_tokens=False)
-    suffix = tokenizer.encode(SUFFIX, add_special_tokens=False)
-    pairs = [
-        f"<Instruct>: {instruction or 'Given a web search query, retrieve relevant passages that answer the query'}\n<Query>: {query}\n<Document>: {d}"
-        for d in docs
-    ]
+    prefix = tokenizer.encode(CARD_PREFIX, add_special_tokens=False)
+    suffix = tokenizer.encode(CARD_SUFFIX, add_special_tokens=False)
+    pairs = [card_body(instruction or CARD_DEFAULT_INSTRUCTION, query, d) for d in docs]
     inputs = tokenizer(pairs, padding=False, truncation="longest_first", return_attention_mask=False,
                        max_length=max_length - len(prefix) - len(suffix))
     inputs["input_ids"] = [prefix + ids + suffix for ids in inputs["input_ids"]]
@@ -159,7 +169,7 @@ def test_reranker_truncates_the_document_never_the_template(tiny_qwen3_reranker:
     assert ids[: len(reranker.prefix_ids)] == reranker.prefix_ids
     assert ids[-len(reranker.suffix_ids) :] == reranker.suffix_ids
     body = reranker.tokenizer.decode(ids[len(reranker.prefix_ids) : -len(reranker.suffix_ids)])
-    assert body.startswith(format_body("short query", "", None))
+    assert body.startswith(card_body(CARD_DEFAULT_INSTRUCTION, "short query", ""))
     ours = reranker.rerank("short query", [doc])
     ref = reference_rerank(tiny_qwen3_reranker, "short query", [doc], None, max_length=120)
     assert ours == pytest.approx(ref, abs=1e-4)

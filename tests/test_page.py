@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -221,10 +222,14 @@ def test_reranking_on_the_page(minilm_path: str, minilm: Any, tiny_qwen3_reranke
 def test_reindex_and_remove_a_folder(runtime: Runtime, tmp_path: Path) -> None:
     docs = write_corpus(tmp_path / "docs")
     (docs / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
+    (docs / ".env").write_text("PASSWORD=hunter2", encoding="utf-8")
     added(runtime, docs)
     assert [path for path, _ in runtime.library.view().failed] == [str(docs / "broken.pdf")]
-    problems = handlers.page_state(runtime).problems
-    assert "broken.pdf" in problems and "failed" in problems
+    assert runtime.library.view().ignored == [(str(docs / ".env"), "a hidden file", False)]
+    state = handlers.page_state(runtime)
+    assert "broken.pdf" in state.problems and "failed" in state.problems
+    assert ".env" in state.problems and "a hidden file" in state.problems
+    assert state.problems_label == "Files not indexed (2)"
     assert "Re-indexing" in handlers.reindex_folder(runtime, str(docs))
     assert runtime.library.wait_idle(60)
     assert runtime.library.view().indexed_files == len(CORPUS)
@@ -232,6 +237,50 @@ def test_reindex_and_remove_a_folder(runtime: Runtime, tmp_path: Path) -> None:
     assert "Removed" in handlers.remove_folder(runtime, str(docs))
     assert runtime.library.wait_idle(60)
     assert runtime.engine.folders() == [] and runtime.library.view().indexed_files == 0
+
+
+class GatedEmbedder:
+    """MiniLM whose document embedding waits at a gate once it is closed, so a test can look
+    at the page while indexing is half-way."""
+
+    def __init__(self, embedder: Any):
+        self.inner = embedder
+        self.gate = threading.Event()
+        self.gate.set()
+        self.waiting = threading.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def embed_documents(self, texts: Any) -> Any:
+        if not self.gate.is_set():
+            self.waiting.set()
+            assert self.gate.wait(60)
+        return self.inner.embed_documents(texts)
+
+
+def test_reindex_keeps_the_old_results_searchable_until_the_new_replace_them(
+    minilm_path: str, minilm: Any, tmp_path: Path
+) -> None:
+    gated = GatedEmbedder(minilm)
+    rt = Runtime(Settings.resolve(embedding_model=minilm_path, reranker_model="none"), embedder=gated).start()
+    try:
+        assert rt.loader.wait(60)
+        docs = write_corpus(tmp_path / "docs")
+        added(rt, docs)
+        gated.gate.clear()
+        assert "Re-indexing" in handlers.reindex_folder(rt, str(docs))
+        assert gated.waiting.wait(60)  # the re-index is embedding its first files
+        assert rt.library.view().indexed_files == len(CORPUS)
+        for query, name in (("sourdough starter", "sourdough.md"), ("marathon training", "running.txt")):
+            view = handlers.search(rt, handlers.SearchForm(query=query, mode="keyword"))
+            assert view.results and Path(view.results[0]["path"]).name == name
+        gated.gate.set()
+        assert rt.library.wait_idle(60)
+        assert rt.library.view().indexed_files == len(CORPUS)
+    finally:
+        gated.gate.set()
+        rt.close()
 
 
 def test_search_works_by_keywords_while_the_model_loads(minilm_path: str, minilm: Any, tmp_path: Path) -> None:

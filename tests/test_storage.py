@@ -83,7 +83,7 @@ def test_keyword_search_finds_cjk_and_identifier_parts(tmp_path: Path) -> None:
 def test_filters_build_sql_and_hold_for_both_searches(tmp_path: Path) -> None:
     only = ChunkFilter(folder="/a", extensions=(".md",), path_glob="note*", modified_after_ns=5)
     sql, params = only.sql()
-    assert "f.path GLOB ?" in sql and params == ["/a/", "/a0", "%.md", "*/note*", 5]
+    assert params == ["/a/", "/a0", "%.md", "note*", 5]
     with Store(tmp_path / "s.db") as store:
         store.set_embedding_space(EmbeddingSpace("m", 2))
         folder = store.add_folder("/")
@@ -93,6 +93,27 @@ def test_filters_build_sql_and_hold_for_both_searches(tmp_path: Path) -> None:
         assert paths(store.nearest_chunks(vec(1, 0), 10, only)) == ["/a/note1.md"]
         assert paths(store.keyword_chunks('"word"', 10, only)) == ["/a/note1.md"]
         assert len(store.nearest_chunks(vec(1, 0), 10, ChunkFilter(modified_before_ns=5))) == 2
+
+
+@pytest.mark.parametrize(
+    "glob, expected",
+    [
+        ("notes*", ["/h/notes.md"]),  # not the files of the folder notes-archive
+        ("drafts*", []),  # a folder's name is not a file's
+        ("*.md", ["/h/notes.md"]),
+        ("*plan*", ["/h/drafts.md/plan.txt"]),
+        ("notes-archive/*", ["/h/notes-archive/x.txt"]),  # with a "/": the path
+        ("/h/notes*", ["/h/notes-archive/x.txt", "/h/notes.md"]),
+    ],
+)
+def test_a_glob_without_a_slash_matches_the_file_name_only(tmp_path: Path, glob: str, expected: list[str]) -> None:
+    with Store(tmp_path / "s.db") as store:
+        store.set_embedding_space(EmbeddingSpace("m", 2))
+        folder = store.add_folder("/h")
+        for path in ("/h/notes.md", "/h/notes-archive/x.txt", "/h/drafts.md/plan.txt"):
+            store.write_file(folder.id, path, 1, 1, "h", [ChunkRow(0, 0, 4, None, "word", vec(1, 0))])
+        hits = store.keyword_chunks('"word"', 10, ChunkFilter(path_glob=glob))
+        assert sorted(store.chunks([i for i, _ in hits])[i].path for i, _ in hits) == expected
 
 
 def test_integrity_counts_and_moves(tmp_path: Path) -> None:
@@ -198,6 +219,8 @@ def test_migration_4_backfills_codes_for_existing_vectors(tmp_path: Path) -> Non
         for table in ("chunk_codes", "code_changes", "files_fts", "file_names_fts", "file_vectors"):
             store._conn.execute(f"DROP TABLE {table}")
         store._conn.execute("DELETE FROM meta WHERE key IN ('generation', 'code_changes_from')")
+        store._conn.execute("ALTER TABLE files DROP COLUMN tried")  # what migration 7 adds
+        store._conn.execute("DROP TABLE ignored")
         store._conn.execute("PRAGMA user_version = 3")
     with Store(db) as store:
         assert store.chunk_count() == 1
@@ -294,8 +317,9 @@ def test_migration_6_builds_file_rows_from_stored_chunks_without_a_model(tmp_pat
                 ChunkRow(1, 6, 19, None, "bravo charlie", vec(0, 1), "Guide › Intro")]
         store.write_file(folder.id, "/n/guide.md", 1, 1, "h", rows)
         store.write_file(folder.id, "/n/app.py", 5, 5, "h2", [ChunkRow(0, 0, 4, None, "code", vec(1, 1), "app.py › -- commands --")])
-        for table in ("files_fts", "file_names_fts", "file_vectors"):
+        for table in ("files_fts", "file_names_fts", "file_vectors", "ignored"):
             store._conn.execute(f"DROP TABLE {table}")
+        store._conn.execute("ALTER TABLE files DROP COLUMN tried")
         store._conn.execute("PRAGMA user_version = 5")
     with Store(db) as store:
         guide = store.file_record("/n/guide.md")

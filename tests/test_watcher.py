@@ -301,3 +301,84 @@ def test_overlapping_folders_index_a_file_once(tmp_path: Path, fake_embedder: Fa
     assert again.added == again.updated == again.removed == 0
     assert store.stats().files == len(CORPUS)
     assert paths(store, "fibonacci") == [str(root / "code/fibonacci.py")]
+
+
+def test_a_folder_below_hidden_and_build_folders_is_followed_live(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    """The never-indexed rule applies to the part of a path inside the indexed folder: a folder
+    a person chose below ~/.config/x/build is watched like any other."""
+    root = write_corpus(tmp_path / ".config" / "x" / "build" / "notes")
+    indexer = new_indexer(tmp_path, fake_embedder)
+    indexer.index_folders([root])
+    with Watcher(indexer, [root], settle=SETTLE) as watcher:  # next rescan in half an hour
+        note = root / "fresh.md"
+        note.write_text("A note about the capybara", encoding="utf-8")
+        eventually(lambda: paths(indexer.store, "capybara") == [str(note)], timeout=5)
+        note.unlink()
+        eventually(lambda: paths(indexer.store, "capybara") == [], timeout=5)
+        (root / "build").mkdir()  # inside the folder, a build folder is still left out
+        (root / "build" / "out.md").write_text("A capybara in the build output", encoding="utf-8")
+        (root / "seen.md").write_text("A capybara that counts", encoding="utf-8")
+        eventually(lambda: paths(indexer.store, "capybara") == [str(root / "seen.md")], timeout=5)
+        eventually(watcher.idle)
+        assert paths(indexer.store, "capybara") == [str(root / "seen.md")]
+        assert not watcher.errors
+
+
+def test_one_rule_for_the_walk_single_paths_and_events(tmp_path: Path) -> None:
+    from search.ingest.walk import walk, wanted
+    from search.ingest.watcher import noise
+
+    root = tmp_path / ".local" / "share" / "env" / "dist" / "docs"  # never-indexed names above
+    kept = ["a.md", "sub/b.txt", "sub/deeper/c"]
+    left_out = [".git/d.md", "build/e.md", "sub/node_modules/f.md", "py311/g.md", "sub/.cache/h.md",
+                "x.egg-info/i.md"]
+    for rel in kept + left_out:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("text", encoding="utf-8")
+    (root / "py311" / "pyvenv.cfg").write_text("home = /usr/bin\n", encoding="utf-8")
+    walked = {str(p.relative_to(root)) for p in walk(root).files}
+    assert walked == set(kept)
+    for rel in kept + left_out:
+        path = root / rel
+        assert wanted(path, root) == (rel in kept), rel
+        assert noise(str(path), [root]) == (rel not in kept), rel
+        assert noise(str(path.parent), [root], is_dir=True) == (rel not in kept), rel
+
+
+def open_files() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs Linux /proc")
+def test_weeks_of_watching_open_no_more_connections_or_files(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    """50 updates of one file, each searched from a thread of its own, as the page's request
+    threads come and go: the number of open files does not grow with them."""
+    import threading
+
+    root = write_corpus(tmp_path / "docs")
+    indexer = new_indexer(tmp_path, fake_embedder)
+    indexer.index_folders([root])
+    note = root / "note.md"
+    counts = []
+    with Watcher(indexer, [root], settle=0.05) as watcher:
+        for i in range(50):
+            note.write_text(f"version word{i}", encoding="utf-8")
+            found: list[list[str]] = []
+
+            def look(word: str = f"word{i}") -> None:  # a page request, on a fresh thread
+                found.append(paths(indexer.store, word))
+
+            deadline = time.monotonic() + 10
+            while not (found and found[-1] == [str(note)]) and time.monotonic() < deadline:
+                thread = threading.Thread(target=look)
+                thread.start()
+                thread.join()
+                time.sleep(0.02)
+            assert found[-1] == [str(note)]
+            counts.append(open_files())
+        assert not watcher.errors
+    # A read connection holds up to 3 files (the database, its -wal and -shm), and the store
+    # keeps 4 idle at most: the count is bounded, whatever the number of updates.
+    assert max(counts) - counts[0] <= 3 * 4, f"open files grew from {counts[0]} to {max(counts)}"
+    assert indexer.store._readers.open_connections <= 4
+    indexer.store.close()

@@ -1,12 +1,16 @@
-"""Text out of files: plain text and code, CSV/JSON, HTML, PDF, DOCX, EPUB and notebooks.
+"""Text out of files: any text file whatever its name, HTML, PDF, DOCX, EPUB and notebooks.
 
-This module picks a reader by extension (readers live in `search/ingest/formats/`). Every
-failure a person can cause raises ExtractError with a reason that `status` shows: its
-subclass SkippedFile for files left out on purpose (binary behind a text extension, too
-large), plain ExtractError for files that should have been readable (corrupt, encrypted).
+The reader is picked by extension for the document formats (readers live in
+`search/ingest/formats/`); every other file is read as text when its content is text,
+whatever its name. Every failure a person can cause raises ExtractError with a reason that
+`status` shows: its subclass SkippedFile for files left out on purpose (binary, too large, a
+minified bundle), plain ExtractError for files that should have been readable (corrupt,
+encrypted). `search/ingest/parsing.py` runs the readers of PDF, DOCX, EPUB and HTML in a
+separate process with time and memory limits.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,40 +20,39 @@ from search.ingest.formats.epub import read_epub
 from search.ingest.formats.html import read_html
 from search.ingest.formats.notebook import read_notebook
 from search.ingest.formats.pdf import read_pdf
-from search.ingest.formats.text import decode_text, looks_binary
+from search.ingest.formats.text import SNIFF_BYTES, binary_reason, decode_text, looks_binary
 
 __all__ = [
+    "ISOLATED_EXTENSIONS",
     "MAX_FILE_BYTES",
-    "SUPPORTED_EXTENSIONS",
-    "TEXT_EXTENSIONS",
+    "READERS_VERSION",
     "Extracted",
     "decode_text",
     "extract",
-    "is_supported",
     "looks_binary",
+    "unread_reason",
 ]
 
-TEXT_EXTENSIONS = frozenset(
-    """
-    .txt .text .md .markdown .mdown .rst .org .adoc .asciidoc .tex .log
-    .csv .tsv .json .jsonl .ndjson
-    .py .pyi .js .mjs .cjs .ts .tsx .jsx .vue .svelte .java .kt .kts .scala .groovy
-    .c .h .cc .cpp .cxx .hpp .hh .hxx .m .mm .cs .fs .go .rs .rb .php .pl .pm .swift .dart
-    .lua .r .jl .hs .ml .mli .ex .exs .erl .clj .elm .zig .nim .sh .bash .zsh .fish .ps1
-    .bat .sql .graphql .proto .css .scss .sass .less .toml .yaml .yml .ini .cfg .conf
-    .cmake .gradle .tf .nix .dockerfile .makefile
-    """.split()
-)
-TEXT_FILENAMES = frozenset({"readme", "license", "makefile", "dockerfile", "changelog", "todo"})
+# What these readers can read, as a number: a release whose readers read more (a new format,
+# text found where none was) raises it, and every failed or skipped file is tried again.
+# 2: any text file, whatever its name; PDF, DOCX, EPUB and HTML in a worker process.
+READERS_VERSION = 2
+MB = 1_000_000  # the unit of every size Fathom shows or takes (--max-file-size)
+MAX_FILE_BYTES = 50 * MB
 HTML_EXTENSIONS = frozenset({".html", ".htm", ".xhtml"})
 PDF_EXTENSIONS = frozenset({".pdf"})
 DOCX_EXTENSIONS = frozenset({".docx"})
 EPUB_EXTENSIONS = frozenset({".epub"})
 NOTEBOOK_EXTENSIONS = frozenset({".ipynb"})
-SUPPORTED_EXTENSIONS = (
-    TEXT_EXTENSIONS | HTML_EXTENSIONS | PDF_EXTENSIONS | DOCX_EXTENSIONS | EPUB_EXTENSIONS | NOTEBOOK_EXTENSIONS
-)
-MAX_FILE_BYTES = 50 * 1024 * 1024
+# Binary containers that their own reader opens: never sniffed as text.
+CONTAINER_EXTENSIONS = PDF_EXTENSIONS | DOCX_EXTENSIONS | EPUB_EXTENSIONS
+# Parsers complex enough that a hostile file could hang them or eat memory.
+ISOLATED_EXTENSIONS = CONTAINER_EXTENSIONS | HTML_EXTENSIONS
+_BUNDLE_EXTENSIONS = frozenset({".js", ".mjs", ".cjs", ".css"})
+# A bundle a minifier wrote: few, very long lines. Hand-written code averages under 80.
+_MINIFIED_LINE_CHARS = 500
+_MINIFIED_FROM_CHARS = 5_000
+_PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
 
 
 @dataclass
@@ -75,12 +78,18 @@ class Extracted:
         return page + 1
 
 
-def is_supported(path: Path) -> bool:
-    """Whether the name says Fathom can read it; extension-less files need `looks_binary`."""
-    suffix = path.suffix.lower()
-    if suffix in SUPPORTED_EXTENSIONS:
-        return True
-    return not suffix and path.name.lower() in TEXT_FILENAMES
+def unread_reason(path: Path) -> str | None:
+    """Why a file is left out after reading only its first 8 KB (binary content), or None.
+
+    Document containers (PDF, DOCX, EPUB) are binary by nature and are never judged here.
+    Raises OSError when the file cannot be read.
+    """
+    if path.suffix.lower() in CONTAINER_EXTENSIONS:
+        return None
+    with path.open("rb") as handle:
+        sample = handle.read(SNIFF_BYTES)
+    reason = binary_reason(sample)
+    return f"binary file ({reason}), not text" if reason else None
 
 
 def extract(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Extracted:
@@ -91,7 +100,7 @@ def extract(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Extracted:
         raise ExtractError(f"cannot read the file: {exc.strerror or exc}") from exc
     if size > max_bytes:
         raise SkippedFile(
-            f"file is {size / 1e6:.0f} MB, over the {max_bytes / 1e6:.0f} MB limit for indexing"
+            f"file is {size / MB:.1f} MB, over the {max_bytes / MB:g} MB limit for indexing"
         )
     suffix = path.suffix.lower()
     if suffix in PDF_EXTENSIONS:
@@ -106,7 +115,21 @@ def extract(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Extracted:
         return _titled(*read_html(data))
     if suffix in NOTEBOOK_EXTENSIONS:
         return _titled(*read_notebook(data))
-    return Extracted(decode_text(data))
+    text = decode_text(data)
+    _refuse_non_documents(text, suffix)
+    return Extracted(text)
+
+
+def _refuse_non_documents(text: str, suffix: str) -> None:
+    """Text that is not a document: a minifier's output, a private key."""
+    if suffix in _BUNDLE_EXTENSIONS and len(text) >= _MINIFIED_FROM_CHARS:
+        average = len(text) / (text.count("\n") + 1)
+        if average > _MINIFIED_LINE_CHARS:
+            raise SkippedFile(
+                f"a minified bundle (lines of {average:,.0f} characters on average), not a document"
+            )
+    if _PRIVATE_KEY.search(text[:SNIFF_BYTES]):
+        raise SkippedFile("a private key: kept out of the index")
 
 
 def _titled(text: str, title: str | None) -> Extracted:

@@ -4,33 +4,42 @@ A file is re-embedded only when its size or mtime moved *and* its content hash c
 that are gone are removed; renamed files keep their embeddings. A reader thread hashes,
 extracts and chunks files while the model embeds the previous ones; chunks of many files are
 embedded together, and each file is then written in its own transaction.
+
+Every file under a folder ends up accounted for: indexed, failed (it should have been
+readable), skipped (binary, too large: read and left out) or ignored by rule (never read;
+search/ingest/rules.py). A failed or skipped file is tried again when what stopped it may
+have changed (the readers' version, the size limit, the embedding model), or on demand.
 """
 from __future__ import annotations
 
 import hashlib
 import os
 import queue
+import stat as stat_mode
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Protocol, Sequence
+from typing import Any, Callable, Collection, Iterable, Protocol, Sequence
 
 import numpy as np
 
 from search.errors import ExtractError, SkippedFile
 from search.ingest.chunk import Chunk, chunk_text
 from search.ingest.context import Headings, chunk_context, embedding_text
-from search.ingest.extract import MAX_FILE_BYTES, Extracted, extract
-from search.ingest.walk import walk, wanted
-from storage import ChunkRow, FileRecord, Folder, Store
+from search.ingest.extract import MAX_FILE_BYTES, MB, READERS_VERSION, Extracted, unread_reason
+from search.ingest.parsing import Parser, shared_parser
+from search.ingest.walk import walk, why_ignored
+from storage import ChunkRow, FileRecord, Folder, FolderRemoved, IgnoredPath, Store
 
 BATCH_CHUNKS = 64
 _PREFETCH = 64  # files prepared ahead of the model
+NOT_REGULAR = "not a regular file (a pipe, socket or device)"
 
 
 class DocumentEmbedder(Protocol):
-    tokenizer: object
+    def chunk_tokenizer(self) -> Any:
+        """A tokenizer for chunking in the model's tokens, shared with no embedding call."""
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray: ...
 
@@ -116,6 +125,9 @@ class IndexReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     unreadable: list[tuple[str, str]] = field(default_factory=list)
+    # folders removed (from the page, or another process) while they were being indexed:
+    # nothing more was written under them
+    folders_removed: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -124,6 +136,7 @@ class _Job:
     path: Path
     stat: os.stat_result
     record: FileRecord | None
+    force: bool = False  # read and embed it again even if its content did not change
 
 
 @dataclass
@@ -148,6 +161,7 @@ class Indexer:
         overlap_tokens: int,
         max_file_bytes: int = MAX_FILE_BYTES,
         batch_chunks: int = BATCH_CHUNKS,
+        parser: Parser | None = None,
     ):
         self.store = store
         self.embedder = embedder
@@ -155,17 +169,37 @@ class Indexer:
         self.overlap_tokens = overlap_tokens
         self.max_file_bytes = max_file_bytes
         self.batch_chunks = batch_chunks
+        self.parser = parser or shared_parser()
+        # What a failed or skipped file was tried with; when it differs, the file is retried.
+        self.tried = f"readers {READERS_VERSION}, limit {max_file_bytes} bytes"
+        self._tokenizers: list[Any] = []  # chunk tokenizers not in use (one per running run)
+        self._tokenizers_lock = threading.Lock()
 
     # -- what to do --------------------------------------------------------------------------
 
-    def index_folders(self, folders: Sequence[Path], progress: Progress | None = None) -> IndexReport:
-        """Add these folders if new, then catch up with every change since the last run."""
+    def index_folders(
+        self,
+        folders: Sequence[Path],
+        progress: Progress | None = None,
+        *,
+        retry: bool = False,
+        fresh: Collection[Path] = (),
+    ) -> IndexReport:
+        """Add these folders if new, then catch up with every change since the last run.
+
+        `retry`: try every failed and skipped file again. `fresh`: folders whose every file is
+        read and embedded again (their old chunks stay searchable until new ones replace them).
+        """
         report = IndexReport()
         jobs: list[_Job] = []
         for path in folders:
             folder = self.store.add_folder(str(path))
             report.folders.append(folder.path)
-            jobs += self._scan(folder, Path(folder.path), report)
+            again = "all" if Path(path) in fresh else "retry" if retry else "changed"
+            try:
+                jobs += self._scan(folder, Path(folder.path), report, again)
+            except FolderRemoved:
+                report.folders_removed.append(folder.path)
         self._run(jobs, report, progress or Progress())
         return report
 
@@ -184,44 +218,68 @@ class Indexer:
             folder = owning_folder(folders, path)
             if folder is None:
                 continue
-            if path.is_dir() and not path.is_symlink():
-                if wanted(path, Path(folder.path), is_dir=True):
-                    jobs += self._scan(folder, path, report)
-                else:
-                    self._forget(path, report)
-            elif path.is_file() and wanted(path, Path(folder.path)):
-                job = self._job(folder, path, report)
-                if job is not None:
-                    jobs.append(job)
-            else:
-                self._forget(path, report)
+            try:
+                jobs += self._update_path(folder, path, report)
+            except FolderRemoved:
+                report.folders_removed.append(folder.path)
         self._run(jobs, report, progress or Progress())
         return report
+
+    def _update_path(self, folder: Folder, path: Path, report: IndexReport) -> list[_Job]:
+        root = Path(folder.path)
+        if path.is_dir() and not path.is_symlink():
+            why = why_ignored(path, root, is_dir=True)
+            if why is None:
+                return self._scan(folder, path, report, "changed")
+            self._forget(folder, path, report, IgnoredPath(str(path), why, True))
+            return []
+        if path.is_file():
+            why = why_ignored(path, root)
+            if why is None:
+                ignored: list[IgnoredPath] = []
+                job = self._job(folder, path, report, "changed", ignored)
+                self.store.replace_ignored(folder.id, str(path), ignored)
+                return [job] if job is not None else []
+            self._forget(folder, path, report, IgnoredPath(str(path), why, False))
+            return []
+        if path.is_symlink() or path.exists():  # a link to a folder, a broken link, a pipe
+            why = why_ignored(path, root) or NOT_REGULAR
+            self._forget(folder, path, report, IgnoredPath(str(path), why, path.is_dir()))
+            return []
+        self._forget(folder, path, report)
+        return []
 
     def move(self, old: Path, new: Path, progress: Progress | None = None) -> IndexReport:
         """A rename: records follow the file or folder, then anything that changed is updated."""
         folder = owning_folder(self.store.folders(), new)
         if (
             folder is None
-            or not wanted(new, Path(folder.path), is_dir=new.is_dir())
+            or why_ignored(new, Path(folder.path), is_dir=new.is_dir()) is not None
             or not self.store.files_under(str(old))  # e.g. an editor's temporary file
         ):
             return self.update_paths([old, new], progress)
-        moved = self.store.move_files(str(old), str(new), folder.id)
+        try:
+            moved = self.store.move_files(str(old), str(new), folder.id)
+        except FolderRemoved:
+            return IndexReport(folders_removed=[folder.path])
+        self._forget(owning_folder(self.store.folders(), old), old, IndexReport())  # what it left out
         report = self.update_paths([new], progress)
         report.moved = moved
         return report
 
-    def _scan(self, folder: Folder, top: Path, report: IndexReport) -> list[_Job]:
-        """Files under `top` that need a look (new, or stat changed); forgets the ones gone."""
+    def _scan(self, folder: Folder, top: Path, report: IndexReport, again: str) -> list[_Job]:
+        """Files under `top` that need a look (new, or stat changed); forgets the ones gone and
+        records what is left out by rule."""
         found = walk(top, Path(folder.path))
         report.unreadable.extend(found.unreadable)
-        report.ignored += found.ignored
+        ignored = [IgnoredPath(*entry) for entry in found.ignored]
+        # A folder that cannot be read is never entered either: say so, with why.
+        ignored += [IgnoredPath(path, f"cannot be read: {why}", True) for path, why in found.unreadable]
         seen: set[str] = set()
         jobs = []
         for path in found.files:
             seen.add(str(path))
-            job = self._job(folder, path, report)
+            job = self._job(folder, path, report, again, ignored)
             if job is not None:
                 jobs.append(job)
         known = self.store.files_under(str(top))
@@ -232,25 +290,52 @@ class Indexer:
             and not any(r.path.startswith(u.rstrip("/") + "/") for u in unreachable)
         ]
         self.store.delete_files(gone)
+        self.store.replace_ignored(folder.id, str(top), ignored)
         report.removed += len(gone)
+        report.ignored += len(ignored)
         return jobs
 
-    def _job(self, folder: Folder, path: Path, report: IndexReport) -> _Job | None:
+    def _job(
+        self, folder: Folder, path: Path, report: IndexReport, again: str, ignored: list[IgnoredPath]
+    ) -> _Job | None:
         try:
             stat = path.stat()
         except OSError as exc:
             report.unreadable.append((str(path), exc.strerror or str(exc)))
             return None
+        if not stat_mode.S_ISREG(stat.st_mode):  # reading a pipe would wait forever
+            ignored.append(IgnoredPath(str(path), NOT_REGULAR, False))
+            return None
         record = self.store.file_record(str(path))
-        if record and record.size == stat.st_size and record.mtime_ns == stat.st_mtime_ns:
+        if (
+            record
+            and record.size == stat.st_size
+            and record.mtime_ns == stat.st_mtime_ns
+            and not self._again(record, again)
+        ):
             report.unchanged += 1
             return None
-        return _Job(folder, path, stat, record)
+        return _Job(folder, path, stat, record, force=again == "all")
 
-    def _forget(self, path: Path, report: IndexReport) -> None:
+    def _again(self, record: FileRecord, again: str) -> bool:
+        """Whether an unchanged file is read again: all of them when forced; a failed or
+        skipped one on demand, or when what it was tried with changed."""
+        if again == "all":
+            return True
+        if record.status == "indexed":
+            return False
+        return again == "retry" or record.tried != self.tried
+
+    def _forget(
+        self, folder: Folder | None, path: Path, report: IndexReport, ignored: IgnoredPath | None = None
+    ) -> None:
+        """`path` (a file, or a folder and all below it) is gone, or left out by rule."""
         gone = self.store.files_under(str(path))
         self.store.delete_files(r.id for r in gone)
         report.removed += len(gone)
+        report.ignored += ignored is not None
+        if folder is not None:
+            self.store.replace_ignored(folder.id, str(path), [ignored] if ignored else [])
 
     # -- doing it ----------------------------------------------------------------------------
 
@@ -261,13 +346,17 @@ class Indexer:
         progress.update(total=len(jobs), total_bytes=sum(j.stat.st_size for j in jobs))
         ready: queue.Queue[_Pending | BaseException | None] = queue.Queue(maxsize=_PREFETCH)
         stop = threading.Event()
+        tokenizer = self._borrow_tokenizer()
 
         def read_files() -> None:
             try:
                 for job in jobs:
                     if stop.is_set():
                         return
-                    item = self._prepare(job, report, progress)
+                    if job.folder.path in report.folders_removed:
+                        progress.update(files=1, size=job.stat.st_size)
+                        continue
+                    item = self._prepare(job, tokenizer, report, progress)
                     if item is not None:
                         ready.put(item)
                 ready.put(None)
@@ -301,33 +390,51 @@ class Indexer:
                     ready.get(timeout=0.1)
                 except queue.Empty:
                     pass
+            self._give_back_tokenizer(tokenizer)
 
-    def _prepare(self, job: _Job, report: IndexReport, progress: Progress) -> _Pending | None:
+    def _borrow_tokenizer(self) -> Any:
+        """A chunk tokenizer for one run's reader thread: never the embedder's own (a fast
+        tokenizer's settings live on one object, and the embedding calls set truncation)."""
+        with self._tokenizers_lock:
+            if self._tokenizers:
+                return self._tokenizers.pop()
+        return self.embedder.chunk_tokenizer()
+
+    def _give_back_tokenizer(self, tokenizer: Any) -> None:
+        with self._tokenizers_lock:
+            self._tokenizers.append(tokenizer)
+
+    def _prepare(
+        self, job: _Job, tokenizer: Any, report: IndexReport, progress: Progress
+    ) -> _Pending | None:
         """Hash, extract and chunk one file; None when there is nothing to embed for it."""
         key, stat = str(job.path), job.stat
         progress.update(current=key)
         if stat.st_size > self.max_file_bytes:
             reason = (
-                f"larger than the {self.max_file_bytes / 1e6:g} MB limit "
-                f"({stat.st_size / 1e6:.1f} MB; raise it with --max-file-size)"
+                f"larger than the {self.max_file_bytes / MB:g} MB limit "
+                f"({stat.st_size / MB:.1f} MB; raise it with --max-file-size)"
             )
             self._not_indexed(job, None, reason, "skipped", report, progress)
             return None
         try:
-            sha = _sha256(job.path)
+            binary = unread_reason(job.path)  # 8 KB, before hashing a whole video
+            sha = None if binary else _sha256(job.path)
         except OSError as exc:
             self._not_indexed(job, None, f"cannot read the file: {exc.strerror or exc}", "failed", report, progress)
             return None
-        if job.record and job.record.sha256 == sha and job.record.status == "indexed":
-            self.store.touch_file(job.record.id, stat.st_size, stat.st_mtime_ns)
+        if binary:
+            self._not_indexed(job, None, binary, "skipped", report, progress)
+            return None
+        record = job.record
+        if not job.force and record and record.sha256 == sha and record.status == "indexed":
+            self.store.touch_file(record.id, stat.st_size, stat.st_mtime_ns)
             report.unchanged += 1
             progress.update(files=1, size=stat.st_size)
             return None
         try:
-            doc = extract(job.path, self.max_file_bytes)
-            chunks = chunk_text(
-                doc.text, self.embedder.tokenizer, self.chunk_tokens, self.overlap_tokens, doc.page_starts
-            )
+            doc = self.parser.extract(job.path, self.max_file_bytes)
+            chunks = chunk_text(doc.text, tokenizer, self.chunk_tokens, self.overlap_tokens, doc.page_starts)
         except SkippedFile as exc:
             self._not_indexed(job, sha, str(exc), "skipped", report, progress)
             return None
@@ -339,6 +446,9 @@ class Indexer:
         return _Pending(job, sha, doc, chunks, contexts, doc.title or headings.first or "")
 
     def _flush(self, pending: list[_Pending], report: IndexReport, progress: Progress) -> None:
+        for item in [p for p in pending if p.job.folder.path in report.folders_removed]:
+            progress.update(files=1, size=item.job.stat.st_size)  # not embedded: its folder went
+        pending = [p for p in pending if p.job.folder.path not in report.folders_removed]
         if not pending:
             return
         texts = [text for item in pending for text in item.embedding_texts()]
@@ -376,10 +486,14 @@ class Indexer:
             )
             for i, (chunk, context, vector) in enumerate(zip(item.chunks, item.contexts, vectors))
         ]
-        self.store.write_file(
-            job.folder.id, str(job.path), job.stat.st_size, job.stat.st_mtime_ns, item.sha256, rows,
-            title=item.title, text=item.doc.text,
-        )
+        try:
+            self.store.write_file(
+                job.folder.id, str(job.path), job.stat.st_size, job.stat.st_mtime_ns, item.sha256, rows,
+                title=item.title, text=item.doc.text,
+            )
+        except FolderRemoved:
+            self._folder_removed(job, report, progress)
+            return
         if job.record is None:
             report.added += 1
         else:
@@ -397,9 +511,21 @@ class Indexer:
         progress: Progress,
     ) -> None:
         key, stat = str(job.path), job.stat
-        self.store.record_failure(job.folder.id, key, stat.st_size, stat.st_mtime_ns, sha, reason, status)
+        try:
+            self.store.record_failure(
+                job.folder.id, key, stat.st_size, stat.st_mtime_ns, sha, reason, status, self.tried
+            )
+        except FolderRemoved:
+            self._folder_removed(job, report, progress)
+            return
         (report.skipped if status == "skipped" else report.failed).append((key, reason))
         progress.update(files=1, failed=1 if status == "failed" else 0, size=stat.st_size)
+
+    def _folder_removed(self, job: _Job, report: IndexReport, progress: Progress) -> None:
+        """The folder went while its files were read: nothing more is written under it."""
+        if job.folder.path not in report.folders_removed:
+            report.folders_removed.append(job.folder.path)
+        progress.update(files=1, size=job.stat.st_size)
 
 
 def owning_folder(folders: Sequence[Folder], path: Path) -> Folder | None:

@@ -3,18 +3,19 @@
 A recursive inotify watch is one kernel watch per folder, and watchdog walks the whole tree to
 place them: a home folder's node_modules, .git and virtualenvs can hold more folders than
 everything a person wants searched, and fill the system's limit of watches. This observer
-leaves those out (the same rule as the indexer's walk: `skipped_dir`), below the watched
-folder only. It leans on watchdog 7's InotifyWatchGroup; with any other watchdog, or another
+leaves those out (the one rule of search/ingest/rules.py, which the walk follows too), below
+the watched folder only. It leans on watchdog 7's InotifyWatchGroup; with any other watchdog, or another
 system, `make_observer` returns watchdog's own observer.
 """
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from watchdog.observers import Observer
 
-from search.ingest.walk import skipped_dir
+from search.ingest.rules import folder_reason
 
 
 def make_observer() -> Any:
@@ -26,9 +27,8 @@ def make_observer() -> Any:
         return Observer()
 
     def never_indexed(folder: bytes) -> bool:
-        return skipped_dir(os.fsdecode(os.path.basename(folder))) or os.path.isfile(
-            os.path.join(folder, b"pyvenv.cfg")  # a virtualenv by any name
-        )
+        path = Path(os.fsdecode(folder))
+        return folder_reason(path.name, path) is not None
 
     class PrunedWatchGroup(InotifyWatchGroup):
         def _add_all_callbacks(self, path: bytes) -> None:

@@ -1,6 +1,6 @@
-"""Find the files under a folder that Fathom indexes, skipping what nobody searches:
-hidden folders, version control, dependencies, virtualenvs, build and cache folders, and
-whatever the folder's own `.gitignore` files exclude."""
+"""Find the files under a folder that Fathom reads, and say why each of the others is left
+out: the folders and formats that are never indexed (search/ingest/rules.py), whatever the
+folder's own `.gitignore` files exclude, and links that lead outside the folder."""
 from __future__ import annotations
 
 import os
@@ -10,34 +10,23 @@ from pathlib import Path
 
 import pathspec
 
-from search.ingest.extract import is_supported
+from search.ingest.rules import SKIP_DIRS, file_reason, folder_reason, inside_never_indexed, skipped_dir
 
-SKIP_DIRS = frozenset(
-    {
-        ".git", ".hg", ".svn", "node_modules", "bower_components", "__pycache__", ".venv",
-        "venv", "env", ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".cache",
-        "site-packages", "build", "dist", "target", "out", ".gradle", ".idea", ".vscode",
-        ".next", ".nuxt", "coverage", "htmlcov", ".terraform", "Pods", "DerivedData",
-    }
-)
+__all__ = ["SKIP_DIRS", "GitIgnores", "Walk", "skipped_dir", "walk", "wanted", "why_ignored"]
+GITIGNORED = "excluded by a .gitignore"
+LINK_OUTSIDE = "a link to outside the folder"
+LINKED_FOLDER = "a link to a folder (links to folders are not followed)"
 
 
 @dataclass
 class Walk:
-    """Files found under a folder, what was left out by rule, and folders that could not
-    be read (with why)."""
+    """Files found under a folder, what was left out by rule (path, reason, is it a folder),
+    and folders that could not be read (with why). A folder left out is one entry: its
+    contents are neither walked nor counted."""
 
     files: list[Path] = field(default_factory=list)
-    ignored: int = 0
+    ignored: list[tuple[str, str, bool]] = field(default_factory=list)
     unreadable: list[tuple[str, str]] = field(default_factory=list)
-
-
-def skipped_dir(name: str) -> bool:
-    return name.startswith(".") or name in SKIP_DIRS or name.endswith(".egg-info")
-
-
-def is_virtualenv(path: Path) -> bool:
-    return (path / "pyvenv.cfg").is_file()
 
 
 class GitIgnores:
@@ -80,6 +69,7 @@ def walk(folder: Path, root: Path | None = None) -> Walk:
     between the two apply too."""
     result = Walk()
     ignores = GitIgnores()
+    base = root if root is not None else folder
     if root is not None and root in folder.parents:
         for ancestor in [root, *(p for p in reversed(folder.parents) if root in p.parents)]:
             ignores.load(ancestor)
@@ -88,51 +78,69 @@ def walk(folder: Path, root: Path | None = None) -> Walk:
         result.unreadable.append((str(exc.filename), exc.strerror or str(exc)))
 
     # followlinks=False: a symlink loop cannot make the walk go round forever.
-    for root, dirs, names in os.walk(folder, onerror=on_error, followlinks=False):
-        here = Path(root)
+    for here_name, dirs, names in os.walk(folder, onerror=on_error, followlinks=False):
+        here = Path(here_name)
         if ".gitignore" in names:
             ignores.load(here)
         kept = []
         for name in sorted(dirs):
             path = here / name
-            if skipped_dir(name) or is_virtualenv(path) or ignores.ignored(path, is_dir=True):
-                result.ignored += 1
+            why = (
+                folder_reason(name, path)
+                or (GITIGNORED if ignores.ignored(path, is_dir=True) else None)
+                or (LINKED_FOLDER if path.is_symlink() else None)
+            )
+            if why:
+                result.ignored.append((str(path), why, True))
             else:
                 kept.append(name)
         dirs[:] = kept
         for name in sorted(names):
             path = here / name
-            if name.startswith(".") or not is_supported(path):
-                continue
-            if ignores.ignored(path, is_dir=False) or _links_outside(path, folder):
-                result.ignored += 1
-                continue
-            result.files.append(path)
+            why = (
+                file_reason(name)
+                or (GITIGNORED if ignores.ignored(path, is_dir=False) else None)
+                or (LINK_OUTSIDE if _links_outside(path, base) else None)
+            )
+            if why:
+                result.ignored.append((str(path), why, False))
+            else:
+                result.files.append(path)
     return result
 
 
-def wanted(path: Path, folder: Path, is_dir: bool = False) -> bool:
-    """Would `walk(folder)` pick this file (or enter this folder)? For single paths that the
-    watcher reports."""
+def why_ignored(path: Path, folder: Path, is_dir: bool = False) -> str | None:
+    """Why `walk(folder)` would leave out this file (or not enter this folder), None when it
+    would take it. For single paths that the watcher reports."""
     try:
         rel = path.relative_to(folder)
     except ValueError:
-        return False
-    dirs = rel.parts if is_dir else rel.parts[:-1]
-    if any(skipped_dir(part) for part in dirs):
-        return False
-    if not is_dir and (path.name.startswith(".") or not is_supported(path)):
-        return False
+        return "outside the folder"
+    why = inside_never_indexed(path, folder, is_dir)
+    if why:
+        return why
+    if not is_dir:
+        why = file_reason(path.name)
+        if why:
+            return why
     if _links_outside(path, folder):
-        return False
+        return LINK_OUTSIDE
+    dirs = rel.parts if is_dir else rel.parts[:-1]
     ignores = GitIgnores()
     ignores.load(folder)
     for i in range(1, len(dirs) + 1):
         parent = folder.joinpath(*dirs[:i])
-        if is_virtualenv(parent) or ignores.ignored(parent, is_dir=True):
-            return False
+        if ignores.ignored(parent, is_dir=True):
+            return GITIGNORED
         ignores.load(parent)
-    return is_dir or not ignores.ignored(path, is_dir=False)
+    if not is_dir and ignores.ignored(path, is_dir=False):
+        return GITIGNORED
+    return None
+
+
+def wanted(path: Path, folder: Path, is_dir: bool = False) -> bool:
+    """Would `walk(folder)` pick this file (or enter this folder)?"""
+    return why_ignored(path, folder, is_dir) is None
 
 
 def _links_outside(path: Path, folder: Path) -> bool:

@@ -29,7 +29,7 @@ from watchdog.events import (
 )
 from search.ingest.indexer import Indexer, IndexReport, Progress
 from search.ingest.inotify import make_observer
-from search.ingest.walk import skipped_dir
+from search.ingest.rules import inside_never_indexed
 
 log = logging.getLogger(__name__)
 SETTLE_SECONDS = 1.0
@@ -97,25 +97,33 @@ class ChangeQueue:
 
 
 class _Handler(FileSystemEventHandler):
-    def __init__(self, changes: ChangeQueue):
+    def __init__(self, changes: ChangeQueue, roots: Callable[[], Sequence[Path]]):
         self.changes = changes
+        self.roots = roots  # the folders watched: the rule applies to the part inside them
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if isinstance(event, DirModifiedEvent) or event.event_type in ("opened", "closed_no_write"):
             return  # a folder's own mtime moving says nothing its files don't say
         src = os.fsdecode(event.src_path)
+        roots = self.roots()
         if isinstance(event, FileSystemMovedEvent):
             dest = os.fsdecode(event.dest_path)
-            if _noise(src) and _noise(dest):
+            if noise(src, roots, event.is_directory) and noise(dest, roots, event.is_directory):
                 return
             self.changes.moved(src, dest)
-        elif not _noise(src):
+        elif not noise(src, roots, event.is_directory):
             self.changes.touch(src)
 
 
-def _noise(path: str) -> bool:
-    """Events inside .git, node_modules and the like: never indexed, often thousands."""
-    return any(skipped_dir(part) for part in Path(path).parent.parts[1:])
+def noise(path: str, roots: Sequence[Path], is_dir: bool = False) -> bool:
+    """Events inside .git, node_modules and the like (often thousands): never indexed, by
+    the rule applied to the part of the path inside the innermost watched folder."""
+    where = Path(path)
+    inside = [root for root in roots if root == where or root in where.parents]
+    if not inside:
+        return False  # not ours to judge: the indexer ignores paths outside its folders
+    root = max(inside, key=lambda r: len(r.parts))
+    return inside_never_indexed(where, root, is_dir) is not None
 
 
 class Watcher:
@@ -137,7 +145,7 @@ class Watcher:
         self.progress = progress
         self.rescan_every = rescan_every
         self.poll_every = poll_every
-        self._handler = _Handler(self.changes)
+        self._handler = _Handler(self.changes, lambda: self.folders)
         self._observer = make_observer()
         self._overflow = OverflowListener(self.rescan_soon)
         self._lock = threading.Lock()

@@ -8,6 +8,8 @@ as their `1_Pooling/config.json` says, normalised, no instruction.
 """
 from __future__ import annotations
 
+import copy
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -40,7 +42,14 @@ class Recipe:
 
 
 class Embedder:
-    """Turns texts into normalised float32 vectors; one batching path for every model."""
+    """Turns texts into normalised float32 vectors; one batching path for every model.
+
+    A Hugging Face fast tokenizer keeps its truncation settings on its one Rust object, so two
+    threads that call it with different settings corrupt each other's results (a chunker's
+    call comes back cut at the model's max length). The embedder's own tokenizer is therefore
+    only called under its lock, and whoever chunks text gets an instance of its own from
+    `chunk_tokenizer()`.
+    """
 
     def __init__(
         self,
@@ -67,6 +76,7 @@ class Embedder:
         self.dimension = dimension or hidden
         self.token_budget = token_budget or default_token_budget(placement)
         self.pad_id = _pad_id(tokenizer, recipe)
+        self._tokenizer_lock = threading.Lock()
 
     @property
     def takes_instructions(self) -> bool:
@@ -80,16 +90,24 @@ class Embedder:
             queries = [format_query(q, task) for q in queries]
         return self._embed(list(queries))
 
+    def chunk_tokenizer(self) -> Any:
+        """A tokenizer for chunking, counting in this model's tokens: a copy that shares no
+        state with the one the embedding calls use, so it can run on another thread."""
+        with self._tokenizer_lock:
+            return copy.deepcopy(self.tokenizer)
+
     def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        with self._tokenizer_lock:
+            return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids as the model will see them: truncated, EOS-terminated for Qwen3."""
         if not texts:
             return []
-        encoded = self.tokenizer(
-            list(texts), add_special_tokens=True, truncation=True, max_length=self.max_length
-        )["input_ids"]
+        with self._tokenizer_lock:  # search threads and the indexer share this embedder
+            encoded = self.tokenizer(
+                list(texts), add_special_tokens=True, truncation=True, max_length=self.max_length
+            )["input_ids"]
         eos = self.recipe.eos_id
         if eos is None:
             return [list(ids) for ids in encoded]

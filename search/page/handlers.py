@@ -271,7 +271,7 @@ def reindex_folder(rt: Runtime, path: str | None) -> str:
     rt.library.reindex(folder)
     return render.message(
         f"Re-indexing {render.pretty_path(str(folder))}",
-        "Its files are read and embedded again from scratch; they come back into search as they are done.",
+        "Its files are read and embedded again from scratch; until each is done, search finds its old version.",
         "success",
     )
 

@@ -45,6 +45,7 @@ class LibraryView:
     chunks: int
     failed: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    ignored: list[tuple[str, str, bool]] = field(default_factory=list)  # path, reason, is a folder
 
 
 class Library:
@@ -53,7 +54,7 @@ class Library:
         self.loader = loader
         self._cond = threading.Condition()
         self._dirty: list[Path] = list(engine.folders())  # catch up with what changed meanwhile
-        self._fresh: set[Path] = set()  # to index from scratch: their files are dropped first
+        self._fresh: set[Path] = set()  # to read again from scratch (old results stay meanwhile)
         self._removals: list[Path] = []
         self._running: list[Path] = []
         self._cancel = False
@@ -96,7 +97,8 @@ class Library:
             self._queue(folder)
 
     def reindex(self, folder: Path) -> None:
-        """Index a folder again from scratch (failed files get another try)."""
+        """Read and embed a folder again from scratch (failed files get another try); its old
+        results stay searchable until the new ones replace them, file by file."""
         with self._cond:
             self._fresh.add(folder)
             self._queue(folder)
@@ -152,6 +154,7 @@ class Library:
             chunks=stats.chunks,
             failed=list(stats.failed),
             skipped=list(stats.skipped),
+            ignored=[(i.path, i.reason, i.is_folder) for i in stats.ignored],
         )
 
     def _folder_state(
@@ -225,13 +228,11 @@ class Library:
             return
         self.error = None
         try:
-            for folder in fresh:
-                if folder in present and folder in self.engine.folders():
-                    self.engine.remove_folder(folder)
             self.progress = Progress(listener=self._check)
-            report, notice = self.engine.index(present, self.progress)
+            report, notice = self.engine.index(present, self.progress, fresh=fresh)
         except Cancelled:
             with self._cond:  # start again later; files already written are kept
+                self._fresh |= {f for f in fresh if f not in self._removals}
                 for folder in reversed(folders):
                     if folder not in self._removals and folder not in self._dirty and not self._stop:
                         self._dirty.insert(0, folder)

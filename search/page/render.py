@@ -290,7 +290,11 @@ def folders_table(library: LibraryView) -> str:
 
 
 def problems(library: LibraryView) -> str:
-    items = [("failed", p, e) for p, e in library.failed] + [("skipped", p, e) for p, e in library.skipped]
+    items = (
+        [("failed", p, e) for p, e in library.failed]
+        + [("skipped", p, e) for p, e in library.skipped]
+        + [("ignored", p + ("/" if folder else ""), why) for p, why, folder in library.ignored]
+    )
     if not items:
         return '<p class="fathom-muted">Every file found was indexed.</p>'
     rows = "".join(
@@ -306,14 +310,16 @@ def problems(library: LibraryView) -> str:
         else ""
     )
     return (
-        '<p class="fathom-muted">Failed files could not be read (corrupt, encrypted); skipped '
-        "files are left out on purpose (binary, or over the size limit). Fix a file and it is "
-        "picked up on its own; Re-index its folder to try them all again.</p>"
+        '<p class="fathom-muted">Failed files could not be read (corrupt, encrypted, too slow or '
+        "too big to parse); skipped files were read and left out (binary, over the size limit, "
+        "minified); ignored ones are never read (hidden, excluded by a .gitignore, not a "
+        "document), and a folder ignored is left out whole. Fix a file and it is picked up on "
+        "its own; Re-index its folder to try them all again.</p>"
         '<table class="fathom-table fathom-problems"><thead><tr><th></th><th>File</th><th>Why</th>'
         f"</tr></thead><tbody>{rows}</tbody></table>{more}"
     )
 
 
 def problems_label(library: LibraryView | None) -> str:
-    count = len(library.failed) + len(library.skipped) if library is not None else 0
+    count = len(library.failed) + len(library.skipped) + len(library.ignored) if library is not None else 0
     return "Files not indexed" + (f" ({count:,})" if count else "")

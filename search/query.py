@@ -1,6 +1,12 @@
-"""Answer a query: vector KNN and/or FTS5 BM25 (both under the same filters), fused by
-reciprocal rank, grouped by file, the best files reranked by a cross-encoder, snippets cut
-around the query's words."""
+"""Answer a query: rank files by the evidence of their chunks and of the file as a whole.
+
+Chunk evidence: vector KNN and FTS5 BM25 over chunks, each file by its best chunk. File
+evidence (hybrid mode): BM25 over the whole file (its name, folders and title weighing more
+than its text), BM25 over the names alone, and the query's cosine with the file's opening and
+with the mean of its chunks, for the files the other lists found. Every list ranks files; they
+are fused by weighted reciprocal rank, which needs no calibration between scales. The best
+files may then be reranked by a cross-encoder, and snippets are cut around the query's words.
+"""
 from __future__ import annotations
 
 import unicodedata
@@ -10,18 +16,21 @@ from typing import Any, Protocol, Sequence
 import numpy as np
 
 from search.errors import FathomError
+from search.ingest.context import embedding_text
 from search.presets import instruction_for
 from search.snippets import make_snippet
-from storage import ChunkFilter, ChunkHit, Store, fts_query
+from storage import ChunkFilter, ChunkHit, Store
 
 MODES = ("hybrid", "vector", "keyword")
-# Tuned with bench/quality.py --sweep (stdlib, MiniLM, seed 0), checked on seed 1: a small RRF k
-# and half weight for BM25, whose ranks are noisier than the embedder's. Adding a file's next
-# chunks to its score (decay > 0) favoured long files and lost MRR at every setting.
+# Tuned with bench/quality.py on three known-item sets (seed 0), checked on held-out queries
+# (seed 1). RRF k and the weight of the two families (the CLI's --vector-weight and
+# --keyword-weight) scale everything; inside a family each ranked list counts as below.
 RRF_K = 5
 VECTOR_WEIGHT = 1.0
 KEYWORD_WEIGHT = 0.5
-CHUNK_DECAY = 0.0  # hybrid file score: best chunk + decay * 2nd + decay^2 * 3rd
+VECTOR_LISTS = {"chunks": 1.0, "opening": 0.5, "summary": 1.0}
+KEYWORD_LISTS = {"chunks": 1.0, "file": 2.0, "names": 1.0}
+FILE_WEIGHT = 1.0  # the file-level lists; 0 ranks files by their chunks only (bench/search.py)
 DEFAULT_RERANK_TOP = 10
 
 
@@ -44,7 +53,7 @@ class SearchOptions:
     vector_weight: float = VECTOR_WEIGHT
     keyword_weight: float = KEYWORD_WEIGHT
     rrf_k: int = RRF_K
-    chunk_decay: float = CHUNK_DECAY
+    file_weight: float = FILE_WEIGHT
     filters: ChunkFilter | None = None
     exclude_path: str | None = None  # "more like this" leaves out the file it started from
 
@@ -96,7 +105,7 @@ def search(
         return []
     instruction = instruction_for(options.task, options.instruction)
 
-    only = options.filters
+    only, n = options.filters, options.candidates
     vector: bytes | None = None
     vector_hits: list[tuple[int, float]] = []
     if options.mode in ("hybrid", "vector"):
@@ -104,43 +113,66 @@ def search(
             raise FathomError("Vector search needs an embedding model.")
         qv = embedder.embed_queries([query], instruction)[0]
         vector = np.ascontiguousarray(qv, dtype=np.float32).tobytes()
-        vector_hits = store.nearest_chunks(vector, options.candidates, only)
-    keyword_hits: list[tuple[int, float]] = []
-    if options.mode in ("hybrid", "keyword"):
-        match = fts_query(query)
-        if match:
-            keyword_hits = store.keyword_chunks(match, options.candidates, only)
+        vector_hits = store.nearest_chunks(vector, n, only)
+    match = store.keyword_match(query) if options.mode in ("hybrid", "keyword") else None
+    keyword_hits = store.keyword_chunks(match, n, only) if match else []
 
-    fused = _fuse(vector_hits, keyword_hits, options)
+    chunks = store.chunks(list(dict.fromkeys(cid for cid, _ in vector_hits + keyword_hits)))
+    excluded = store.file_record(options.exclude_path) if options.exclude_path else None
+    skip = {excluded.id} if excluded else set()
     vector_scores = {cid: 1.0 - dist for cid, dist in vector_hits}
     keyword_scores = dict(keyword_hits)
-    chunks = store.chunks(list(fused))
-    best, file_scores = _group_by_file(fused, chunks, options)
-    ranked = sorted(best, key=lambda cid: file_scores[cid], reverse=True)
+    by_vector = _best_per_file(vector_hits, chunks, skip)
+    by_keyword = _best_per_file(keyword_hits, chunks, skip)
+
+    if options.mode == "vector":
+        scores = {f: vector_scores[c] for f, c in by_vector.items()}
+    elif options.mode == "keyword":
+        scores = {f: keyword_scores[c] for f, c in by_keyword.items()}
+    else:
+        lists = [(options.vector_weight * VECTOR_LISTS["chunks"], list(by_vector)),
+                 (options.keyword_weight * KEYWORD_LISTS["chunks"], list(by_keyword))]
+        if options.file_weight > 0:
+            file_match = store.keyword_match(query, "files") if match else None
+            lists += _file_lists(store, file_match, vector, options, skip, [*by_vector, *by_keyword])
+        scores = _rrf(lists, options.rrf_k)
+    # Each file is shown by its best chunk: of its best by vector and by keyword, the one the
+    # two chunk lists together rank higher.
+    chunk_rank = _rrf([(options.vector_weight, [c for c, _ in vector_hits]),
+                       (options.keyword_weight, [c for c, _ in keyword_hits])], options.rrf_k)
+    shown = {f: c for f, c in by_keyword.items()}
+    for f, c in by_vector.items():
+        shown[f] = c if f not in shown or chunk_rank.get(c, 0.0) >= chunk_rank.get(shown[f], 0.0) else shown[f]
 
     do_rerank = reranker is not None and options.rerank and options.rerank_top > 0
     keep = max(options.k, options.rerank_top if do_rerank else 0)
-    ranked = ranked[:keep]
+    ranked = sorted(scores, key=scores.__getitem__, reverse=True)[:keep]
+    missing = [f for f in ranked if f not in shown]  # found by file-level evidence alone
+    if missing:
+        shown.update(store.passages(missing, vector, match))
+        chunks.update(store.chunks([shown[f] for f in missing if f in shown]))
+    ranked = [f for f in ranked if f in shown]
     if vector is not None:
         # Exact cosine for what is shown: keyword-only hits have none yet, and a large index's
         # coarse pass ranks by compact copies (storage/coarse.py).
         vector_scores.update(
-            {cid: 1.0 - dist for cid, dist in store.cosine_distances(ranked, vector).items()}
+            {cid: 1.0 - dist for cid, dist in store.cosine_distances([shown[f] for f in ranked], vector).items()}
         )
     results = {
-        cid: _result(chunks[cid], query, file_scores[cid], vector_scores.get(cid), keyword_scores.get(cid))
-        for cid in ranked
+        f: _result(chunks[shown[f]], query, scores[f], vector_scores.get(shown[f]), keyword_scores.get(shown[f]))
+        for f in ranked
     }
     order = ranked
     if do_rerank:
         top = ranked[: options.rerank_top]
-        scores = reranker.rerank(query, [chunks[cid].text for cid in top], instruction)
-        for cid, score in zip(top, scores):
-            results[cid].rerank_score = score
-            results[cid].score = score
-        top.sort(key=lambda cid: results[cid].score, reverse=True)
+        # The reranker reads what the person sees: the passage under its title and section.
+        passages = [embedding_text(chunks[shown[f]].context, chunks[shown[f]].text) for f in top]
+        for f, score in zip(top, reranker.rerank(query, passages, instruction)):
+            results[f].rerank_score = score
+            results[f].score = score
+        top.sort(key=lambda f: results[f].score, reverse=True)
         order = top + ranked[options.rerank_top :]
-    return [results[cid] for cid in order[: options.k]]
+    return [results[f] for f in order[: options.k]]
 
 
 def has_words(query: str) -> bool:
@@ -148,42 +180,50 @@ def has_words(query: str) -> bool:
     return any(not ch.isspace() and not unicodedata.category(ch).startswith("P") for ch in query)
 
 
-def _group_by_file(
-    fused: dict[int, float], chunks: dict[int, ChunkHit], options: SearchOptions
-) -> tuple[list[int], dict[int, float]]:
-    """One entry per file: its best chunk, scored by its chunks' evidence. In hybrid mode a
-    file's score adds its next best chunks, decayed, so a file that matches in several places
-    outranks one lucky chunk; single modes keep the best chunk's own score."""
-    per_file: dict[int, list[int]] = {}
-    for cid in sorted(fused, key=fused.__getitem__, reverse=True):
+def _best_per_file(hits: list[tuple[int, float]], chunks: dict[int, ChunkHit], skip: set[int]) -> dict[int, int]:
+    """file id -> its best chunk in `hits` (which come best first), files in the order found."""
+    best: dict[int, int] = {}
+    for cid, _score in hits:
         hit = chunks.get(cid)
-        if hit is None or hit.path == options.exclude_path:
-            continue
-        per_file.setdefault(hit.file_id, []).append(cid)
-    decay = options.chunk_decay if options.mode == "hybrid" else 0.0
-    scores = {
-        cids[0]: sum(fused[cid] * decay**i for i, cid in enumerate(cids[:3])) if decay else fused[cids[0]]
-        for cids in per_file.values()
-    }
-    return [cids[0] for cids in per_file.values()], scores
+        if hit is not None and hit.file_id not in skip and hit.file_id not in best:
+            best[hit.file_id] = cid
+    return best
 
 
-def _fuse(
-    vector_hits: list[tuple[int, float]],
-    keyword_hits: list[tuple[int, float]],
+def _file_lists(
+    store: Store,
+    match: str | None,
+    vector: bytes | None,
     options: SearchOptions,
-) -> dict[int, float]:
-    """One score per chunk. A single mode keeps its own score (cosine or BM25); hybrid uses
-    reciprocal rank fusion, which needs no calibration between the two scales."""
-    if options.mode == "vector":
-        return {cid: 1.0 - dist for cid, dist in vector_hits}
-    if options.mode == "keyword":
-        return dict(keyword_hits)
-    fused: dict[int, float] = {}
-    for weight, hits in ((options.vector_weight, vector_hits), (options.keyword_weight, keyword_hits)):
-        for rank, (cid, _score) in enumerate(hits):
-            fused[cid] = fused.get(cid, 0.0) + weight / (options.rrf_k + rank + 1)
-    return fused
+    skip: set[int],
+    found: list[int],
+) -> list[tuple[float, list[int]]]:
+    """The file-level ranked lists, each with its weight."""
+    n, only, weight = options.candidates, options.filters, options.file_weight
+    lists: list[tuple[float, list[int]]] = []
+    pool = list(found)
+    if match:
+        for name, ranked in (("file", store.keyword_files(match, n, only)), ("names", store.name_files(match, n, only))):
+            files = [f for f, _ in ranked if f not in skip]
+            lists.append((weight * options.keyword_weight * KEYWORD_LISTS[name], files))
+            pool += files
+    if vector is not None:
+        # The files every other list found, ranked by their opening and by their summary.
+        similarity = store.file_similarities(list(dict.fromkeys(pool)), vector)
+        for i, name in enumerate(("opening", "summary")):
+            files = sorted(similarity, key=lambda f: similarity[f][i], reverse=True)
+            lists.append((weight * options.vector_weight * VECTOR_LISTS[name], files))
+    return lists
+
+
+def _rrf(lists: list[tuple[float, list[int]]], k: int) -> dict[int, float]:
+    """Weighted reciprocal rank fusion of ranked lists of ids."""
+    scores: dict[int, float] = {}
+    for weight, files in lists:
+        if weight:
+            for rank, f in enumerate(files):
+                scores[f] = scores.get(f, 0.0) + weight / (k + rank + 1)
+    return scores
 
 
 def _result(

@@ -1,9 +1,9 @@
 """What a file says as a whole, beside what each chunk says: the evidence search fuses per file.
 
-- `files_fts`: one keyword row per file over its whole text, so BM25 sees the file's length and
-  every occurrence of a word, as a search engine over whole documents does.
-- `file_names_fts`: the file's name, the folders it sits in (inside its indexed folder) and its
-  title, in their own row: `passport.md`, `tar.1` or `date_parser.py` say what a file is about.
+- `files_fts`: one keyword row per file: its name, the folders it sits in (inside its indexed
+  folder), its title and its whole text, so BM25 sees the file's length and every occurrence of
+  a word, as a search engine over whole documents does; and the name columns alone say what a
+  file is about (`passport.md`, `tar.1`, `date_parser.py`).
 - `file_vectors`: the file's opening (the vector of its first chunk: title and first window,
   as the embedder saw it) and a summary (the mean of its chunks' vectors), as int8 copies.
 
@@ -20,27 +20,22 @@ import numpy as np
 from storage.coarse import int8_copy
 from storage.fts import searchable_text
 
-# Names are short: their BM25 would let a file called `notes.md` win every query with "notes"
-# in it, so the three columns are weighted (name, folders, title).
-NAME_WEIGHTS = (1.0, 0.5, 1.0)
-TABLES = ("files_fts", "file_names_fts", "file_vectors")
+# BM25 column weights (name, folders, title, text), tuned with bench/quality.py: a word in a
+# file's name or title says more than one in its text. The names alone: the text weighs 0.
+FILE_WEIGHTS = (10.0, 3.0, 5.0, 1.0)
+NAME_WEIGHTS = (1.0, 1.0, 1.0, 0.0)
+NAME_COLUMNS = "{name folders title}"
+TABLES = ("files_fts", "file_vectors")
 
 
 def create_tables(conn: Any) -> None:
-    tokenize = "tokenize='unicode61 remove_diacritics 2'"
-    # A contentless table keeps the index, not a third copy of the text; deleting from one
-    # needs SQLite 3.43 (contentless_delete), else the text is kept.
-    content = ", content='', contentless_delete=1" if _has_contentless_delete(conn) else ""
-    conn.execute(f"CREATE VIRTUAL TABLE files_fts USING fts5(body, {tokenize}{content})")
-    conn.execute(f"CREATE VIRTUAL TABLE file_names_fts USING fts5(name, folders, title, {tokenize})")
+    conn.execute(
+        "CREATE VIRTUAL TABLE files_fts USING fts5(name, folders, title, body, "
+        "tokenize='unicode61 remove_diacritics 2')"
+    )
     conn.execute(
         "CREATE TABLE file_vectors (file_id INTEGER PRIMARY KEY, opening BLOB NOT NULL, summary BLOB NOT NULL)"
     )
-
-
-def _has_contentless_delete(conn: Any) -> bool:
-    (version,) = conn.execute("SELECT sqlite_version()").fetchone()
-    return tuple(int(part) for part in version.split(".")[:2]) >= (3, 43)
 
 
 def name_fields(path: str, folder: str) -> tuple[str, str]:
@@ -60,10 +55,9 @@ def write_rows(
     """The file-level rows of one file (its old ones must be gone). `vectors` are its chunks'
     float32 vectors in order, or none when it has no embeddings yet."""
     name, folders = name_fields(path, folder)
-    conn.execute("INSERT INTO files_fts(rowid, body) VALUES (?, ?)", (file_id, searchable_text(body)))
     conn.execute(
-        "INSERT INTO file_names_fts(rowid, name, folders, title) VALUES (?, ?, ?, ?)",
-        (file_id, name, folders, searchable_text(title)),
+        "INSERT INTO files_fts(rowid, name, folders, title, body) VALUES (?, ?, ?, ?, ?)",
+        (file_id, name, folders, searchable_text(title), searchable_text(body)),
     )
     if vectors:
         matrix = np.frombuffer(b"".join(vectors), dtype=np.float32).reshape(len(vectors), -1)
@@ -83,8 +77,7 @@ def write_vectors(conn: Any, file_id: int, opening: np.ndarray, chunks: np.ndarr
 
 def delete_rows(conn: Any, file_ids: Iterable[int]) -> None:
     ids = [(i,) for i in file_ids]
-    for table in ("files_fts", "file_names_fts"):
-        conn.executemany(f"DELETE FROM {table} WHERE rowid = ?", ids)
+    conn.executemany("DELETE FROM files_fts WHERE rowid = ?", ids)
     conn.executemany("DELETE FROM file_vectors WHERE file_id = ?", ids)
 
 
@@ -96,7 +89,7 @@ def rename(conn: Any, file_ids: Iterable[int]) -> None:
         ).fetchone()
         if row is not None:
             name, folders = name_fields(*row)
-            conn.execute("UPDATE file_names_fts SET name = ?, folders = ? WHERE rowid = ?", (name, folders, file_id))
+            conn.execute("UPDATE files_fts SET name = ?, folders = ? WHERE rowid = ?", (name, folders, file_id))
 
 
 def rebuild(conn: Any, file_ids: Sequence[int]) -> int:

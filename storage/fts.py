@@ -13,6 +13,7 @@ are OR-ed, so that BM25 ranks documents matching more (and rarer) terms higher.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 MAX_TERMS = 64
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
@@ -49,7 +50,18 @@ def query_terms(text: str) -> list[str]:
 
 def fts_query(text: str) -> str | None:
     """The FTS5 MATCH expression for `text`, or None when it has no searchable word."""
-    terms = query_terms(text)[:MAX_TERMS]
+    return match_terms(query_terms(text)[:MAX_TERMS])
+
+
+def match_terms(terms: list[str]) -> str | None:
+    """The FTS5 MATCH expression for these terms, each quoted, OR-ed; None for no terms."""
     if not terms:
         return None
     return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+
+
+def index_token(term: str) -> str:
+    """A term as FTS5's `unicode61 remove_diacritics 2` tokenizer stores it: lower case,
+    without diacritics (to look it up in the index's vocabulary)."""
+    decomposed = unicodedata.normalize("NFD", term)
+    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn").lower()

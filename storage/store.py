@@ -17,7 +17,7 @@ import numpy as np
 from storage import file_evidence
 from storage.coarse import CodeMatrix, code, int8_copy, int8_distances
 from storage.connection import ReaderPool, StorageError, connect, operational_errors
-from storage.fts import searchable_text
+from storage.fts import MAX_TERMS, index_token, match_terms, query_terms, searchable_text
 from storage.migrations import SCHEMA_VERSION, migrate
 
 VECTOR_TABLE = "chunk_vectors"
@@ -25,6 +25,10 @@ VECTOR_TABLE = "chunk_vectors"
 # (storage/coarse.py): bench/knn.py measured exact float KNN past 100 ms beyond ~50k chunks.
 COARSE_FROM_CHUNKS = 50_000
 RESCORE_AT_LEAST = 400
+# From this many rows, keyword search leaves out query terms found in more than half of them:
+# FTS5 clamps their IDF to zero, so they add nothing to BM25, but they make it score nearly
+# every row (bench/search.py: 119 ms of a 204 ms search at 100k chunks was "the"-like terms).
+PRUNE_FROM_ROWS = 20_000
 # Entries of the change log of codes kept for readers (other threads, other processes) to
 # catch up with; a reader further behind reads every code again.
 CODE_LOG_KEEP = 100_000
@@ -185,8 +189,9 @@ class Store:
         self._readers = ReaderPool(self.path)
         self._codes: CodeMatrix | None = None
         self._codes_lock = threading.Lock()
-        self._count: tuple[int, int] | None = None
+        self._counts: tuple[int, int, int] | None = None  # generation, chunks, indexed files
         self.coarse_from_chunks = COARSE_FROM_CHUNKS
+        self.prune_from_rows = PRUNE_FROM_ROWS
         with self._errors():
             migrate(self._conn)
 
@@ -562,11 +567,39 @@ class Store:
 
     def chunk_count(self) -> int:
         """Chunks in the index, counted again only after a change (every search asks)."""
+        return self._row_counts()[0]
+
+    def _row_counts(self) -> tuple[int, int]:
+        """(chunks, indexed files), counted again only after a change."""
         generation = self._generation()
-        if self._count is None or self._count[0] != generation:
-            (count,), = self._query("SELECT COUNT(*) FROM chunks")  # via the small file_id index
-            self._count = (generation, count)
-        return self._count[1]
+        if self._counts is None or self._counts[0] != generation:
+            (chunks,), = self._query("SELECT COUNT(*) FROM chunks")  # via the small file_id index
+            (files,), = self._query("SELECT COUNT(*) FROM files WHERE status = 'indexed'")
+            self._counts = (generation, chunks, files)
+        return self._counts[1], self._counts[2]
+
+    def keyword_match(self, text: str, table: str = "chunks") -> str | None:
+        """The FTS5 expression for a person's text, against the `chunks` or the `files` rows:
+        its terms, less those in more than half of a large index's rows (PRUNE_FROM_ROWS); the
+        rarest term stays when all are that common. None when the text has no word."""
+        terms = query_terms(text)[:MAX_TERMS]
+        rows = self._row_counts()[0 if table == "chunks" else 1]
+        if rows >= self.prune_from_rows and len(terms) > 1:
+            found = self._document_frequencies(terms, "chunks_fts" if table == "chunks" else "files_fts")
+            kept = [t for t in terms if found.get(t, 0) <= rows / 2]
+            terms = kept or [min(terms, key=lambda t: found.get(t, 0))]
+        return match_terms(terms)
+
+    def _document_frequencies(self, terms: list[str], fts_table: str) -> dict[str, int]:
+        """How many rows of an FTS5 table hold each term, from its vocabulary (fts5vocab)."""
+        vocabulary = f"temp.{fts_table}_vocabulary"
+        found: dict[str, int] = {}
+        with self._errors(), self._reader() as reader:
+            reader.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {vocabulary} USING fts5vocab(main, {fts_table}, row)")
+            for term in terms:
+                row = reader.execute(f"SELECT doc FROM {vocabulary} WHERE term = ?", (index_token(term),)).fetchone()
+                found[term] = row[0] if row else 0
+        return found
 
     def _generation(self) -> int:
         (generation,), = self._query("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'")
@@ -627,20 +660,21 @@ class Store:
     def keyword_files(
         self, match: str, k: int, only: ChunkFilter | None = None
     ) -> list[tuple[int, float]]:
-        """(file id, BM25 over the file's whole text, higher is better), best first."""
-        return self._ranked_files("files_fts", "bm25(files_fts)", match, k, only)
+        """(file id, BM25 over the whole file: name, folders, title and text, higher is
+        better), best first."""
+        return self._ranked_files(file_evidence.FILE_WEIGHTS, match, k, only)
 
     def name_files(
         self, match: str, k: int, only: ChunkFilter | None = None
     ) -> list[tuple[int, float]]:
-        """(file id, BM25 over its name, folders and title, higher is better), best first."""
-        weights = ", ".join(str(w) for w in file_evidence.NAME_WEIGHTS)
-        return self._ranked_files("file_names_fts", f"bm25(file_names_fts, {weights})", match, k, only)
+        """(file id, BM25 over its name, folders and title only, higher is better), best first."""
+        return self._ranked_files(file_evidence.NAME_WEIGHTS, f"{file_evidence.NAME_COLUMNS} : ({match})", k, only)
 
     def _ranked_files(
-        self, table: str, rank: str, match: str, k: int, only: ChunkFilter | None
+        self, weights: Sequence[float], match: str, k: int, only: ChunkFilter | None
     ) -> list[tuple[int, float]]:
-        sql = f"SELECT rowid, -{rank} AS score FROM {table} WHERE {table} MATCH ?"
+        rank = "bm25(files_fts, " + ", ".join(str(w) for w in weights) + ")"
+        sql = f"SELECT rowid, -{rank} AS score FROM files_fts WHERE files_fts MATCH ?"
         params: list[Any] = [match]
         if only is not None and not only.empty:
             subquery, extra = only.file_sql()

@@ -72,8 +72,9 @@ def evaluate(engine: Engine, root: Path, items: KnownItems, options: SearchOptio
 
 
 GRID = {
-    "rrf_k": (5, 20, 60),
+    "rrf_k": (5, 10, 20),
     "keyword_weight": (0.25, 0.5, 1.0),
+    "file_weight": (0.0, 0.5, 1.0, 1.5),
 }
 
 

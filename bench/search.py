@@ -1,0 +1,131 @@
+"""How long does one search take on a large index? Hybrid search as the CLI and the page run
+it (chunk KNN + chunk BM25 + the file-level evidence, fused per file, snippets), on a store of
+N synthetic chunks in files of varied length, in one run against:
+- "before": chunk evidence only, every query term looked up (Fathom before it ranked files);
+- "chunks only": chunk evidence only, without the terms found in over half the rows.
+
+Chunks have text drawn from a Zipf-like vocabulary (so BM25 has real postings to walk) and
+1024-dimension vectors clustered around a few thousand centres; the query vector is a
+perturbed centre and the query text a few words. The model's time is left out: the same query
+vector is handed in for both paths.
+
+    python bench/search.py --n 100000
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.report import machine, print_result  # noqa: E402
+from search.query import SearchOptions, search  # noqa: E402
+from storage import ChunkRow, EmbeddingSpace, Store  # noqa: E402
+
+COMMON = "the of and to a in is that for it as was with be by on not he this are or".split()
+SPREAD = 0.8
+VOCABULARY = 20_000
+WORDS_PER_CHUNK = 150
+
+
+def unit(rows: np.ndarray) -> np.ndarray:
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+
+
+class FixedQuery:
+    """A query embedder that hands back a vector chosen beforehand."""
+
+    takes_instructions = False
+
+    def __init__(self) -> None:
+        self.vector = np.zeros(1, np.float32)
+
+    def embed_queries(self, queries, task=None):  # noqa: ANN001
+        return self.vector[None, :]
+
+
+def words(rng: np.random.Generator, count: int) -> list[str]:
+    """Words of a Zipf-like vocabulary whose most frequent ones are, as in real text, the
+    little words (the, of, and...)."""
+    ranks = np.minimum(rng.zipf(1.2, count), VOCABULARY)
+    return [COMMON[r - 1] if r <= len(COMMON) else f"w{r}" for r in ranks]
+
+
+def build(store: Store, n: int, dim: int, centres: np.ndarray, rng: np.random.Generator) -> float:
+    folder = store.add_folder("/bench")
+    start = time.perf_counter()
+    written, f = 0, 0
+    while written < n:
+        count = int(min(n - written, max(1, rng.geometric(0.1))))  # 10 chunks a file on average
+        members = centres[rng.integers(0, len(centres), count)]
+        vectors = unit(members + rng.normal(scale=SPREAD / np.sqrt(dim), size=(count, dim)))
+        rows = []
+        for i, v in enumerate(vectors):
+            text = " ".join(words(rng, WORDS_PER_CHUNK))
+            rows.append(ChunkRow(i, i * 1000, i * 1000 + len(text), None, text, v.tobytes()))
+        store.write_file(folder.id, f"/bench/{f % 100}/note {f}.txt", 1, 1, "h", rows, title=f"note {f}")
+        written += count
+        f += 1
+    return n / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--dim", type=int, default=1024)
+    parser.add_argument("--queries", type=int, default=30)
+    parser.add_argument("--dir", type=Path, help="where to build the database (default: a temp folder)")
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    centres = unit(rng.normal(size=(max(10, args.n // 500), args.dim)))
+    embedder = FixedQuery()
+    with tempfile.TemporaryDirectory(prefix="fathom-search-", dir=args.dir) as tmp:
+        with Store(Path(tmp) / "search.db") as store:
+            store.set_embedding_space(EmbeddingSpace("bench", args.dim))
+            inserts = build(store, args.n, args.dim, centres, rng)
+            stats = store.stats()
+            whole = SearchOptions(k=10, mode="hybrid", rerank=False)
+            chunks_only = replace(whole, file_weight=0.0)
+            timings: dict[str, list[float]] = {"files": [], "chunks": [], "before": []}
+            pruning = store.prune_from_rows
+            queries = [
+                (unit(centres[rng.integers(0, len(centres))][None, :]
+                      + rng.normal(scale=SPREAD / np.sqrt(args.dim), size=(1, args.dim)))[0],
+                 " ".join(words(rng, 4)))
+                for _ in range(args.queries + 3)
+            ]
+            for i, (vector, text) in enumerate(queries):
+                embedder.vector = vector
+                for name, options in (("files", whole), ("chunks", chunks_only), ("before", chunks_only)):
+                    store.prune_from_rows = pruning if name != "before" else float("inf")
+                    start = time.perf_counter()
+                    search(store, text, options, embedder)
+                    if i >= 3:  # the first searches load the codes and warm the caches
+                        timings[name].append((time.perf_counter() - start) * 1000)
+    result = {
+        "machine": machine(),
+        "n": args.n,
+        "files": stats.files,
+        "dim": args.dim,
+        "queries": args.queries,
+        "insert_chunks_per_s": round(inserts),
+        "hybrid_p50_ms": round(statistics.median(timings["files"]), 1),
+        "hybrid_p95_ms": round(float(np.percentile(timings["files"], 95)), 1),
+        "chunks_only_p50_ms": round(statistics.median(timings["chunks"]), 1),
+        "chunks_only_p95_ms": round(float(np.percentile(timings["chunks"], 95)), 1),
+        "before_p50_ms": round(statistics.median(timings["before"]), 1),
+        "before_p95_ms": round(float(np.percentile(timings["before"], 95)), 1),
+    }
+    result["hybrid_vs_before_p50"] = round(result["hybrid_p50_ms"] / result["before_p50_ms"], 2)
+    print_result(result)
+
+
+if __name__ == "__main__":
+    main()

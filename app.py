@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from search.config import DEVICES, Settings
@@ -166,8 +167,14 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         if args.like:
             query, like_options = engine.more_like_this(args.like, options)
             queries, options = [query], like_options
-        for query in queries:
+        for i, query in enumerate(queries):
             results = engine.search(query, options)
+            if i == 0 and (args.task or args.instruction) and engine.ignores_instructions(options):
+                print(
+                    f"fathom: {Path(settings.embedding_model).name} takes no instructions and nothing is "
+                    "reranked, so --task and --instruction change nothing here.",
+                    file=sys.stderr,
+                )
             if args.json:
                 payload = {"query": query, "results": [r.to_json() for r in results]}
                 print(json.dumps(payload, ensure_ascii=False), flush=True)

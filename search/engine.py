@@ -171,6 +171,15 @@ class Engine:
         reranker = self.reranker() if options.rerank else None
         return search(self.store, query, options, embedder, reranker)
 
+    def ignores_instructions(self, options: SearchOptions) -> bool:
+        """Whether a task or instruction changes nothing for these options: nothing is reranked,
+        and the embedder takes no instructions (a plain sentence encoder) or is not used."""
+        if options.rerank and self.settings.reranker_model is not None:
+            return False
+        if options.mode == "keyword":
+            return True
+        return self._embedder is not None and not getattr(self._embedder, "takes_instructions", True)
+
     def more_like_this(self, path: str | Path, options: SearchOptions) -> tuple[str, SearchOptions]:
         """The query and options that find files like an indexed one (which is left out)."""
         from dataclasses import replace

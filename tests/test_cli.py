@@ -284,3 +284,14 @@ def test_a_query_without_words_finds_nothing_and_loads_no_model(indexed: Path, c
     code, out, err = run_cli(capsys, "search", query, "--json", "--embedding-model", "/nonexistent/model")
     assert code == 0, err
     assert json_lines(out) == [{"query": query, "results": []}]
+
+
+def test_a_task_with_a_model_that_takes_no_instructions_says_so_once(indexed: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    queries = tmp_path / "q.txt"
+    queries.write_text("bake bread\ntomato plants\n", encoding="utf-8")
+    code, out, err = run_cli(capsys, "search", "--queries", str(queries), "--task", "code", "--json")
+    assert code == 0
+    assert err.count("takes no instructions") == 1 and "--task and --instruction change nothing" in err
+    assert len(json_lines(out)) == 2
+    code, _, err = run_cli(capsys, "search", "bake bread", "--json")
+    assert "instructions" not in err

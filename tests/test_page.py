@@ -215,6 +215,18 @@ def test_reranking_on_the_page(minilm_path: str, minilm: Any, tiny_qwen3_reranke
         assert "rerank 0." in handlers.cards(view.results, show_scores=True)[0]
         plain = handlers.search(rt, handlers.SearchForm(query=form.query))
         assert all(r["rerank_score"] is None for r in plain.results)
+        assert handlers.page_state(rt).tasks  # the reranker reads the task, MiniLM does not
+    finally:
+        rt.close()
+
+
+def test_the_task_control_shows_only_where_a_model_reads_it(runtime: Runtime, tiny_qwen3_embedder: Path) -> None:
+    assert not handlers.page_state(runtime).tasks  # MiniLM takes no instructions, no reranker
+    settings = Settings.resolve(embedding_model=str(tiny_qwen3_embedder), reranker_model="none")
+    rt = Runtime(settings).start()
+    try:
+        assert rt.loader.wait(60)
+        assert handlers.page_state(rt).tasks
     finally:
         rt.close()
 

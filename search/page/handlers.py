@@ -314,6 +314,7 @@ class PageState:
     has_folders: bool
     rerank_info: str
     rerank_default: bool | None  # None until the device is known
+    tasks: bool = True  # whether the Task and instruction controls mean anything
 
 
 def page_state(rt: Runtime) -> PageState:
@@ -331,7 +332,14 @@ def page_state(rt: Runtime) -> PageState:
         has_folders=bool(choices),
         rerank_info=info,
         rerank_default=default,
+        tasks=tasks_matter(loader),
     )
+
+
+def tasks_matter(loader: Any) -> bool:
+    """A task or instruction guides Qwen3 models; an embedder that takes none (a plain sentence
+    encoder) ignores it, and so does everything when no reranker that reads it is ready."""
+    return loader.instructions is not False or loader.reranker == "ready"
 
 
 def blank_state() -> PageState:

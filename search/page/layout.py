@@ -328,7 +328,7 @@ def build(rt: Runtime) -> gr.Blocks:
 
         # -- what changes by itself: models loading, indexing, folders ------------------------------
         polled = [pill, progress, folders, problems, problems_box, models, chosen, folder, actions,
-                  welcome, to_library, rerank, cache]
+                  welcome, to_library, rerank, task, instruction, cache]
 
         def tick(seen: dict[str, Any], person_set_rerank: bool, chosen_now: str | None, folder_now: str | None) -> list[Any]:
             state = handlers.page_state(rt)
@@ -369,6 +369,10 @@ def build(rt: Runtime) -> gr.Blocks:
             if state.rerank_default is not None and not person_set_rerank and fresh("rerank_default", state.rerank_default):
                 rerank_update["value"] = state.rerank_default
             out.append(gr.Checkbox(**rerank_update) if rerank_update else gr.skip())
+            if fresh("tasks", state.tasks):  # a model that takes no instructions: no Task control
+                out += [gr.Dropdown(visible=state.tasks), gr.Textbox(visible=state.tasks)]
+            else:
+                out += [gr.skip(), gr.skip()]
             out.append(seen)
             return out
 

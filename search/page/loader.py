@@ -23,6 +23,7 @@ class LoaderView:
     error: str | None  # why the embedder failed, and what to do
     reranker: str  # "none", "waiting", "loading", "ready" or "failed"
     reranker_error: str | None
+    instructions: bool | None = None  # whether the embedder takes instructions; None until loaded
 
 
 class ModelLoader:
@@ -35,6 +36,7 @@ class ModelLoader:
         self._error: str | None = None
         self._reranker_error: str | None = None
         self._device = ""
+        self._instructions: bool | None = None
         self._began = time.monotonic()
         self._downloading: str | None = None
         self._cached = 0  # bytes of the model being loaded that were cached before
@@ -77,6 +79,7 @@ class ModelLoader:
             error=self._error,
             reranker=self._reranker,
             reranker_error=self._reranker_error,
+            instructions=self._instructions,
         )
 
     # -- the thread --------------------------------------------------------------------------
@@ -91,6 +94,7 @@ class ModelLoader:
             embedder = self.engine.embedder(self._index_dimension())
             placement = getattr(embedder, "placement", None)
             self._device = placement.describe() if placement is not None else ""
+            self._instructions = bool(getattr(embedder, "takes_instructions", True))
         except FathomError as exc:
             self._fail(str(exc))
             return

@@ -216,7 +216,7 @@ def test_migration_4_backfills_codes_for_existing_vectors(tmp_path: Path) -> Non
         store.set_embedding_space(EmbeddingSpace("m", 2))
         folder = store.add_folder("/n")
         store.write_file(folder.id, "/n/a.md", 1, 1, "h", [ChunkRow(0, 0, 4, None, "word", vec(1, 0))])
-        for table in ("chunk_codes", "code_changes", "files_fts", "file_names_fts", "file_vectors"):
+        for table in ("chunk_codes", "code_changes", "files_fts", "file_vectors"):
             store._conn.execute(f"DROP TABLE {table}")
         store._conn.execute("DELETE FROM meta WHERE key IN ('generation', 'code_changes_from')")
         store._conn.execute("ALTER TABLE files DROP COLUMN tried")  # what migration 7 adds
@@ -296,6 +296,7 @@ def test_files_have_keyword_rows_and_vectors_of_their_own(tmp_path: Path) -> Non
         (file_id,) = [r.id for r in store.files_under("/notes")]
         assert store.keyword_files(fts_query("charlie") or "", 10)[0][0] == file_id
         assert store.name_files(fts_query("passport travel renewing") or "", 10)[0][0] == file_id
+        assert store.keyword_files(fts_query("passport") or "", 10)[0][0] == file_id  # names count there too
         assert store.name_files(fts_query("charlie") or "", 10) == []  # the text is not in the name row
         opening, summary = store.file_similarities([file_id], vec(1, 0))[file_id]
         assert opening == pytest.approx(1.0, abs=1e-3)  # the first chunk
@@ -317,7 +318,7 @@ def test_migration_6_builds_file_rows_from_stored_chunks_without_a_model(tmp_pat
                 ChunkRow(1, 6, 19, None, "bravo charlie", vec(0, 1), "Guide › Intro")]
         store.write_file(folder.id, "/n/guide.md", 1, 1, "h", rows)
         store.write_file(folder.id, "/n/app.py", 5, 5, "h2", [ChunkRow(0, 0, 4, None, "code", vec(1, 1), "app.py › -- commands --")])
-        for table in ("files_fts", "file_names_fts", "file_vectors", "ignored"):
+        for table in ("files_fts", "file_vectors", "ignored"):
             store._conn.execute(f"DROP TABLE {table}")
         store._conn.execute("ALTER TABLE files DROP COLUMN tried")
         store._conn.execute("PRAGMA user_version = 5")

@@ -30,8 +30,8 @@ DEFAULT_HOST = "127.0.0.1"  # serve: this computer only, unless told otherwise
 DEFAULT_PORT = 7860
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: Sequence[str] | None = None, prog: str = "python app.py") -> int:
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
     command = args.command or "serve"
     try:
@@ -110,8 +110,11 @@ def _watch(engine: Any, as_json: bool) -> None:
         if report.added or report.updated or report.removed or report.moved or report.failed or report.skipped:
             _print_report(report, as_json, prefix="Updated: ")
 
+    from search.channel import Channel
+
     indexer, _ = engine.indexer()
     watcher = engine.watch(indexer, on_report=on_report)
+    channel = Channel(lambda: engine, engine.settings.data_dir, "index --watch").start()
     folders = ", ".join(str(f) for f in watcher.folders)
     print(f"Watching {folders} for changes; press Ctrl-C to stop.", file=sys.stderr, flush=True)
     for folder, why in watcher.polled.items():
@@ -122,6 +125,8 @@ def _watch(engine: Any, as_json: bool) -> None:
     except KeyboardInterrupt:
         print("Stopped watching.", file=sys.stderr)
     finally:
+        if channel is not None:
+            channel.stop()
         watcher.stop()
 
 
@@ -145,8 +150,6 @@ def _print_report(report: Any, as_json: bool, prefix: str = "Indexed: ") -> None
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    from search.engine import Engine
-
     queries = list(_read_queries(args.queries)) if args.queries else []
     if args.query:
         queries.insert(0, args.query)
@@ -157,30 +160,66 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         mode=args.mode,
         task=args.task,
         instruction=args.instruction,
-        rerank=not args.no_rerank,
+        rerank=True if args.rerank else False if args.no_rerank else None,  # None: not on a CPU
         rerank_top=args.rerank_top or settings.rerank_top or DEFAULT_RERANK_TOP,
         vector_weight=args.vector_weight,
         keyword_weight=args.keyword_weight,
         filters=_filters(args),
     )
-    with Engine(settings) as engine:
-        if args.like:
-            query, like_options = engine.more_like_this(args.like, options)
-            queries, options = [query], like_options
-        for i, query in enumerate(queries):
-            results = engine.search(query, options)
-            if i == 0 and (args.task or args.instruction) and engine.ignores_instructions(options):
-                print(
-                    f"fathom: {Path(settings.embedding_model).name} takes no instructions and nothing is "
-                    "reranked, so --task and --instruction change nothing here.",
-                    file=sys.stderr,
-                )
-            if args.json:
-                payload = {"query": query, "results": [r.to_json() for r in results]}
-                print(json.dumps(payload, ensure_ascii=False), flush=True)
-            else:
-                _print_results(query, results, show_query=len(queries) > 1)
+    like = str(Path(args.like).expanduser().resolve()) if args.like else None
+    answers = _ask_running_fathom(settings, queries, options, like)
+    if answers is None:  # nothing running (or it runs other models): load them here
+        answers = _search_here(settings, queries, options, like)
+    notes: list[str] = []
+    for answer in answers:
+        if "error" in answer:
+            raise FathomError(answer["error"])
+        if "notes" in answer:
+            notes = answer["notes"]
+            continue
+        if args.json:
+            print(json.dumps(answer, ensure_ascii=False), flush=True)
+        else:
+            _print_results(answer["query"], answer["results"], show_query=len(queries) > 1)
+    for note in notes:
+        print(f"fathom: {note}", file=sys.stderr)
     return 0
+
+
+def _ask_running_fathom(
+    settings: Settings, queries: list[str], options: SearchOptions, like: str | None
+) -> list[dict[str, Any]] | None:
+    """The answers of a running Fathom (the page, `index --watch`) with the same models, which
+    has them loaded already; None when there is none."""
+    from search.channel import PROTOCOL, ask, options_to_json, socket_path
+
+    request = {
+        "version": PROTOCOL,
+        "settings": {key: getattr(settings, key) for key in ("embedding_model", "reranker_model", "dim", "device")},
+        "queries": queries,
+        "like": like,
+        "options": options_to_json(options),
+    }
+    answers = ask(socket_path(settings.data_dir), request)
+    if not answers or "declined" in answers[0]:
+        return None
+    return answers
+
+
+def _search_here(
+    settings: Settings, queries: list[str], options: SearchOptions, like: str | None
+) -> Iterator[dict[str, Any]]:
+    from search.engine import Engine
+
+    with Engine(settings) as engine:
+        if like:
+            query, options = engine.more_like_this(like, options)
+            queries = [query]
+        notes: list[str] = []
+        for query in queries:
+            results, notes = engine.search_with_notes(query, options)
+            yield {"query": query, "results": [r.to_json() for r in results]}
+        yield {"done": True, "notes": notes}
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
@@ -199,6 +238,11 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     print(f"Embedding: {model}{dim}")
     print(f"Reranker:  {status['reranker_model'] or 'none'}")
     print(f"Device:    {status['device']}")
+    server = status["server"]
+    print("Searches:  " + (
+        f"answered by the running Fathom ({server['role']}, process {server['pid']}), its models loaded"
+        if server else "load the models in each `search` (start the page or `index --watch` to keep them loaded)"
+    ))
     print("Folders:" + ("" if status["folders"] else "   none yet: python app.py index FOLDER"))
     for folder in status["folders"]:
         print(f"  {folder['path']}  ({_folder_counts(folder)})")
@@ -314,7 +358,7 @@ def _read_queries(source: str) -> Iterator[str]:
                 yield line
 
 
-def _print_results(query: str, results: list[Any], show_query: bool) -> None:
+def _print_results(query: str, results: list[dict[str, Any]], show_query: bool) -> None:
     if show_query:
         print(f"\n# {query[:200]}")
     if not results:
@@ -322,9 +366,9 @@ def _print_results(query: str, results: list[Any], show_query: bool) -> None:
         return
     bold, plain = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("", "")
     for rank, result in enumerate(results, 1):
-        page = f"  (page {result.page})" if result.page else ""
-        print(f"{rank:2}. {result.score:.4f}  {result.path}{page}")
-        excerpt = Snippet(result.snippet, result.highlights)
+        page = f"  (page {result['page']})" if result["page"] else ""
+        print(f"{rank:2}. {result['score']:.4f}  {result['path']}{page}")
+        excerpt = Snippet(result["snippet"], [tuple(h) for h in result["highlights"]])
         print(f"    {excerpt.marked(bold, plain) if bold else excerpt.text}")
 
 
@@ -428,9 +472,9 @@ _positive_int = _positive(int)
 _positive_float = _positive(float)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "python app.py") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python app.py",
+        prog=prog,
         description="Fathom: search your own files by meaning, on your own machine.",
     )
     _common_options(parser)
@@ -461,7 +505,11 @@ def build_parser() -> argparse.ArgumentParser:
     task.add_argument("--task", choices=sorted(presets()), metavar="PRESET",
                       help="task preset: " + ", ".join(f"{p.name} ({p.label.lower()})" for p in presets().values()))
     task.add_argument("--instruction", metavar="TEXT", help="your own instruction for the query")
-    search.add_argument("--no-rerank", action="store_true", help="skip reranking (faster on a CPU)")
+    rerank = search.add_mutually_exclusive_group()
+    rerank.add_argument("--rerank", action="store_true",
+                        help="rerank the best files, also on a CPU (seconds a search there)")
+    rerank.add_argument("--no-rerank", action="store_true",
+                        help="skip reranking (the default on a CPU; a GPU reranks unless told not to)")
     search.add_argument("--rerank-top", type=_positive_int, default=None, metavar="N",
                         help=f"how many of the best files to rerank (default {DEFAULT_RERANK_TOP}, "
                         "or the rerank depth saved in Settings)")
@@ -499,6 +547,13 @@ def build_parser() -> argparse.ArgumentParser:
     _common_options(backup)
     backup.add_argument("path", metavar="PATH", help="the backup file (or a folder to put it in)")
     return parser
+
+
+def console() -> None:
+    """The `fathom` command that the install puts on the PATH: `fathom search ...` is
+    `python app.py search ...`."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    sys.exit(main(prog="fathom"))
 
 
 if __name__ == "__main__":

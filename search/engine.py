@@ -1,21 +1,22 @@
 """The Fathom library behind the CLI and the page: one store, models loaded when needed."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Collection, Sequence
 
 from search.config import Settings
 from search.errors import FathomError, IndexMismatchError, NotIndexedError
 from search.ingest.chunk import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS
+from search.ingest.indexer import IndexReport, Progress
+from search.query import Result, SearchOptions, has_words, search
+from storage import EmbeddingSpace, IndexStats, Store
 
 # How chunks are made and what the embedder sees of them; a new value re-embeds old indexes.
 INDEX_RECIPE = "chunks-with-context-1"
 CONTEXT_TOKENS = 40
 LIKE_CHARS = 2000  # of a file's text, as the query for "more like this"
-from search.ingest.indexer import IndexReport, Progress
-from search.query import Result, SearchOptions, has_words, search
-from storage import EmbeddingSpace, IndexStats, Store
+CPU_RERANK_SECONDS = 1.5  # per file, Qwen3-Reranker-0.6B on 2 cores
 
 
 @dataclass
@@ -23,6 +24,7 @@ class Status:
     stats: IndexStats
     settings: Settings
     device: str  # the device and dtype the models run with, e.g. "cuda bfloat16"
+    server: dict[str, Any] | None = None  # the running Fathom that answers searches, if any
 
     def to_json(self) -> dict[str, Any]:
         s = self.stats
@@ -46,6 +48,7 @@ class Status:
             "configured_embedding_model": self.settings.embedding_model,
             "reranker_model": self.settings.reranker_model,
             "device": self.device,
+            "server": self.server,
         }
 
 
@@ -171,6 +174,28 @@ class Engine:
         reranker = self.reranker() if options.rerank else None
         return search(self.store, query, options, embedder, reranker)
 
+    def search_with_notes(self, query: str, options: SearchOptions) -> tuple[list[Result], list[str]]:
+        """A search as the command line runs it: with `options.rerank` None, reranking only off
+        a CPU (where it costs seconds a search), and sentences on what the options did not do."""
+        notes = []
+        reranker = self.settings.reranker_model
+        if options.rerank is None:
+            on_cpu = self.device().startswith("cpu")
+            options = replace(options, rerank=reranker is not None and not on_cpu)
+            if reranker is not None and on_cpu:
+                seconds = options.rerank_top * CPU_RERANK_SECONDS
+                notes.append(
+                    f"not reranked: on this CPU the reranker takes about {seconds:.0f} s a search "
+                    f"({options.rerank_top} files); add --rerank to turn it on."
+                )
+        results = self.search(query, options)
+        if (options.task or options.instruction) and self.ignores_instructions(options):
+            notes.append(
+                f"{Path(self.settings.embedding_model).name} takes no instructions and nothing is "
+                "reranked, so --task and --instruction change nothing here."
+            )
+        return results, notes
+
     def ignores_instructions(self, options: SearchOptions) -> bool:
         """Whether a task or instruction changes nothing for these options: nothing is reranked,
         and the embedder takes no instructions (a plain sentence encoder) or is not used."""
@@ -179,6 +204,14 @@ class Engine:
         if options.mode == "keyword":
             return True
         return self._embedder is not None and not getattr(self._embedder, "takes_instructions", True)
+
+    def device(self) -> str:
+        """The device and dtype the models run with, as words ("cpu float32")."""
+        if self._embedder is not None:
+            return self._embedder.placement.describe()
+        from search.models.device import describe
+
+        return describe(self.settings.device)
 
     def more_like_this(self, path: str | Path, options: SearchOptions) -> tuple[str, SearchOptions]:
         """The query and options that find files like an indexed one (which is left out)."""
@@ -233,13 +266,9 @@ class Engine:
     # -- status ------------------------------------------------------------------------------
 
     def status(self) -> Status:
-        if self._embedder is not None:
-            device = self._embedder.placement.describe()
-        else:
-            from search.models.device import describe
+        from search.channel import serving
 
-            device = describe(self.settings.device)
-        return Status(self.store.stats(), self.settings, device)
+        return Status(self.store.stats(), self.settings, self.device(), serving(self.settings.data_dir))
 
 
 def _clean(problems: dict[str, int | bool]) -> bool:

@@ -48,7 +48,7 @@ class SearchOptions:
     mode: str = "hybrid"
     task: str | None = None
     instruction: str | None = None
-    rerank: bool = True
+    rerank: bool | None = True  # None: the engine decides (not on a CPU: search_with_notes)
     rerank_top: int = DEFAULT_RERANK_TOP
     vector_weight: float = VECTOR_WEIGHT
     keyword_weight: float = KEYWORD_WEIGHT

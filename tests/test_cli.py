@@ -211,8 +211,9 @@ def test_default_command_starts_the_page_on_this_computer_only(capsys: pytest.Ca
 
 def test_reranked_files_come_first_ordered_by_rerank_score(indexed: Path, tiny_qwen3_reranker: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run_cli(capsys, "search", "bread", "--json", "-k", "6", "--rerank-top", "3",
-                             "--reranker-model", str(tiny_qwen3_reranker))
+                             "--reranker-model", str(tiny_qwen3_reranker), "--rerank")
     assert code == 0, err
+    assert "not reranked" not in err
     results = json_lines(out)[0]["results"]
     assert len(results) == 6
     reranked, rest = results[:3], results[3:]
@@ -222,6 +223,17 @@ def test_reranked_files_come_first_ordered_by_rerank_score(indexed: Path, tiny_q
     code, out, _ = run_cli(capsys, "search", "bread", "--json", "--no-rerank",
                            "--reranker-model", str(tiny_qwen3_reranker))
     assert all(r["rerank_score"] is None for r in json_lines(out)[0]["results"])
+
+
+def test_a_cpu_does_not_rerank_unless_asked_and_says_so_once(indexed: Path, tmp_path: Path, tiny_qwen3_reranker: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    queries = tmp_path / "q.txt"
+    queries.write_text("bread\ntomatoes\n", encoding="utf-8")
+    code, out, err = run_cli(capsys, "search", "--queries", str(queries), "--json", "--rerank-top", "4",
+                             "--reranker-model", str(tiny_qwen3_reranker))
+    assert code == 0, err
+    assert all(r["rerank_score"] is None for payload in json_lines(out) for r in payload["results"])
+    assert err.count("not reranked") == 1
+    assert "about 6 s a search (4 files); add --rerank to turn it on" in err
 
 
 @pytest.mark.parametrize("query", ['"unbalanced', "NEAR(a b", "a AND OR NOT", "*", "col:umn", "^start", "snake_case CamelCase", "東京 ラーメン", "(", "''"])

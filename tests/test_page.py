@@ -477,3 +477,12 @@ def test_the_page_paints_before_torch_is_imported(isolated_env: Path) -> None:
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_page_answers_terminal_searches_once_its_model_is_loaded(runtime: Runtime, isolated_env: Path) -> None:
+    from search.channel import ask, serving, socket_path
+
+    assert serving(isolated_env)["role"] == "page"
+    runtime.loader._state = "loading"  # as while a model loads: the terminal searches by itself
+    (answer,) = ask(socket_path(isolated_env), {"version": 1, "settings": {}, "queries": ["bread"]})
+    assert "declined" in answer

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from search.config import DEVICES, Settings, model_id, save_settings, settings_file
+from search.engine import CPU_RERANK_SECONDS
 from search.errors import FathomError, IndexMismatchError, NotIndexedError
 from search.filters import make_filter
 from search.page import render
@@ -34,7 +35,6 @@ RERANKERS = [
     ("No reranker", "none"),
 ]
 MODE_CHOICES = [("Meaning and words", "hybrid"), ("Meaning only", "vector"), ("Exact words", "keyword")]
-CPU_RERANK_SECONDS = 1.5  # per file, Qwen3-Reranker-0.6B on 2 cores (see DESIGN.md)
 
 
 # -- search --------------------------------------------------------------------------------------------

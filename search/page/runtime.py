@@ -39,12 +39,22 @@ class Runtime:
         self.library = Library(self.engine, self.loader)
         self.files = FileCopies(settings.data_dir)  # private: <data folder>/page-files/...
         self._started = False
+        self.channel: Any = None
 
     def start(self) -> "Runtime":
+        from search.channel import Channel
+
         self._started = True
         self.loader.start()
         self.library.start()
+        # Terminal searches are answered here, with the models this page has loaded.
+        self.channel = Channel(self._ready_engine, self.settings.data_dir, "page").start()
         return self
+
+    def _ready_engine(self) -> Any:
+        """The engine, once its embedder is loaded (a terminal search must not wait on a page
+        that is still loading: it is declined and searches in its own process)."""
+        return self.engine if self.loader.ready else None
 
     def apply(self, settings: Settings) -> None:
         """Run with new settings from now on: load the models they name and bring the index
@@ -74,6 +84,8 @@ class Runtime:
     def close(self) -> None:
         with self._lock:
             self._started = False
+        if self.channel is not None:
+            self.channel.stop()
         self.library.stop()
         self.engine.close()
         self.files.close()

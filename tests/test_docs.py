@@ -53,3 +53,17 @@ def test_the_readme_points_only_to_files_in_the_repository() -> None:
     assert len(named) >= 10
     for path in named:
         assert (ROOT / path).exists(), f"the README names {path}, which is not in the repository"
+
+
+def test_the_install_gives_a_fathom_command(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    assert 'fathom = "app:console"' in (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    command = shutil.which("fathom")
+    if command is None:
+        pytest.skip("fathom is not on the PATH: install with the README's command")
+    done = subprocess.run([command, "status", "--json", "--data-dir", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert '"database"' in done.stdout
+    assert "usage: fathom" in subprocess.run([command, "--help"], capture_output=True, text=True, timeout=120).stdout

@@ -19,6 +19,7 @@ class Chunk:
     start: int
     end: int
     text: str
+    tokens: int = 0  # in the chunking tokenizer's tokens: what embedding it costs
 
 
 def chunk_text(
@@ -38,8 +39,8 @@ def chunk_text(
             text[seg_start:seg_end], add_special_tokens=False, return_offsets_mapping=True
         )["offset_mapping"]
         spans = [(seg_start + a, seg_start + b) for a, b in offsets]
-        for start, end in _windows(text, spans, max_tokens, overlap):
-            chunk = _trimmed(text, start, end)
+        for start, end, tokens in _windows(text, spans, max_tokens, overlap):
+            chunk = _trimmed(text, start, end, tokens)
             if chunk is not None:
                 chunks.append(chunk)
     return chunks
@@ -60,14 +61,14 @@ def _segments(text: str, breaks: Sequence[int]) -> Iterator[tuple[int, int]]:
 
 def _windows(
     text: str, spans: list[tuple[int, int]], max_tokens: int, overlap: int
-) -> Iterator[tuple[int, int]]:
+) -> Iterator[tuple[int, int, int]]:
     n = len(spans)
     i = 0
     while i < n:
         j = min(i + max_tokens, n)
         if j < n:
             j = _best_break(text, spans, i + max_tokens // 2, j)
-        yield spans[i][0], spans[j - 1][1]
+        yield spans[i][0], spans[j - 1][1], j - i
         if j >= n:
             return
         i = max(j - overlap, i + 1)
@@ -94,10 +95,10 @@ def _best_break(text: str, spans: list[tuple[int, int]], lo: int, hi: int) -> in
     return best
 
 
-def _trimmed(text: str, start: int, end: int) -> Chunk | None:
+def _trimmed(text: str, start: int, end: int, tokens: int) -> Chunk | None:
     piece = text[start:end]
     stripped = piece.strip()
     if not stripped:
         return None
     start += len(piece) - len(piece.lstrip())
-    return Chunk(start, start + len(stripped), stripped)
+    return Chunk(start, start + len(stripped), stripped, tokens)

@@ -15,7 +15,7 @@ CONTEXT_TOKENS = 40
 LIKE_CHARS = 2000  # of a file's text, as the query for "more like this"
 from search.ingest.indexer import IndexReport, Progress
 from search.query import Result, SearchOptions, has_words, search
-from storage import EmbeddingSpace, IndexStats, Store
+from storage import EmbeddingSpace, IndexStats, open_store
 
 
 @dataclass
@@ -52,7 +52,7 @@ class Status:
 class Engine:
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.store = Store(settings.database)
+        self.store = open_store(settings.database)
         self._embedder: Any = None
         self._reranker: Any = None
 

@@ -31,7 +31,7 @@ from search.ingest.indexer import BATCH_CHUNKS, Indexer  # noqa: E402
 from search.ingest.walk import walk  # noqa: E402
 from search.models import load_embedder  # noqa: E402
 from search.query import SearchOptions, search  # noqa: E402
-from storage import EmbeddingSpace, Store  # noqa: E402
+from storage import EmbeddingSpace, IndexStore, open_store  # noqa: E402
 
 TOPICS = [
     "budget", "garden", "python", "travel", "recipe", "invoice", "meeting", "research",
@@ -78,12 +78,12 @@ def bare_chunks_per_second(embedder: object, root: Path, chunk_tokens: int) -> t
 
 
 def new_indexer(db: Path, embedder: object, chunk_tokens: int) -> Indexer:
-    store = Store(db)
+    store = open_store(db)
     store.set_embedding_space(EmbeddingSpace(embedder.name, embedder.dimension))
     return Indexer(store, embedder, chunk_tokens, DEFAULT_OVERLAP_TOKENS)
 
 
-def latencies(store: Store, embedder: object, rounds: int, stop: threading.Event | None = None) -> list[float]:
+def latencies(store: IndexStore, embedder: object, rounds: int, stop: threading.Event | None = None) -> list[float]:
     options = SearchOptions(k=10, rerank=False)
     out = []
     for i in range(rounds):

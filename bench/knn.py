@@ -25,8 +25,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.report import machine, print_result  # noqa: E402
-from storage import ChunkRow, EmbeddingSpace, Store  # noqa: E402
-from storage.store import COARSE_FROM_CHUNKS, RESCORE_AT_LEAST  # noqa: E402
+from storage import ChunkRow, EmbeddingSpace, IndexStore, SQLiteStore, open_store  # noqa: E402
+from storage.sqlite.vectors import COARSE_FROM_CHUNKS, RESCORE_AT_LEAST  # noqa: E402
 
 CHUNKS_PER_FILE = 100
 SPREAD = 0.8  # noise around a centre, relative to its length: members sit at cosine ~0.78
@@ -43,7 +43,7 @@ def file_rows(first: int, count: int, centres: np.ndarray, rng: np.random.Genera
     return [ChunkRow(i, 0, 1, None, f"chunk {first + i}", v.tobytes()) for i, v in enumerate(vectors)]
 
 
-def build(store: Store, n: int, centres: np.ndarray, rng: np.random.Generator) -> float:
+def build(store: IndexStore, n: int, centres: np.ndarray, rng: np.random.Generator) -> float:
     folder = store.add_folder("/bench")
     start = time.perf_counter()
     for f in range(0, n, CHUNKS_PER_FILE):
@@ -75,7 +75,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="fathom-knn-", dir=args.dir) as tmp:
         db = Path(tmp) / "knn.db"
-        with Store(db) as store:
+        with open_store(db) as store:
+            assert isinstance(store, SQLiteStore)  # exact vs coarse and the code load are SQLite's
             store.set_embedding_space(EmbeddingSpace("bench", args.dim))
             inserts = build(store, args.n, centres, rng)
             store._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

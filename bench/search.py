@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.report import machine, print_result  # noqa: E402
 from search.query import SearchOptions, search  # noqa: E402
-from storage import ChunkRow, EmbeddingSpace, Store  # noqa: E402
+from storage import ChunkRow, EmbeddingSpace, IndexStore, SQLiteStore, open_store  # noqa: E402
 
 COMMON = "the of and to a in is that for it as was with be by on not he this are or".split()
 SPREAD = 0.8
@@ -58,7 +58,7 @@ def words(rng: np.random.Generator, count: int) -> list[str]:
     return [COMMON[r - 1] if r <= len(COMMON) else f"w{r}" for r in ranks]
 
 
-def build(store: Store, n: int, dim: int, centres: np.ndarray, rng: np.random.Generator) -> float:
+def build(store: IndexStore, n: int, dim: int, centres: np.ndarray, rng: np.random.Generator) -> float:
     folder = store.add_folder("/bench")
     start = time.perf_counter()
     written, f = 0, 0
@@ -87,7 +87,8 @@ def main() -> None:
     centres = unit(rng.normal(size=(max(10, args.n // 500), args.dim)))
     embedder = FixedQuery()
     with tempfile.TemporaryDirectory(prefix="fathom-search-", dir=args.dir) as tmp:
-        with Store(Path(tmp) / "search.db") as store:
+        with open_store(Path(tmp) / "search.db") as store:
+            assert isinstance(store, SQLiteStore)  # "before" turns off its term pruning
             store.set_embedding_space(EmbeddingSpace("bench", args.dim))
             inserts = build(store, args.n, args.dim, centres, rng)
             stats = store.stats()

@@ -31,7 +31,7 @@ from bench.report import machine, print_result  # noqa: E402
 from search.ingest.chunk import DEFAULT_CHUNK_TOKENS  # noqa: E402
 from search.ingest.watcher import ChangeQueue, OverflowListener, Watcher  # noqa: E402
 from search.models import load_embedder  # noqa: E402
-from storage import Store  # noqa: E402
+from storage import IndexStore  # noqa: E402
 
 
 class CountingQueue(ChangeQueue):
@@ -57,9 +57,8 @@ def make_zip(path: Path, files: int, seed: int = 0) -> None:
             archive.writestr(f"export/part{i % 100:03}/note{i:05}.txt", f"note{i:05} {words}.")
 
 
-def file_count(store: Store) -> int:
-    (count,), = store._query("SELECT COUNT(*) FROM files")
-    return count
+def file_count(store: IndexStore) -> int:
+    return store.stats().files
 
 
 def wait_for(check, timeout: float) -> float:

@@ -10,7 +10,7 @@ from search.errors import FathomError, IndexMismatchError, NotIndexedError
 from search.ingest.chunk import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS
 from search.ingest.indexer import IndexReport, Progress
 from search.query import Result, SearchOptions, has_words, search
-from storage import EmbeddingSpace, IndexStats, Store
+from storage import EmbeddingSpace, IndexStats, open_store
 
 # How chunks are made and what the embedder sees of them; a new value re-embeds old indexes.
 INDEX_RECIPE = "chunks-with-context-1"
@@ -55,7 +55,7 @@ class Status:
 class Engine:
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.store = Store(settings.database)
+        self.store = open_store(settings.database)
         self._embedder: Any = None
         self._reranker: Any = None
 

@@ -19,7 +19,7 @@ from search.errors import FathomError
 from search.ingest.context import embedding_text
 from search.presets import instruction_for
 from search.snippets import make_snippet
-from storage import ChunkFilter, ChunkHit, Store
+from storage import ChunkFilter, ChunkHit, IndexStore
 
 MODES = ("hybrid", "vector", "keyword")
 # Tuned with bench/quality.py on three known-item sets (seed 0), checked on held-out queries
@@ -90,7 +90,7 @@ class Result:
 
 
 def search(
-    store: Store,
+    store: IndexStore,
     query: str,
     options: SearchOptions = SearchOptions(),
     embedder: QueryEmbedder | None = None,
@@ -154,7 +154,7 @@ def search(
     ranked = [f for f in ranked if f in shown]
     if vector is not None:
         # Exact cosine for what is shown: keyword-only hits have none yet, and a large index's
-        # coarse pass ranks by compact copies (storage/coarse.py).
+        # coarse pass ranks by compact copies (storage/sqlite/coarse.py).
         vector_scores.update(
             {cid: 1.0 - dist for cid, dist in store.cosine_distances([shown[f] for f in ranked], vector).items()}
         )
@@ -191,7 +191,7 @@ def _best_per_file(hits: list[tuple[int, float]], chunks: dict[int, ChunkHit], s
 
 
 def _file_lists(
-    store: Store,
+    store: IndexStore,
     match: str | None,
     vector: bytes | None,
     options: SearchOptions,

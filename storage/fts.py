@@ -1,4 +1,5 @@
-"""Words for FTS5: what goes into the keyword index, and what a person's query becomes.
+"""Words for keyword search (both backends): what goes into the keyword index, and what a
+person's query becomes.
 
 FTS5's `unicode61` tokenizer splits on spaces and punctuation, which suits English but not
 Chinese or Japanese (no spaces) nor code (`parseDate` is one token). So the indexed text is
@@ -13,7 +14,6 @@ are OR-ed, so that BM25 ranks documents matching more (and rarer) terms higher.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 MAX_TERMS = 64
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
@@ -58,10 +58,3 @@ def match_terms(terms: list[str]) -> str | None:
     if not terms:
         return None
     return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-
-
-def index_token(term: str) -> str:
-    """A term as FTS5's `unicode61 remove_diacritics 2` tokenizer stores it: lower case,
-    without diacritics (to look it up in the index's vocabulary)."""
-    decomposed = unicodedata.normalize("NFD", term)
-    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn").lower()

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from storage import Store, connect
+from storage import Store
+from storage.sqlite import connect
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = 150

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from storage import ChunkFilter, ChunkRow, EmbeddingSpace, Store, connect, fts_query
+from storage import ChunkFilter, ChunkRow, EmbeddingSpace, Store, fts_query
 from storage.fts import query_terms, searchable_text
-from storage.migrations import MIGRATIONS, SCHEMA_VERSION
+from storage.sqlite import connect
+from storage.sqlite.filters import chunk_ids_sql
+from storage.sqlite.migrations import MIGRATIONS, SCHEMA_VERSION
 
 
 def vec(*values: float) -> bytes:
@@ -82,7 +84,7 @@ def test_keyword_search_finds_cjk_and_identifier_parts(tmp_path: Path) -> None:
 
 def test_filters_build_sql_and_hold_for_both_searches(tmp_path: Path) -> None:
     only = ChunkFilter(folder="/a", extensions=(".md",), path_glob="note*", modified_after_ns=5)
-    sql, params = only.sql()
+    sql, params = chunk_ids_sql(only)
     assert params == ["/a/", "/a0", "%.md", "note*", 5]
     with Store(tmp_path / "s.db") as store:
         store.set_embedding_space(EmbeddingSpace("m", 2))
@@ -233,8 +235,8 @@ def test_codes_in_memory_follow_each_change_without_reading_them_all(
 ) -> None:
     import numpy as np
 
-    import storage.store
-    from storage.coarse import CodeMatrix
+    import storage.sqlite.base
+    from storage.sqlite.coarse import CodeMatrix
 
     rng = np.random.default_rng(1)
 
@@ -277,7 +279,7 @@ def test_codes_in_memory_follow_each_change_without_reading_them_all(
         assert in_memory(reader) == on_disk(writer)
         assert full_reads == [1], "changes are applied by id, not by reading every code again"
 
-        monkeypatch.setattr(storage.store, "CODE_LOG_KEEP", 3)  # the log forgets what the reader missed
+        monkeypatch.setattr(storage.sqlite.base, "CODE_LOG_KEEP", 3)  # the log forgets what the reader missed
         for f in range(4):
             writer.write_file(folder.id, f"/n/more{f}.md", 1, 1, "h", chunks(5))
         assert in_memory(reader) == on_disk(writer)

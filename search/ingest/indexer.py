@@ -30,7 +30,7 @@ from search.ingest.context import Headings, chunk_context, embedding_text
 from search.ingest.extract import MAX_FILE_BYTES, MB, READERS_VERSION, Extracted, unread_reason
 from search.ingest.parsing import Parser, shared_parser
 from search.ingest.walk import walk, why_ignored
-from storage import ChunkRow, FileRecord, Folder, FolderRemoved, IgnoredPath, Store
+from storage import ChunkRow, FileRecord, Folder, FolderRemoved, IgnoredPath, IndexStore
 
 BATCH_CHUNKS = 64
 _PREFETCH = 64  # files prepared ahead of the model
@@ -155,7 +155,7 @@ class _Pending:
 class Indexer:
     def __init__(
         self,
-        store: Store,
+        store: IndexStore,
         embedder: DocumentEmbedder,
         chunk_tokens: int,
         overlap_tokens: int,

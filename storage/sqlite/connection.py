@@ -14,9 +14,7 @@ from typing import Any
 
 import sqlite_vec
 
-
-class StorageError(Exception):
-    """Something about the database itself went wrong (driver, disk, corruption)."""
+from storage.errors import StorageError
 
 
 def _driver() -> ModuleType:

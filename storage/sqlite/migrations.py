@@ -2,14 +2,14 @@
 
 A change to the schema is a new function at the end of MIGRATIONS, never an edit of an old one.
 The vector table is not here: its width depends on the embedding model, so the store creates
-it when an embedding space is chosen (see Store.set_embedding_space).
+it when an embedding space is chosen (see SQLiteStore.set_embedding_space).
 """
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Callable
 
-from storage.connection import StorageError
+from storage.errors import StorageError
 
 
 def m001_create_tables(conn: Any) -> None:
@@ -103,8 +103,8 @@ def m003_chunk_context_and_keyword_text(conn: Any) -> None:
 
 def m004_binary_codes(conn: Any) -> None:
     """Compact copies of every vector (sign bits and int8) for the coarse first pass of large
-    indexes (storage/coarse.py), and a counter of changes so readers know when to reload."""
-    from storage.coarse import code, int8_copy
+    indexes (storage/sqlite/coarse.py), and a counter of changes so readers know when to reload."""
+    from storage.sqlite.coarse import code, int8_copy
 
     conn.execute("CREATE TABLE chunk_codes (id INTEGER PRIMARY KEY, code BLOB NOT NULL, q8 BLOB NOT NULL)")
     conn.execute("INSERT INTO meta(key, value) VALUES ('generation', '0') ON CONFLICT(key) DO NOTHING")
@@ -119,7 +119,7 @@ def m004_binary_codes(conn: Any) -> None:
 
 def m005_code_change_log(conn: Any) -> None:
     """A log of the chunk ids whose codes changed, so that a reader brings its codes in memory
-    up to date by the change instead of reading every code again (storage/coarse.py)."""
+    up to date by the change instead of reading every code again (storage/sqlite/coarse.py)."""
     conn.execute("CREATE TABLE code_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, id INTEGER NOT NULL)")
     for event, row in (("INSERT", "new"), ("UPDATE", "new"), ("DELETE", "old")):
         conn.execute(
@@ -130,13 +130,13 @@ def m005_code_change_log(conn: Any) -> None:
 
 
 def m006_file_level_evidence(conn: Any) -> None:
-    """Keyword rows and vectors of each file as a whole (storage/file_evidence.py), built from
+    """Keyword rows and vectors of each file as a whole (storage/sqlite/file_evidence.py), built from
     the stored chunks and their codes: no model runs.
 
     Also: chunks of code and configuration files were headed by `# comments` taken for section
     headings; those files are read again by the next index run (a size of -1 reads as changed),
     and keep their old chunks until then."""
-    from storage import file_evidence
+    from storage.sqlite import file_evidence
 
     file_evidence.create_tables(conn)
     file_evidence.rebuild(conn, [row[0] for row in conn.execute("SELECT id FROM files WHERE status = 'indexed'")])

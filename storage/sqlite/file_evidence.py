@@ -1,4 +1,4 @@
-"""What a file says as a whole, beside what each chunk says: the evidence search fuses per file.
+"""What a file says as a whole, in SQLite: the file-level rows search fuses per file.
 
 - `files_fts`: one keyword row per file: its name, the folders it sits in (inside its indexed
   folder), its title and its whole text, so BM25 sees the file's length and every occurrence of
@@ -12,13 +12,13 @@ the stored chunks and their codes alone (no model runs): that is how an older in
 """
 from __future__ import annotations
 
-from pathlib import PurePosixPath
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from storage.coarse import int8_copy
+from storage.file_text import joined_text, name_fields, title_from_context
 from storage.fts import searchable_text
+from storage.sqlite.coarse import int8_copy
 
 # BM25 column weights (name, folders, title, text), tuned with bench/quality.py: a word in a
 # file's name or title says more than one in its text. The names alone: the text weighs 0.
@@ -36,17 +36,6 @@ def create_tables(conn: Any) -> None:
     conn.execute(
         "CREATE TABLE file_vectors (file_id INTEGER PRIMARY KEY, opening BLOB NOT NULL, summary BLOB NOT NULL)"
     )
-
-
-def name_fields(path: str, folder: str) -> tuple[str, str]:
-    """The file name and the folders between the indexed folder and the file, as words."""
-    file = PurePosixPath(path)
-    try:
-        inside = file.parent.relative_to(folder)
-        folders = " ".join(inside.parts)
-    except ValueError:
-        folders = ""
-    return searchable_text(file.name), searchable_text(folders)
 
 
 def write_rows(
@@ -121,23 +110,3 @@ def rebuild(conn: Any, file_ids: Sequence[int]) -> int:
             write_vectors(conn, file_id, matrix[0], matrix)
         done += 1
     return done
-
-
-def joined_text(chunks: Sequence[tuple[int, int, str]]) -> str:
-    """A file's text from its chunks (start, end, text) in order, each overlap taken once."""
-    parts, reached = [], 0
-    for start, end, text in chunks:
-        if end <= reached:
-            continue
-        parts.append(text[max(0, reached - start) :] if start < reached else text)
-        reached = end
-    return "\n".join(parts)
-
-
-def title_from_context(context: str, path: str) -> str:
-    """The title part of a chunk's context ("Title › Section"): the document's title, else its
-    first section (the context names the file when there is no title)."""
-    parts = context.split(" › ")
-    if parts and parts[0] == PurePosixPath(path).name:
-        parts = parts[1:]
-    return parts[0] if parts else ""

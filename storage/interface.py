@@ -1,0 +1,103 @@
+"""IndexStore: every call the rest of Fathom makes on the index, whichever database holds it.
+
+Vectors travel as little-endian float32 bytes, distances are cosine distances (lower is
+nearer), keyword scores are higher-is-better. A keyword query is made by the store itself
+(`keyword_match`) and passed back as it came: its syntax is the backend's own. Each write of a
+file is atomic. Errors people can hit are StorageError; a folder removed while its files are
+written is FolderRemoved.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Protocol, Sequence, runtime_checkable
+
+from storage.records import (
+    ChunkFilter, ChunkHit, ChunkRow, EmbeddingSpace, FileRecord, Folder, IgnoredPath, IndexStats
+)
+
+if TYPE_CHECKING:  # typing.Self is Python 3.11's; annotations are never evaluated here
+    from typing_extensions import Self
+
+
+@runtime_checkable
+class IndexStore(Protocol):
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    # -- the embedding space: vectors of two spaces never mix --------------------------------
+
+    def embedding_space(self) -> EmbeddingSpace | None: ...
+
+    def set_embedding_space(self, space: EmbeddingSpace) -> None:
+        """A new space drops every vector; the files are marked to be embedded again."""
+
+    # -- folders and files --------------------------------------------------------------------
+
+    def add_folder(self, path: str) -> Folder: ...
+
+    def folders(self) -> list[Folder]: ...
+
+    def remove_folder(self, folder_id: int) -> int:
+        """Forgets the folder and its files; returns how many files went."""
+
+    def files_under(self, path: str) -> list[FileRecord]: ...
+
+    def file_record(self, path: str) -> FileRecord | None: ...
+
+    def file_text(self, path: str, max_chars: int) -> str | None: ...
+
+    def write_file(
+        self, folder_id: int, path: str, size: int, mtime_ns: int, sha256: str,
+        chunks: Sequence[ChunkRow], title: str = "", text: str | None = None,
+    ) -> None:
+        """Replaces all that is stored for the file, in one transaction."""
+
+    def record_failure(
+        self, folder_id: int, path: str, size: int, mtime_ns: int, sha256: str | None,
+        error: str, status: str = "failed", tried: str | None = None,
+    ) -> None: ...
+
+    def touch_file(self, file_id: int, size: int, mtime_ns: int) -> None: ...
+
+    def move_files(self, old: str, new: str, folder_id: int) -> int: ...
+
+    def delete_files(self, file_ids: Iterable[int]) -> None: ...
+
+    def replace_ignored(self, folder_id: int, top: str, entries: Sequence[IgnoredPath]) -> None: ...
+
+    # -- search ---------------------------------------------------------------------------------
+
+    def nearest_chunks(self, vector: bytes, k: int, only: ChunkFilter | None = None) -> list[tuple[int, float]]: ...
+
+    def cosine_distances(self, chunk_ids: Sequence[int], vector: bytes) -> dict[int, float]: ...
+
+    def file_similarities(self, file_ids: Sequence[int], vector: bytes) -> dict[int, tuple[float, float]]: ...
+
+    def keyword_match(self, text: str, table: str = "chunks") -> str | None:
+        """The backend's keyword query for a person's text ("chunks" or "files" rows)."""
+
+    def keyword_chunks(self, match: str, k: int, only: ChunkFilter | None = None) -> list[tuple[int, float]]: ...
+
+    def keyword_files(self, match: str, k: int, only: ChunkFilter | None = None) -> list[tuple[int, float]]: ...
+
+    def name_files(self, match: str, k: int, only: ChunkFilter | None = None) -> list[tuple[int, float]]: ...
+
+    def passages(self, file_ids: Sequence[int], vector: bytes | None, match: str | None) -> dict[int, int]: ...
+
+    def chunks(self, chunk_ids: Sequence[int]) -> dict[int, ChunkHit]: ...
+
+    # -- upkeep and status ----------------------------------------------------------------------
+
+    def integrity(self) -> dict[str, int | bool]:
+        """Problems counted by name; an index is sound when each is 0 (or True)."""
+
+    def repair(self) -> dict[str, int]: ...
+
+    def vacuum_if_worth_it(self, min_free_fraction: float = 0.25, min_free_pages: int = 2048) -> bool: ...
+
+    def backup(self, destination: Path | str) -> None: ...
+
+    def stats(self) -> IndexStats: ...

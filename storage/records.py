@@ -1,0 +1,102 @@
+"""What the store takes and gives back, whichever backend holds the index: plain dataclasses,
+never rows."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Folder:
+    id: int
+    path: str
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    id: int
+    folder_id: int
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str | None
+    status: str
+    error: str | None
+    tried: str | None = None  # failed/skipped: what it was tried with (see record_failure)
+
+
+@dataclass(frozen=True)
+class IgnoredPath:
+    """A file, or a whole folder, that a folder's walk leaves out by rule, and why."""
+
+    path: str
+    reason: str
+    is_folder: bool
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    """A chunk to store, with its embedding as little-endian float32 bytes. `context` is
+    the title and section it sits under, searched along with its text."""
+
+    ordinal: int
+    start: int
+    end: int
+    page: int | None
+    text: str
+    vector: bytes
+    context: str = ""
+
+
+@dataclass(frozen=True)
+class ChunkHit:
+    chunk_id: int
+    file_id: int
+    path: str
+    ordinal: int
+    start: int
+    end: int
+    page: int | None
+    text: str
+    mtime_ns: int
+    context: str = ""
+
+
+@dataclass(frozen=True)
+class ChunkFilter:
+    """Which files a search may return. Every field is optional; all given must hold."""
+
+    folder: str | None = None  # only files under this folder
+    extensions: tuple[str, ...] = ()  # e.g. (".md", ".pdf"); any of them
+    path_glob: str | None = None  # GLOB on the path; without "/", on the file name
+    modified_after_ns: int | None = None
+    modified_before_ns: int | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self == ChunkFilter()
+
+
+@dataclass(frozen=True)
+class EmbeddingSpace:
+    """Which model made the vectors, how wide they are, and from what input (`recipe`, a
+    version of how chunks are built): vectors of two spaces never mix."""
+
+    model: str
+    dimension: int
+    recipe: str = ""
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    folders: list[tuple[str, int]]
+    files: int
+    indexed: int
+    failed: list[tuple[str, str]]
+    skipped: list[tuple[str, str]]
+    chunks: int
+    space: EmbeddingSpace | None
+    schema_version: int
+    path: str
+    ignored: list[IgnoredPath] = field(default_factory=list)
+    # per folder path: files "indexed", "failed", "skipped", "ignored" and "ignored_folders"
+    folder_counts: dict[str, dict[str, int]] = field(default_factory=dict)

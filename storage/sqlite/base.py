@@ -1,0 +1,200 @@
+"""The plumbing every part of the SQLite store stands on: the writer connection and its
+transactions, the readers and their snapshots, driver errors made StorageError, the meta table
+(the embedding space, the change counter) and the row counts searches ask for.
+
+Every write that concerns one file happens in one transaction, so an interruption never leaves
+half a file: either its old chunks, vectors and FTS rows are all there, or all the new ones.
+"""
+from __future__ import annotations
+
+import contextlib
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
+
+from storage.errors import StorageError
+from storage.records import EmbeddingSpace
+from storage.sqlite import file_evidence
+from storage.sqlite.coarse import CodeMatrix
+from storage.sqlite.connection import ReaderPool, connect, operational_errors
+from storage.sqlite.migrations import migrate
+
+if TYPE_CHECKING:  # typing.Self is Python 3.11's; annotations are never evaluated here
+    from typing_extensions import Self
+
+VECTOR_TABLE = "chunk_vectors"
+# Entries of the change log of codes kept for readers (other threads, other processes) to
+# catch up with; a reader further behind reads every code again.
+CODE_LOG_KEEP = 100_000
+
+
+class SQLiteBase:
+    """One SQLite database in WAL mode: one writer connection, serialised by a lock, and read
+    connections lent from a small pool, so a search never waits for an indexing transaction."""
+
+    def __init__(self, path: Path | str):
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._conn = connect(self.path)
+        self._lock = threading.RLock()
+        self._local = threading.local()  # the reader of a thread's open snapshot
+        self._readers = ReaderPool(self.path)
+        self._codes: CodeMatrix | None = None
+        self._codes_lock = threading.Lock()
+        self._counts: tuple[int, int, int] | None = None  # generation, chunks, indexed files
+        with self._errors():
+            migrate(self._conn)
+
+    def close(self) -> None:
+        with self._lock:
+            self._readers.close()
+            self._conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Turn driver errors people can hit (full disk, locked, read-only) into StorageError."""
+        try:
+            yield
+        except operational_errors() as exc:
+            message = str(exc)
+            if "full" in message:
+                raise StorageError(
+                    f"The disk holding {self.path} is full: free some space and run again "
+                    "(nothing was lost; the last file was not written)."
+                ) from exc
+            if "readonly" in message or "read-only" in message:
+                raise StorageError(f"The database {self.path} is read-only: {message}") from exc
+            raise StorageError(f"Database error in {self.path}: {message}") from exc
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """One write transaction; it also counts as a change of the index (`generation`)."""
+        with self._lock, self._errors():
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+                self._conn.execute(
+                    "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"
+                )
+                _trim_code_changes(self._conn, CODE_LOG_KEEP, when_over=2 * CODE_LOG_KEEP)
+            except BaseException:
+                # SQLite may have rolled back already (a full disk does): don't mask the cause.
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def _reader(self) -> Iterator[Any]:
+        """The connection of this thread's open snapshot, else one lent for this read."""
+        held = self._conn if self.path == ":memory:" else getattr(self._local, "conn", None)
+        if held is not None:
+            yield held
+            return
+        reader = self._readers.borrow()
+        try:
+            yield reader
+        finally:
+            self._readers.give_back(reader)
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self._errors():
+            if self.path == ":memory:":  # a second connection would see another, empty database
+                with self._lock:
+                    return self._conn.execute(sql, params).fetchall()
+            with self._reader() as reader:
+                return reader.execute(sql, params).fetchall()
+
+    @contextlib.contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """Reads that see one state of the database (a read transaction, in WAL mode)."""
+        if self.path == ":memory:" or getattr(self._local, "conn", None) is not None:
+            yield
+            return
+        with self._reader() as reader:
+            with self._errors():
+                reader.execute("BEGIN")
+            self._local.conn = reader
+            try:
+                yield
+            finally:
+                self._local.conn = None
+                reader.execute("COMMIT")
+
+    def _generation(self) -> int:
+        (generation,), = self._query("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'")
+        return generation
+
+    # -- meta, the embedding space and the row counts -----------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
+        return rows[0][0] if rows else None
+
+    def embedding_space(self) -> EmbeddingSpace | None:
+        model, dim = self.get_meta("embedding_model"), self.get_meta("embedding_dimension")
+        if model is None or dim is None:
+            return None
+        return EmbeddingSpace(model, int(dim), self.get_meta("embedding_recipe") or "")
+
+    def chunk_count(self) -> int:
+        """Chunks in the index, counted again only after a change (every search asks)."""
+        return self._row_counts()[0]
+
+    def _row_counts(self) -> tuple[int, int]:
+        """(chunks, indexed files), counted again only after a change."""
+        generation = self._generation()
+        if self._counts is None or self._counts[0] != generation:
+            (chunks,), = self._query("SELECT COUNT(*) FROM chunks")  # via the small file_id index
+            (files,), = self._query("SELECT COUNT(*) FROM files WHERE status = 'indexed'")
+            self._counts = (generation, chunks, files)
+        return self._counts[1], self._counts[2]
+
+    # -- what every delete of chunks does (writes and repair) ---------------------------------
+
+    def _delete_chunks(self, conn: Any, file_ids: list[int]) -> None:
+        tables = ["chunks_fts", "chunk_codes"] + ([VECTOR_TABLE] if self.embedding_space() is not None else [])
+        for batch in _batches(file_ids):
+            marks = _marks(batch)
+            ids = conn.execute(f"SELECT id FROM chunks WHERE file_id IN ({marks})", batch).fetchall()
+            for table in tables:
+                # One rowid at a time: vec0 answers `rowid IN (...)` by reading every row (11 ms
+                # at 50k chunks, and growing); `rowid = ?` is a lookup everywhere.
+                conn.executemany(f"DELETE FROM {table} WHERE rowid = ?", ids)
+            conn.execute(f"DELETE FROM chunks WHERE file_id IN ({marks})", batch)
+            file_evidence.delete_rows(conn, batch)
+
+
+_BATCH = 500
+
+
+def _batches(ids: list[int]) -> Iterator[list[int]]:
+    for i in range(0, len(ids), _BATCH):
+        yield ids[i : i + _BATCH]
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ", ".join("?" * len(values))
+
+
+def _trim_code_changes(conn: Any, keep: int, when_over: int = 0) -> None:
+    """Forget all but the last `keep` entries of the change log of codes, once it holds more
+    than `when_over`; readers that had not seen the forgotten ones read every code again."""
+    # Two subqueries: SQLite answers a lone MIN or MAX from the index, both at once by a scan.
+    (low, high), = conn.execute(
+        "SELECT (SELECT MIN(seq) FROM code_changes), (SELECT MAX(seq) FROM code_changes)"
+    ).fetchall()
+    if high is None or high - low + 1 <= when_over:
+        return
+    cut = high - keep
+    conn.execute("DELETE FROM code_changes WHERE seq <= ?", (cut,))
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'code_changes_from'", (str(cut),))

@@ -1,0 +1,90 @@
+"""Keyword search in SQLite: FTS5 BM25 over chunks and over whole files, with the query's
+terms pruned of those too common to rank anything in a large index."""
+from __future__ import annotations
+
+import unicodedata
+from typing import Any, Sequence
+
+from storage.fts import MAX_TERMS, match_terms, query_terms
+from storage.records import ChunkFilter
+from storage.sqlite import file_evidence
+from storage.sqlite.base import SQLiteBase
+from storage.sqlite.filters import chunk_ids_sql, file_ids_sql
+
+# From this many rows, keyword search leaves out query terms found in more than half of them:
+# FTS5 clamps their IDF to zero, so they add nothing to BM25, but they make it score nearly
+# every row (bench/search.py: 119 ms of a 204 ms search at 100k chunks was "the"-like terms).
+PRUNE_FROM_ROWS = 20_000
+
+
+class KeywordSearch(SQLiteBase):
+    prune_from_rows = PRUNE_FROM_ROWS  # per store: bench/search.py sets it on one
+
+    def keyword_match(self, text: str, table: str = "chunks") -> str | None:
+        """The FTS5 expression for a person's text, against the `chunks` or the `files` rows:
+        its terms, less those in more than half of a large index's rows (PRUNE_FROM_ROWS); the
+        rarest term stays when all are that common. None when the text has no word."""
+        terms = query_terms(text)[:MAX_TERMS]
+        rows = self._row_counts()[0 if table == "chunks" else 1]
+        if rows >= self.prune_from_rows and len(terms) > 1:
+            found = self._document_frequencies(terms, "chunks_fts" if table == "chunks" else "files_fts")
+            kept = [t for t in terms if found.get(t, 0) <= rows / 2]
+            terms = kept or [min(terms, key=lambda t: found.get(t, 0))]
+        return match_terms(terms)
+
+    def _document_frequencies(self, terms: list[str], fts_table: str) -> dict[str, int]:
+        """How many rows of an FTS5 table hold each term, from its vocabulary (fts5vocab)."""
+        vocabulary = f"temp.{fts_table}_vocabulary"
+        found: dict[str, int] = {}
+        with self._errors(), self._reader() as reader:
+            reader.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {vocabulary} USING fts5vocab(main, {fts_table}, row)")
+            for term in terms:
+                row = reader.execute(f"SELECT doc FROM {vocabulary} WHERE term = ?", (index_token(term),)).fetchone()
+                found[term] = row[0] if row else 0
+        return found
+
+    def keyword_chunks(
+        self, match: str, k: int, only: ChunkFilter | None = None
+    ) -> list[tuple[int, float]]:
+        """(chunk id, BM25 score where higher is better) for an FTS5 expression, best first."""
+        sql = "SELECT rowid, -bm25(chunks_fts) AS score FROM chunks_fts WHERE chunks_fts MATCH ?"
+        params: list[Any] = [match]
+        if only is not None and not only.empty:
+            subquery, extra = chunk_ids_sql(only)
+            sql += f" AND rowid IN ({subquery})"
+            params += extra
+        rows = self._query(sql + " ORDER BY score DESC LIMIT ?", [*params, k])
+        return [(row[0], row[1]) for row in rows]
+
+    def keyword_files(
+        self, match: str, k: int, only: ChunkFilter | None = None
+    ) -> list[tuple[int, float]]:
+        """(file id, BM25 over the whole file: name, folders, title and text, higher is
+        better), best first."""
+        return self._ranked_files(file_evidence.FILE_WEIGHTS, match, k, only)
+
+    def name_files(
+        self, match: str, k: int, only: ChunkFilter | None = None
+    ) -> list[tuple[int, float]]:
+        """(file id, BM25 over its name, folders and title only, higher is better), best first."""
+        return self._ranked_files(file_evidence.NAME_WEIGHTS, f"{file_evidence.NAME_COLUMNS} : ({match})", k, only)
+
+    def _ranked_files(
+        self, weights: Sequence[float], match: str, k: int, only: ChunkFilter | None
+    ) -> list[tuple[int, float]]:
+        rank = "bm25(files_fts, " + ", ".join(str(w) for w in weights) + ")"
+        sql = f"SELECT rowid, -{rank} AS score FROM files_fts WHERE files_fts MATCH ?"
+        params: list[Any] = [match]
+        if only is not None and not only.empty:
+            subquery, extra = file_ids_sql(only)
+            sql += f" AND rowid IN ({subquery})"
+            params += extra
+        rows = self._query(sql + " ORDER BY score DESC LIMIT ?", [*params, k])
+        return [(row[0], row[1]) for row in rows]
+
+
+def index_token(term: str) -> str:
+    """A term as FTS5's `unicode61 remove_diacritics 2` tokenizer stores it: lower case,
+    without diacritics (to look it up in the index's vocabulary)."""
+    decomposed = unicodedata.normalize("NFD", term)
+    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn").lower()

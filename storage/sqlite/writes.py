@@ -1,0 +1,231 @@
+"""Writes of the SQLite store: the embedding space, folders, files with their chunks (text,
+float vector, binary code, keyword row) and their file-level rows, failures, moves, deletes,
+and what folders leave out by rule. Each is one transaction (see base.py)."""
+from __future__ import annotations
+
+import time
+from typing import Any, Iterable, Sequence
+
+from storage.errors import FolderRemoved
+from storage.file_text import joined_text
+from storage.fts import searchable_text
+from storage.records import ChunkRow, EmbeddingSpace, Folder, IgnoredPath
+from storage.sqlite import file_evidence
+from storage.sqlite.base import VECTOR_TABLE, SQLiteBase, _batches, _marks, _trim_code_changes
+from storage.sqlite.coarse import code, int8_copy
+
+
+class Writes(SQLiteBase):
+    # -- the embedding space ------------------------------------------------------------------
+
+    def set_embedding_space(self, space: EmbeddingSpace) -> None:
+        """Choose the model and width of the vectors; a different space drops every chunk.
+
+        Files keep their rows but lose their size/mtime, so the next index run re-embeds them.
+        """
+        current = self.embedding_space()
+        if current == space:
+            return
+        with self.transaction() as conn:
+            if current is not None:
+                conn.execute(f"DROP TABLE IF EXISTS {VECTOR_TABLE}")
+                conn.execute("DELETE FROM chunk_codes")
+                _trim_code_changes(conn, keep=0)  # readers start over
+                conn.execute("DELETE FROM chunks_fts")
+                for table in file_evidence.TABLES:
+                    conn.execute(f"DELETE FROM {table}")
+                conn.execute("DELETE FROM chunks")
+                conn.execute("UPDATE files SET size = -1, mtime_ns = -1, sha256 = NULL")
+            conn.execute(
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS {VECTOR_TABLE} USING "
+                f"vec0(embedding float[{int(space.dimension)}] distance_metric=cosine)"
+            )
+            for key, value in (
+                ("embedding_model", space.model),
+                ("embedding_dimension", str(space.dimension)),
+                ("embedding_recipe", space.recipe),
+            ):
+                conn.execute(
+                    "INSERT INTO meta(key, value) VALUES (?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (key, value),
+                )
+
+    # -- folders ------------------------------------------------------------------------------
+
+    def add_folder(self, path: str) -> Folder:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO folders(path, added_at) VALUES (?, ?) ON CONFLICT(path) DO NOTHING",
+                (path, time.time()),
+            )
+            (folder_id,) = conn.execute("SELECT id FROM folders WHERE path = ?", (path,)).fetchone()
+        return Folder(folder_id, path)
+
+    def remove_folder(self, folder_id: int) -> int:
+        """Forget a folder and every file indexed through it; returns how many files went."""
+        with self.transaction() as conn:
+            ids = [row[0] for row in conn.execute("SELECT id FROM files WHERE folder_id = ?", (folder_id,))]
+            self._delete_chunks(conn, ids)
+            conn.execute("DELETE FROM files WHERE folder_id = ?", (folder_id,))
+            conn.execute("DELETE FROM ignored WHERE folder_id = ?", (folder_id,))
+            conn.execute("DELETE FROM folders WHERE id = ?", (folder_id,))
+        return len(ids)
+
+    # -- files --------------------------------------------------------------------------------
+
+    def write_file(
+        self,
+        folder_id: int,
+        path: str,
+        size: int,
+        mtime_ns: int,
+        sha256: str,
+        chunks: Sequence[ChunkRow],
+        title: str = "",
+        text: str | None = None,
+    ) -> None:
+        """Replace everything stored for `path` with these chunks, atomically, with the rows
+        of the file as a whole: its `title` and whole `text` (default: joined from the chunks)."""
+        with self.transaction() as conn:
+            _check_folder(conn, folder_id)
+            file_id = self._upsert_file(conn, folder_id, path, size, mtime_ns, sha256, "indexed", None)
+            self._delete_chunks(conn, [file_id])
+            (folder,) = conn.execute("SELECT path FROM folders WHERE id = ?", (folder_id,)).fetchone()
+            if text is None:
+                text = joined_text([(c.start, c.end, c.text) for c in chunks])
+            vectors = [c.vector for c in chunks] if chunks and self.embedding_space() is not None else []
+            file_evidence.write_rows(conn, file_id, path, folder, title, text, vectors)
+            for chunk in chunks:
+                cursor = conn.execute(
+                    "INSERT INTO chunks(file_id, ordinal, start, end, page, text, context) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (file_id, chunk.ordinal, chunk.start, chunk.end, chunk.page, chunk.text, chunk.context),
+                )
+                conn.execute(
+                    f"INSERT INTO {VECTOR_TABLE}(rowid, embedding) VALUES (?, ?)",
+                    (cursor.lastrowid, chunk.vector),
+                )
+                conn.execute(
+                    "INSERT INTO chunk_codes(id, code, q8) VALUES (?, ?, ?)",
+                    (cursor.lastrowid, code(chunk.vector), int8_copy(chunk.vector)),
+                )
+                conn.execute(
+                    "INSERT INTO chunks_fts(rowid, body) VALUES (?, ?)",
+                    (cursor.lastrowid, searchable_text(f"{chunk.context}\n{chunk.text}")),
+                )
+
+    def record_failure(
+        self,
+        folder_id: int,
+        path: str,
+        size: int,
+        mtime_ns: int,
+        sha256: str | None,
+        error: str,
+        status: str = "failed",
+        tried: str | None = None,
+    ) -> None:
+        """Remember why a file was not indexed (status `failed` or `skipped`) and what it was
+        tried with (`tried`, compared on the next run); its old chunks, now stale, go."""
+        with self.transaction() as conn:
+            _check_folder(conn, folder_id)
+            file_id = self._upsert_file(conn, folder_id, path, size, mtime_ns, sha256, status, error, tried)
+            self._delete_chunks(conn, [file_id])
+
+    def touch_file(self, file_id: int, size: int, mtime_ns: int) -> None:
+        """The content is unchanged (same hash) but stat moved: remember the new stat."""
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE files SET size = ?, mtime_ns = ? WHERE id = ?", (size, mtime_ns, file_id)
+            )
+
+    def move_files(self, old: str, new: str, folder_id: int) -> int:
+        """A file or folder was renamed: its records follow it, embeddings and all.
+        Returns how many files moved."""
+        old_prefix, new_prefix = old.rstrip("/") + "/", new.rstrip("/") + "/"
+        with self.transaction() as conn:
+            _check_folder(conn, folder_id)
+            # Whatever was indexed at the destination is replaced by what moved there.
+            stale = [row[0] for row in conn.execute(
+                "SELECT id FROM files WHERE path = ? OR (path >= ? AND path < ?)",
+                (new, new_prefix, new_prefix[:-1] + "0"),
+            )]
+            self._delete_chunks(conn, stale)
+            for batch in _batches(stale):
+                conn.execute(f"DELETE FROM files WHERE id IN ({_marks(batch)})", batch)
+            moved = conn.execute(
+                "UPDATE files SET path = ?, folder_id = ? WHERE path = ?", (new, folder_id, old)
+            ).rowcount
+            moved += conn.execute(
+                "UPDATE files SET path = ? || substr(path, ?), folder_id = ? "
+                "WHERE path >= ? AND path < ?",
+                (new_prefix, len(old_prefix) + 1, folder_id, old_prefix, old_prefix[:-1] + "0"),
+            ).rowcount
+            file_evidence.rename(conn, [row[0] for row in conn.execute(
+                "SELECT id FROM files WHERE path = ? OR (path >= ? AND path < ?)",
+                (new, new_prefix, new_prefix[:-1] + "0"),
+            )])
+        return moved
+
+    def delete_files(self, file_ids: Iterable[int]) -> None:
+        ids = list(file_ids)
+        if not ids:
+            return
+        with self.transaction() as conn:
+            self._delete_chunks(conn, ids)
+            for batch in _batches(ids):
+                conn.execute(f"DELETE FROM files WHERE id IN ({_marks(batch)})", batch)
+
+    def _upsert_file(
+        self,
+        conn: Any,
+        folder_id: int,
+        path: str,
+        size: int,
+        mtime_ns: int,
+        sha256: str | None,
+        status: str,
+        error: str | None,
+        tried: str | None = None,
+    ) -> int:
+        conn.execute(
+            "INSERT INTO files(folder_id, path, size, mtime_ns, sha256, status, error, indexed_at, tried) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET "
+            "folder_id = excluded.folder_id, size = excluded.size, mtime_ns = excluded.mtime_ns, "
+            "sha256 = excluded.sha256, status = excluded.status, error = excluded.error, "
+            "indexed_at = excluded.indexed_at, tried = excluded.tried",
+            (folder_id, path, size, mtime_ns, sha256, status, error, time.time(), tried),
+        )
+        return conn.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()[0]
+
+    # -- what folders leave out by rule -------------------------------------------------------
+
+    def replace_ignored(self, folder_id: int, top: str, entries: Sequence[IgnoredPath]) -> None:
+        """What `folder_id` leaves out at or below `top` is now `entries` (and nothing else).
+        Writes only when that changed: a rescan of an unchanged folder writes nothing."""
+        prefix = top.rstrip("/") + "/"
+        where = "folder_id = ? AND (path = ? OR (path >= ? AND path < ?))"
+        params = (folder_id, top, prefix, prefix[:-1] + "0")
+        known = {
+            IgnoredPath(path, reason, bool(is_folder))
+            for path, reason, is_folder in self._query(
+                f"SELECT path, reason, is_folder FROM ignored WHERE {where}", params
+            )
+        }
+        if known == set(entries):
+            return
+        with self.transaction() as conn:
+            _check_folder(conn, folder_id)
+            conn.execute(f"DELETE FROM ignored WHERE {where}", params)
+            conn.executemany(
+                "INSERT OR REPLACE INTO ignored(folder_id, path, reason, is_folder) VALUES (?, ?, ?, ?)",
+                [(folder_id, e.path, e.reason, int(e.is_folder)) for e in entries],
+            )
+
+
+def _check_folder(conn: Any, folder_id: int) -> None:
+    """Inside a write transaction: the folder is still there (a remove, from this process or
+    another, is a transaction too, so it either saw this write or this write sees it gone)."""
+    if conn.execute("SELECT 1 FROM folders WHERE id = ?", (folder_id,)).fetchone() is None:
+        raise FolderRemoved(f"folder {folder_id} was removed")

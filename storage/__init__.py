@@ -22,6 +22,8 @@ from storage.records import (
     Folder,
     IgnoredPath,
     IndexStats,
+    PendingChunk,
+    PendingWork,
 )
 from storage.sqlite import SQLiteStore, Store
 
@@ -50,6 +52,8 @@ __all__ = [
     "IgnoredPath",
     "IndexStats",
     "IndexStore",
+    "PendingChunk",
+    "PendingWork",
     "SQLiteStore",
     "StorageError",
     "Store",

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Protocol, Sequence, runtime_checkable
 
 from storage.records import (
-    ChunkFilter, ChunkHit, ChunkRow, EmbeddingSpace, FileRecord, Folder, IgnoredPath, IndexStats
+    ChunkFilter, ChunkHit, ChunkRow, EmbeddingSpace, FileRecord, Folder, IgnoredPath, IndexStats, PendingChunk,
+    PendingWork,
 )
 
 if TYPE_CHECKING:  # typing.Self is Python 3.11's; annotations are never evaluated here
@@ -52,8 +53,10 @@ class IndexStore(Protocol):
     def write_file(
         self, folder_id: int, path: str, size: int, mtime_ns: int, sha256: str,
         chunks: Sequence[ChunkRow], title: str = "", text: str | None = None,
+        chunker: str | None = None,
     ) -> None:
-        """Replaces all that is stored for the file, in one transaction."""
+        """Replaces all that is stored for the file, in one transaction; chunks without a
+        vector are searchable by their words and wait for the meaning phase."""
 
     def record_failure(
         self, folder_id: int, path: str, size: int, mtime_ns: int, sha256: str | None,
@@ -67,6 +70,21 @@ class IndexStore(Protocol):
     def delete_files(self, file_ids: Iterable[int]) -> None: ...
 
     def replace_ignored(self, folder_id: int, top: str, entries: Sequence[IgnoredPath]) -> None: ...
+
+    # -- the meaning phase: vectors for chunks that are searchable by their words ---------------
+
+    def pending_chunks(self, limit: int, chunker: str | None = None) -> list[PendingChunk]:
+        """Chunks waiting for vectors, most recently modified files first."""
+
+    def write_vectors(self, vectors: Sequence[tuple[PendingChunk, bytes]]) -> int:
+        """Stores them in one transaction, leaving out chunks that changed meanwhile."""
+
+    def pending_work(self, chunker: str | None = None) -> PendingWork: ...
+
+    def rechunk_others(self, chunker: str) -> int:
+        """Files cut by another chunker are read again by the next index run."""
+
+    def embedding_failed(self, file_id: int, error: str) -> None: ...
 
     # -- search ---------------------------------------------------------------------------------
 

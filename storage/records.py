@@ -35,16 +35,40 @@ class IgnoredPath:
 
 @dataclass(frozen=True)
 class ChunkRow:
-    """A chunk to store, with its embedding as little-endian float32 bytes. `context` is
-    the title and section it sits under, searched along with its text."""
+    """A chunk to store, with its embedding as little-endian float32 bytes, or None: searchable
+    by its words at once, it waits for the meaning phase (`pending_chunks`). `context` is the
+    title and section it sits under, searched along with its text; `tokens` its length in the
+    chunking tokenizer's tokens."""
 
     ordinal: int
     start: int
     end: int
     page: int | None
     text: str
-    vector: bytes
+    vector: bytes | None = None
     context: str = ""
+    tokens: int = 0
+
+
+@dataclass(frozen=True)
+class PendingChunk:
+    """A chunk waiting for its vector: what the embedder reads, and what it belongs to."""
+
+    chunk_id: int
+    file_id: int
+    path: str
+    text: str
+    context: str
+    tokens: int
+
+
+@dataclass(frozen=True)
+class PendingWork:
+    """What the meaning phase has left: files, chunks and tokens waiting for vectors."""
+
+    files: int = 0
+    chunks: int = 0
+    tokens: int = 0
 
 
 @dataclass(frozen=True)
@@ -59,6 +83,7 @@ class ChunkHit:
     text: str
     mtime_ns: int
     context: str = ""
+    embedded: bool = True  # False: its file is searchable by its words, its vectors still wait
 
 
 @dataclass(frozen=True)
@@ -100,3 +125,4 @@ class IndexStats:
     ignored: list[IgnoredPath] = field(default_factory=list)
     # per folder path: files "indexed", "failed", "skipped", "ignored" and "ignored_folders"
     folder_counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    waiting: PendingWork = field(default_factory=PendingWork)  # indexed, vectors still to come

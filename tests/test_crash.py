@@ -24,13 +24,15 @@ def write_files(root: Path) -> None:
         (root / f"note{i:03}.md").write_text(body, encoding="utf-8")
 
 
-def files_indexed(db: Path) -> int:
+def count(db: Path, what: str) -> int:
+    """Files written (the words phase) or vectors stored (the meaning phase) so far."""
+    sql = {"files": "SELECT COUNT(*) FROM files", "vectors": "SELECT COUNT(*) FROM chunk_codes"}[what]
     if not db.exists():
         return 0
     try:
         conn = connect(db)
         try:
-            return conn.execute("SELECT COUNT(*) FROM files").fetchone()[0]
+            return conn.execute(sql).fetchone()[0]
         finally:
             conn.close()
     except Exception:  # schema not there yet
@@ -51,19 +53,22 @@ def test_kill_9_at_any_moment_then_restart(tmp_path: Path, minilm_path: str) -> 
     }
     command = [sys.executable, str(ROOT / "app.py"), "index", str(docs)]
     killed_at = []
-    # Kill while the model loads, early in indexing, and deep into it.
-    for wait_for in (0, 5, 60):
+    # Kill at the start, early in the words phase, deep into it, and in the meaning phase.
+    for what, wait_for in (("files", 0), ("files", 5), ("files", 60), ("vectors", 40)):
         proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
-        while files_indexed(db) < wait_for and proc.poll() is None and time.monotonic() < deadline:
+        while count(db, what) < wait_for and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
         if wait_for == 0:
             time.sleep(0.5)
-        killed_at.append(files_indexed(db))
+        killed_at.append((count(db, "files"), count(db, "vectors")))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-    print("killed at", killed_at)
-    assert killed_at[-1] < FILES, "indexing finished before the last kill: make the corpus larger"
+    print("killed at (files, vectors)", killed_at)
+    files, vectors = killed_at[-1]
+    assert files == FILES and 0 < vectors, "the last kill must come in the meaning phase"
+    with Store(db) as store:
+        assert store.pending_work().chunks > 0, "embedding finished before the last kill: make the corpus larger"
 
     final = subprocess.run(command + ["--json"], env=env, capture_output=True, text=True, timeout=300)
     assert final.returncode == 0, final.stderr
@@ -77,8 +82,10 @@ def test_kill_9_at_any_moment_then_restart(tmp_path: Path, minilm_path: str) -> 
             "codes_without_chunk": 0,
             "chunks_without_fts": 0,
             "fts_without_chunk": 0,
+            "files_without_file_rows": 0,
             "fts_ok": True,
         }
+        assert store.pending_work().chunks == 0
         stats = store.stats()
         assert stats.files == stats.indexed == FILES
         conn = store._conn

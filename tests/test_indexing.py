@@ -212,11 +212,11 @@ def test_an_interruption_never_leaves_half_a_file(tmp_path: Path, fake_embedder:
     def write_then_die(self: Store, *args: object, **kwargs: object) -> None:
         calls["n"] += 1
         if calls["n"] == 3:
-            # die in the middle of the third file's transaction
+            # die in the middle of the third file's transaction, in the words phase
             original = self._conn.execute
 
             def execute(sql: str, params: object = ()) -> object:
-                if sql.startswith("INSERT INTO chunk_vectors"):
+                if sql.startswith("INSERT INTO chunks_fts"):
                     raise KeyboardInterrupt
                 return original(sql, params)
 
@@ -232,10 +232,39 @@ def test_an_interruption_never_leaves_half_a_file(tmp_path: Path, fake_embedder:
         indexer.index_folders([root])
     assert indexer.store.stats().files == 2
     chunks, vectors, fts = counts(indexer.store)
-    assert chunks == vectors == fts
+    assert chunks == fts and vectors == 0  # searchable by their words; the meaning phase never began
     monkeypatch.setattr(Store, "write_file", real_insert)
     report = indexer.index_folders([root])
     assert report.added == len(CORPUS) - 2 and report.unchanged == 2
+    chunks, vectors, fts = counts(indexer.store)
+    assert chunks == vectors == fts
+
+
+def test_an_interruption_of_the_meaning_phase_is_finished_by_the_next_run(
+    tmp_path: Path, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_corpus(tmp_path / "docs")
+    indexer = make_indexer(tmp_path, fake_embedder, batch_chunks=2)
+    real_write = Store.write_vectors
+    calls = {"n": 0}
+
+    def die_on_the_third(self: Store, *args: object, **kwargs: object) -> int:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real_write(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "write_vectors", die_on_the_third)
+    with pytest.raises(KeyboardInterrupt):
+        indexer.index_folders([root])
+    chunks, vectors, fts = counts(indexer.store)
+    assert chunks == fts == len(CORPUS) and vectors == 4  # two batches of two stored, whole
+    assert indexer.store.pending_work().chunks == len(CORPUS) - 4
+    assert all(v is True or v == 0 for v in indexer.store.integrity().values())
+    monkeypatch.setattr(Store, "write_vectors", real_write)
+    report = indexer.index_folders([root])
+    assert report.unchanged == len(CORPUS) and report.chunks == len(CORPUS) - 4
+    assert counts(indexer.store) == (len(CORPUS),) * 3 and indexer.store.pending_work().chunks == 0
 
 
 class _ConnProxy:
@@ -422,11 +451,12 @@ def test_index_retry_tries_failed_files_again(
 # -- a folder removed while it is indexed -----------------------------------------------------------
 
 
+@pytest.mark.parametrize("phase", ["words", "meaning"])
 def test_removing_a_folder_while_it_is_indexed_leaves_nothing_of_it(
-    tmp_path: Path, isolated_env: Path, fake_embedder: FakeEmbedder
+    tmp_path: Path, isolated_env: Path, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch, phase: str
 ) -> None:
-    """`folders remove` from another process while this one is half-way through the folder:
-    no error, and no row of the folder is left behind or written after."""
+    """`folders remove` from another process while this one is half-way through the folder, in
+    either phase: no error, and no row of the folder is left behind or written after."""
     import subprocess
     import sys
     import threading
@@ -438,15 +468,22 @@ def test_removing_a_folder_while_it_is_indexed_leaves_nothing_of_it(
     store = Store(isolated_env / "fathom.db")  # the database the CLI opens
     store.set_embedding_space(EmbeddingSpace(fake_embedder.name, fake_embedder.dimension))
     half_way, removed = threading.Event(), threading.Event()
-    real_embed = fake_embedder.embed_documents
+    calls = {"n": 0}
 
-    def embed(texts: list[str]) -> object:
-        if len(fake_embedder.calls) == 5:
-            half_way.set()
-            assert removed.wait(60)
-        return real_embed(texts)
+    def pause_half_way(real: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            calls["n"] += 1
+            if calls["n"] == 5:
+                half_way.set()
+                assert removed.wait(60)
+            return real(*args, **kwargs)
 
-    fake_embedder.embed_documents = embed  # type: ignore[method-assign]
+        return call
+
+    if phase == "words":
+        monkeypatch.setattr(Store, "write_file", pause_half_way(Store.write_file))
+    else:
+        fake_embedder.embed_documents = pause_half_way(fake_embedder.embed_documents)  # type: ignore[method-assign]
     indexer = Indexer(store, fake_embedder, chunk_tokens=64, overlap_tokens=8, batch_chunks=4)
     outcome: list[object] = []
 
@@ -459,7 +496,10 @@ def test_removing_a_folder_while_it_is_indexed_leaves_nothing_of_it(
     thread = threading.Thread(target=run)
     thread.start()
     assert half_way.wait(60)
-    assert 0 < store.stats().indexed < 60
+    if phase == "words":
+        assert 0 < store.stats().indexed < 60
+    else:
+        assert store.stats().indexed == 60 and 0 < store.pending_work().files < 60
     repo = Path(__file__).resolve().parent.parent
     done = subprocess.run(
         [sys.executable, "app.py", "folders", "remove", str(root)], cwd=repo, capture_output=True, text=True
@@ -469,9 +509,11 @@ def test_removing_a_folder_while_it_is_indexed_leaves_nothing_of_it(
     assert done.returncode == 0, done.stderr
     (report,) = outcome
     assert isinstance(report, IndexReport), report
-    assert report.folders_removed == [str(root)]
+    if phase == "words":
+        assert report.folders_removed == [str(root)]
     stats = store.stats()
     assert (stats.folders, stats.files, stats.chunks, stats.ignored) == ([], 0, 0, [])
     assert store.files_under(str(root)) == []
+    assert store._conn.execute("SELECT COUNT(*) FROM chunk_codes").fetchone() == (0,)
     assert all(v is True or v == 0 for v in store.integrity().values())
     store.close()

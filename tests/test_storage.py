@@ -17,6 +17,13 @@ def vec(*values: float) -> bytes:
     return struct.pack(f"{len(values)}f", *values)
 
 
+def undo_migration_8(store: Store) -> None:
+    """Take out what migration 8 added, to make an older database."""
+    store._conn.execute("DROP INDEX files_to_embed")
+    for table, column in (("files", "embedded"), ("files", "chunker"), ("chunks", "tokens")):
+        store._conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+
+
 def test_a_version_1_database_is_migrated_without_losing_chunks(tmp_path: Path) -> None:
     db = tmp_path / "old.db"
     conn = connect(db)
@@ -127,8 +134,8 @@ def test_integrity_counts_and_moves(tmp_path: Path) -> None:
         assert store.file_record("/n/y/a.md") is not None and store.file_record("/n/x/a.md") is None
         assert store.integrity() == {
             "chunks_without_vector": 0, "vectors_without_chunk": 0, "chunks_without_code": 0,
-            "codes_without_chunk": 0, "chunks_without_fts": 0,
-            "fts_without_chunk": 0, "duplicate_chunks": 0, "fts_ok": True,
+            "codes_without_chunk": 0, "chunks_without_fts": 0, "fts_without_chunk": 0,
+            "files_without_file_rows": 0, "duplicate_chunks": 0, "fts_ok": True,
         }
         store._conn.execute("DELETE FROM chunk_vectors")
         assert store.integrity()["chunks_without_vector"] == 1
@@ -151,14 +158,17 @@ def test_check_repairs_and_backup_copies_while_open(tmp_path: Path, capsys: pyte
         assert app.main(["status", "--check", "--json", "--data-dir", str(data)]) == 0
         check = json.loads(capsys.readouterr().out)["check"]
         assert check["problems"]["chunks_without_vector"] == 1
-        assert check["repaired"] == {"stray_vectors": 1, "stray_codes": 0, "stray_keyword_rows": 0, "files_to_reembed": 1}
+        assert check["repaired"] == {"stray_vectors": 1, "stray_codes": 0, "stray_keyword_rows": 0, "files_to_reembed": 1,
+                                     "files_to_reindex": 0, "file_rows_rebuilt": 0}
         assert all(v is True or v == 0 for v in check["problems_after"].values())
-        assert store.file_record("/n/0.md").size == -1  # the next index run embeds it again
+        # the next index run embeds it again; its words stay searchable meanwhile
+        assert store.pending_work().files == 1 and [c.path for c in store.pending_chunks(10)] == ["/n/0.md"]
+        assert store.keyword_chunks('"word0"', 10)
 
         assert app.main(["backup", str(tmp_path / "copy.db"), "--data-dir", str(data)]) == 0
         assert "Backed up" in capsys.readouterr().out
         with Store(tmp_path / "copy.db") as copy:
-            assert copy.stats().files == 3 and copy.stats().chunks == 2
+            assert copy.stats().files == 3 and copy.stats().chunks == 3
         assert app.main(["backup", str(tmp_path / "copy.db"), "--data-dir", str(data)]) == 1
         assert "already exists" in capsys.readouterr().err
 
@@ -223,6 +233,7 @@ def test_migration_4_backfills_codes_for_existing_vectors(tmp_path: Path) -> Non
         store._conn.execute("DELETE FROM meta WHERE key IN ('generation', 'code_changes_from')")
         store._conn.execute("ALTER TABLE files DROP COLUMN tried")  # what migration 7 adds
         store._conn.execute("DROP TABLE ignored")
+        undo_migration_8(store)
         store._conn.execute("PRAGMA user_version = 3")
     with Store(db) as store:
         assert store.chunk_count() == 1
@@ -285,8 +296,9 @@ def test_codes_in_memory_follow_each_change_without_reading_them_all(
         assert in_memory(reader) == on_disk(writer)
         assert full_reads == [1, 1]
 
-        writer.set_embedding_space(EmbeddingSpace("m2", 32))  # every code goes
-        assert in_memory(reader) == on_disk(writer) == []
+        chunks_before = on_disk(writer)
+        writer.set_embedding_space(EmbeddingSpace("m2", 32))  # every code goes; the words stay
+        assert in_memory(reader) == [] and on_disk(writer) == chunks_before
 
 
 def test_files_have_keyword_rows_and_vectors_of_their_own(tmp_path: Path) -> None:
@@ -323,6 +335,7 @@ def test_migration_6_builds_file_rows_from_stored_chunks_without_a_model(tmp_pat
         for table in ("files_fts", "file_vectors", "ignored"):
             store._conn.execute(f"DROP TABLE {table}")
         store._conn.execute("ALTER TABLE files DROP COLUMN tried")
+        undo_migration_8(store)
         store._conn.execute("PRAGMA user_version = 5")
     with Store(db) as store:
         guide = store.file_record("/n/guide.md")

@@ -16,6 +16,8 @@ class FreeModel:
     """MiniLM whose network costs nothing, as on a fast GPU: an embedding call is then mostly
     its tokenizing, done by the real embedder with the real tokenizer."""
 
+    name = "free-minilm"
+
     def __init__(self, embedder: Any):
         self.embedder = embedder
         self.tokenizer = embedder.tokenizer  # what Fathom chunked with before (issue 12)

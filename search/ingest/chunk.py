@@ -6,7 +6,7 @@ model. A window prefers to end at a paragraph, line or sentence break in its las
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 DEFAULT_CHUNK_TOKENS = 256
 DEFAULT_OVERLAP_TOKENS = 32
@@ -20,6 +20,24 @@ class Chunk:
     end: int
     text: str
     tokens: int = 0  # in the chunking tokenizer's tokens: what embedding it costs
+
+
+@dataclass(frozen=True)
+class Chunker:
+    """How files are cut: windows of `max_tokens` tokens with `overlap`, in the tokens of the
+    tokenizer `new_tokenizer()` makes (one for each reading thread: a fast tokenizer's settings
+    live on one object). `name` says which tokenizer; `identity` is what the index records, so
+    that files cut otherwise are cut again before they are embedded."""
+
+    name: str
+    new_tokenizer: Callable[[], Any]
+    max_tokens: int = DEFAULT_CHUNK_TOKENS
+    overlap: int = DEFAULT_OVERLAP_TOKENS
+    exact: bool = True  # the model's own tokenizer; False: an estimate, until the model's is at hand
+
+    @property
+    def identity(self) -> str:
+        return f"{self.name}|{self.max_tokens}|{self.overlap}"
 
 
 def chunk_text(

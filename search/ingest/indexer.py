@@ -1,9 +1,12 @@
-"""Bring the index of some folders (or some paths in them) up to date with the disk.
+"""Bring the index of some folders (or some paths in them) up to date with the disk: the
+words phase, which needs no model.
 
-A file is re-embedded only when its size or mtime moved *and* its content hash changed; files
+A file is read again only when its size or mtime moved *and* its content hash changed; files
 that are gone are removed; renamed files keep their embeddings. A reader thread hashes,
-extracts and chunks files while the model embeds the previous ones; chunks of many files are
-embedded together, and each file is then written in its own transaction.
+extracts and chunks files while the main thread writes each one (its chunks and their words:
+searchable at once) in its own transaction. Their vectors come in the meaning phase
+(meaning.py): after the words of the whole batch when the indexer has an embedder, else in the
+background (the page, `index --watch`).
 
 Every file under a folder ends up accounted for: indexed, failed (it should have been
 readable), skipped (binary, too large: read and left out) or ignored by rule (never read;
@@ -25,91 +28,26 @@ from typing import Any, Callable, Collection, Iterable, Protocol, Sequence
 import numpy as np
 
 from search.errors import ExtractError, SkippedFile
-from search.ingest.chunk import Chunk, chunk_text
-from search.ingest.context import Headings, chunk_context, embedding_text
+from search.ingest.chunk import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, Chunk, Chunker, chunk_text
+from search.ingest.context import Headings, chunk_context
 from search.ingest.extract import MAX_FILE_BYTES, MB, READERS_VERSION, Extracted, unread_reason
+from search.ingest.meaning import BATCH_CHUNKS, MeaningPhase
 from search.ingest.parsing import Parser, shared_parser
+from search.ingest.progress import Progress
 from search.ingest.walk import walk, why_ignored
 from storage import ChunkRow, FileRecord, Folder, FolderRemoved, IgnoredPath, IndexStore
 
-BATCH_CHUNKS = 64
-_PREFETCH = 64  # files prepared ahead of the model
+_PREFETCH = 64  # files prepared ahead of the writer
 NOT_REGULAR = "not a regular file (a pipe, socket or device)"
 
 
 class DocumentEmbedder(Protocol):
+    name: str
+
     def chunk_tokenizer(self) -> Any:
         """A tokenizer for chunking in the model's tokens, shared with no embedding call."""
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray: ...
-
-
-@dataclass
-class Progress:
-    """What the indexer is doing: one object that the CLI's bar and the page both read."""
-
-    files_total: int = 0
-    files_done: int = 0
-    files_failed: int = 0
-    chunks_done: int = 0
-    bytes_total: int = 0
-    bytes_done: int = 0
-    current: str = ""
-    started: float = field(default_factory=time.monotonic)
-    listener: Callable[["Progress"], None] | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def update(
-        self,
-        *,
-        files: int = 0,
-        failed: int = 0,
-        chunks: int = 0,
-        total: int = 0,
-        size: int = 0,
-        total_bytes: int = 0,
-        current: str = "",
-    ) -> None:
-        with self._lock:
-            self.files_total += total
-            self.bytes_total += total_bytes
-            self.files_done += files
-            self.files_failed += failed
-            self.chunks_done += chunks
-            self.bytes_done += size
-            if current:
-                self.current = current
-        if self.listener:
-            self.listener(self)
-
-    @property
-    def files_queued(self) -> int:
-        return self.files_total - self.files_done
-
-    @property
-    def chunks_per_second(self) -> float:
-        elapsed = time.monotonic() - self.started
-        return self.chunks_done / elapsed if elapsed > 0 else 0.0
-
-    @property
-    def eta_seconds(self) -> float | None:
-        """Time left, from the bytes read so far (chunks follow bytes, not file counts)."""
-        if self.bytes_done <= 0 or self.files_queued <= 0:
-            return None if self.files_queued > 0 else 0.0
-        elapsed = time.monotonic() - self.started
-        return elapsed * (self.bytes_total - self.bytes_done) / self.bytes_done
-
-    def to_json(self) -> dict[str, float | int | str | None]:
-        return {
-            "files_total": self.files_total,
-            "files_done": self.files_done,
-            "files_queued": self.files_queued,
-            "files_failed": self.files_failed,
-            "chunks_done": self.chunks_done,
-            "chunks_per_second": round(self.chunks_per_second, 2),
-            "eta_seconds": None if self.eta_seconds is None else round(self.eta_seconds, 1),
-            "current": self.current,
-        }
 
 
 @dataclass
@@ -121,7 +59,8 @@ class IndexReport:
     removed: int = 0
     moved: int = 0
     ignored: int = 0
-    chunks: int = 0
+    chunks: int = 0  # chunks embedded
+    written_chunks: int = 0  # chunks written by the words phase (searchable by their words)
     failed: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     unreadable: list[tuple[str, str]] = field(default_factory=list)
@@ -148,27 +87,31 @@ class _Pending:
     contexts: list[str]
     title: str
 
-    def embedding_texts(self) -> list[str]:
-        return [embedding_text(ctx, c.text) for ctx, c in zip(self.contexts, self.chunks)]
-
 
 class Indexer:
+    """The words phase, and with an `embedder` the meaning phase after it in the same call;
+    without one (the Engine passes a `chunker` made from the model's tokenizer alone), the
+    vectors are left to a MeaningPhase run elsewhere."""
+
     def __init__(
         self,
         store: IndexStore,
-        embedder: DocumentEmbedder,
-        chunk_tokens: int,
-        overlap_tokens: int,
+        embedder: DocumentEmbedder | None = None,
+        chunk_tokens: int = DEFAULT_CHUNK_TOKENS,
+        overlap_tokens: int = DEFAULT_OVERLAP_TOKENS,
         max_file_bytes: int = MAX_FILE_BYTES,
         batch_chunks: int = BATCH_CHUNKS,
         parser: Parser | None = None,
+        chunker: Chunker | None = None,
     ):
+        if chunker is None:
+            if embedder is None:
+                raise ValueError("an Indexer needs a chunker, or an embedder to make one from")
+            chunker = Chunker(embedder.name, embedder.chunk_tokenizer, chunk_tokens, overlap_tokens)
         self.store = store
-        self.embedder = embedder
-        self.chunk_tokens = chunk_tokens
-        self.overlap_tokens = overlap_tokens
+        self.chunker = chunker
+        self.meaning = MeaningPhase(store, embedder, chunker.identity, batch_chunks) if embedder else None
         self.max_file_bytes = max_file_bytes
-        self.batch_chunks = batch_chunks
         self.parser = parser or shared_parser()
         # What a failed or skipped file was tried with; when it differs, the file is retried.
         self.tried = f"readers {READERS_VERSION}, limit {max_file_bytes} bytes"
@@ -192,6 +135,8 @@ class Indexer:
         """
         report = IndexReport()
         jobs: list[_Job] = []
+        if self.chunker.exact:  # files cut by another tokenizer are cut again, before they are embedded
+            self.store.rechunk_others(self.chunker.identity)
         for path in folders:
             folder = self.store.add_folder(str(path))
             report.folders.append(folder.path)
@@ -340,8 +285,15 @@ class Indexer:
     # -- doing it ----------------------------------------------------------------------------
 
     def _run(self, jobs: list[_Job], report: IndexReport, progress: Progress) -> None:
-        if not jobs:
-            return
+        """The words phase for these files, then (with an embedder) the meaning phase."""
+        if jobs:
+            self._read_and_write(jobs, report, progress)
+        if self.meaning is not None:
+            embedded = self.meaning.run(progress)
+            report.chunks += embedded.chunks
+            report.failed += embedded.failed
+
+    def _read_and_write(self, jobs: list[_Job], report: IndexReport, progress: Progress) -> None:
         jobs.sort(key=_priority)
         progress.update(total=len(jobs), total_bytes=sum(j.stat.st_size for j in jobs))
         ready: queue.Queue[_Pending | BaseException | None] = queue.Queue(maxsize=_PREFETCH)
@@ -365,24 +317,11 @@ class Indexer:
 
         reader = threading.Thread(target=read_files, name="fathom-reader", daemon=True)
         reader.start()
-        pending: list[_Pending] = []
         try:
-            while True:
-                try:
-                    item = ready.get(timeout=0.05) if pending else ready.get()
-                except queue.Empty:  # the reader is slow: don't keep the model idle
-                    self._flush(pending, report, progress)
-                    pending = []
-                    continue
-                if item is None:
-                    break
+            while (item := ready.get()) is not None:
                 if isinstance(item, BaseException):
                     raise item
-                pending.append(item)
-                if sum(len(p.chunks) for p in pending) >= self.batch_chunks:
-                    self._flush(pending, report, progress)
-                    pending = []
-            self._flush(pending, report, progress)
+                self._write(item, report, progress)
         finally:
             stop.set()
             while reader.is_alive():  # let it finish its file; it never blocks on a full queue
@@ -393,12 +332,12 @@ class Indexer:
             self._give_back_tokenizer(tokenizer)
 
     def _borrow_tokenizer(self) -> Any:
-        """A chunk tokenizer for one run's reader thread: never the embedder's own (a fast
-        tokenizer's settings live on one object, and the embedding calls set truncation)."""
+        """A chunk tokenizer for one run's reader thread: never shared with another thread (a
+        fast tokenizer's settings live on one object, and embedding calls set truncation)."""
         with self._tokenizers_lock:
             if self._tokenizers:
                 return self._tokenizers.pop()
-        return self.embedder.chunk_tokenizer()
+        return self.chunker.new_tokenizer()
 
     def _give_back_tokenizer(self, tokenizer: Any) -> None:
         with self._tokenizers_lock:
@@ -407,7 +346,7 @@ class Indexer:
     def _prepare(
         self, job: _Job, tokenizer: Any, report: IndexReport, progress: Progress
     ) -> _Pending | None:
-        """Hash, extract and chunk one file; None when there is nothing to embed for it."""
+        """Hash, extract and chunk one file; None when there is nothing to write for it."""
         key, stat = str(job.path), job.stat
         progress.update(current=key)
         if stat.st_size > self.max_file_bytes:
@@ -432,9 +371,10 @@ class Indexer:
             report.unchanged += 1
             progress.update(files=1, size=stat.st_size)
             return None
+        chunker = self.chunker
         try:
             doc = self.parser.extract(job.path, self.max_file_bytes)
-            chunks = chunk_text(doc.text, tokenizer, self.chunk_tokens, self.overlap_tokens, doc.page_starts)
+            chunks = chunk_text(doc.text, tokenizer, chunker.max_tokens, chunker.overlap, doc.page_starts)
         except SkippedFile as exc:
             self._not_indexed(job, sha, str(exc), "skipped", report, progress)
             return None
@@ -445,35 +385,12 @@ class Indexer:
         contexts = [chunk_context(job.path, doc.title, headings.at(c.start)) for c in chunks]
         return _Pending(job, sha, doc, chunks, contexts, doc.title or headings.first or "")
 
-    def _flush(self, pending: list[_Pending], report: IndexReport, progress: Progress) -> None:
-        for item in [p for p in pending if p.job.folder.path in report.folders_removed]:
-            progress.update(files=1, size=item.job.stat.st_size)  # not embedded: its folder went
-        pending = [p for p in pending if p.job.folder.path not in report.folders_removed]
-        if not pending:
-            return
-        texts = [text for item in pending for text in item.embedding_texts()]
-        try:
-            vectors = self.embedder.embed_documents(texts) if texts else np.zeros((0, 0), np.float32)
-        except Exception:
-            # One bad file must not cost the others: embed file by file to find it.
-            for item in pending:
-                self._flush_one(item, report, progress)
-            return
-        at = 0
-        for item in pending:
-            self._write(item, vectors[at : at + len(item.chunks)], report, progress)
-            at += len(item.chunks)
-
-    def _flush_one(self, item: _Pending, report: IndexReport, progress: Progress) -> None:
-        try:
-            vectors = self.embedder.embed_documents(item.embedding_texts())
-        except Exception as exc:
-            self._not_indexed(item.job, item.sha256, f"embedding failed: {exc}", "failed", report, progress)
-            return
-        self._write(item, vectors, report, progress)
-
-    def _write(self, item: _Pending, vectors: np.ndarray, report: IndexReport, progress: Progress) -> None:
+    def _write(self, item: _Pending, report: IndexReport, progress: Progress) -> None:
+        """One file's chunks and words, searchable at once; their vectors come later."""
         job = item.job
+        if job.folder.path in report.folders_removed:
+            progress.update(files=1, size=job.stat.st_size)  # its folder went meanwhile
+            return
         rows = [
             ChunkRow(
                 ordinal=i,
@@ -481,15 +398,15 @@ class Indexer:
                 end=chunk.end,
                 page=item.doc.page_at(chunk.start),
                 text=chunk.text,
-                vector=np.ascontiguousarray(vector, dtype=np.float32).tobytes(),
                 context=context,
+                tokens=chunk.tokens,
             )
-            for i, (chunk, context, vector) in enumerate(zip(item.chunks, item.contexts, vectors))
+            for i, (chunk, context) in enumerate(zip(item.chunks, item.contexts))
         ]
         try:
             self.store.write_file(
                 job.folder.id, str(job.path), job.stat.st_size, job.stat.st_mtime_ns, item.sha256, rows,
-                title=item.title, text=item.doc.text,
+                title=item.title, text=item.doc.text, chunker=self.chunker.identity,
             )
         except FolderRemoved:
             self._folder_removed(job, report, progress)
@@ -498,8 +415,8 @@ class Indexer:
             report.added += 1
         else:
             report.updated += 1
-        report.chunks += len(rows)
-        progress.update(files=1, chunks=len(rows), size=job.stat.st_size)
+        report.written_chunks += len(rows)
+        progress.update(files=1, size=job.stat.st_size)
 
     def _not_indexed(
         self,

@@ -5,6 +5,7 @@
 - migrations.py: the numbered schema migrations.
 - base.py: transactions, readers and snapshots, errors, meta, row counts.
 - writes.py, reads.py: folders, files, chunks and their file-level rows (file_evidence.py).
+- meaning.py: chunks waiting for their vectors, handed out and their vectors stored.
 - vectors.py: exact KNN (sqlite-vec) and the coarse path over binary codes (coarse.py).
 - keywords.py: FTS5 BM25 over chunks and files, common terms pruned.
 - filters.py: a ChunkFilter as SQL.

@@ -167,6 +167,22 @@ def m007_retry_conditions_and_ignored_paths(conn: Any) -> None:
     )
 
 
+def m008_two_phase_indexing(conn: Any) -> None:
+    """Files are searchable by their words before their chunks have vectors. `embedded` says
+    whether every chunk of a file has its vector (the meaning phase embeds the others, most
+    recently modified files first), `chunker` which tokenizer and sizes cut a file's chunks (a
+    file cut otherwise is read again before it is embedded; NULL: before this column, cut by
+    the index's own model), and chunks count their `tokens` (time left is told from them)."""
+    conn.execute("ALTER TABLE files ADD COLUMN embedded INTEGER NOT NULL DEFAULT 1")
+    conn.execute("ALTER TABLE files ADD COLUMN chunker TEXT")
+    conn.execute("ALTER TABLE chunks ADD COLUMN tokens INTEGER NOT NULL DEFAULT 0")
+    conn.execute("CREATE INDEX files_to_embed ON files(mtime_ns) WHERE status = 'indexed' AND embedded = 0")
+    conn.execute(
+        "UPDATE files SET embedded = 0 WHERE id IN "
+        "(SELECT file_id FROM chunks WHERE id NOT IN (SELECT id FROM chunk_codes))"
+    )
+
+
 MIGRATIONS: list[Callable[[Any], None]] = [
     m001_create_tables,
     m002_files_can_be_skipped,
@@ -175,6 +191,7 @@ MIGRATIONS: list[Callable[[Any], None]] = [
     m005_code_change_log,
     m006_file_level_evidence,
     m007_retry_conditions_and_ignored_paths,
+    m008_two_phase_indexing,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

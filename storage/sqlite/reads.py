@@ -50,11 +50,11 @@ class Reads(SQLiteBase):
         for batch in _batches(list(chunk_ids)):
             rows = self._query(
                 "SELECT c.id, c.file_id, f.path, c.ordinal, c.start, c.end, c.page, c.text, "
-                "f.mtime_ns, c.context FROM chunks c JOIN files f ON f.id = c.file_id "
+                "f.mtime_ns, c.context, f.embedded = 1 FROM chunks c JOIN files f ON f.id = c.file_id "
                 f"WHERE c.id IN ({_marks(batch)})",
                 batch,
             )
-            out.update({row[0]: ChunkHit(*row) for row in rows})
+            out.update({row[0]: ChunkHit(*row[:-1], embedded=bool(row[-1])) for row in rows})
         return out
 
     def passages(self, file_ids: Sequence[int], vector: bytes | None, match: str | None) -> dict[int, int]:

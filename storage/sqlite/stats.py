@@ -56,4 +56,5 @@ class Stats(SQLiteBase):
             path=self.path,
             ignored=ignored,
             folder_counts=counts,
+            waiting=self.pending_work(),
         )

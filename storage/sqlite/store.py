@@ -9,6 +9,7 @@ module holds one concern, and `SQLiteBase` (base.py) is the only state they shar
 from __future__ import annotations
 
 from storage.sqlite.keywords import KeywordSearch
+from storage.sqlite.meaning import Meaning
 from storage.sqlite.reads import Reads
 from storage.sqlite.stats import Stats
 from storage.sqlite.upkeep import Upkeep
@@ -16,7 +17,7 @@ from storage.sqlite.vectors import VectorSearch
 from storage.sqlite.writes import Writes
 
 
-class SQLiteStore(Writes, Reads, VectorSearch, KeywordSearch, Upkeep, Stats):
+class SQLiteStore(Writes, Meaning, Reads, VectorSearch, KeywordSearch, Upkeep, Stats):
     """Folders, files, chunks, their vectors and their words, in one SQLite file (WAL mode):
     sqlite-vec for vectors, binary codes for large indexes, FTS5 for words. It implements
     storage.IndexStore."""

@@ -5,24 +5,36 @@ from __future__ import annotations
 from pathlib import Path
 
 from storage.errors import StorageError
+from storage.sqlite import file_evidence
 from storage.sqlite.base import VECTOR_TABLE, SQLiteBase, _batches, _marks
 from storage.sqlite.connection import connect
 
 
+# Indexed files with chunks whose file-level rows are missing: no keyword row, or (embedded)
+# no file vectors.
+_WITHOUT_FILE_ROWS = (
+    "SELECT f.id FROM files f WHERE f.status = 'indexed' AND f.id IN (SELECT file_id FROM chunks) AND "
+    "(f.id NOT IN (SELECT rowid FROM files_fts) OR (f.embedded = 1 AND f.id NOT IN (SELECT file_id FROM file_vectors)))"
+)
+
+
 class Upkeep(SQLiteBase):
     def integrity(self) -> dict[str, int | bool]:
-        """What a crash could have broken, counted: chunks without a vector, vectors without a
-        chunk, files indexed twice, and whether the FTS index matches the chunks."""
+        """What a crash could have broken, counted: chunks of embedded files without their
+        vector or code, vectors and codes without a chunk, chunks without their keyword row and
+        back, files without their file-level rows, chunks stored twice, and FTS5's own check.
+        Chunks of files still waiting for the meaning phase have no vector yet, rightly."""
         problems: dict[str, int | bool] = {}
+        embedded = "c.file_id IN (SELECT id FROM files WHERE embedded = 1)"
         if self.embedding_space() is not None:
             (problems["chunks_without_vector"],), = self._query(
-                f"SELECT COUNT(*) FROM chunks WHERE id NOT IN (SELECT rowid FROM {VECTOR_TABLE})"
+                f"SELECT COUNT(*) FROM chunks c WHERE {embedded} AND c.id NOT IN (SELECT rowid FROM {VECTOR_TABLE})"
             )
             (problems["vectors_without_chunk"],), = self._query(
                 f"SELECT COUNT(*) FROM {VECTOR_TABLE} WHERE rowid NOT IN (SELECT id FROM chunks)"
             )
         (problems["chunks_without_code"],), = self._query(
-            "SELECT COUNT(*) FROM chunks WHERE id NOT IN (SELECT id FROM chunk_codes)"
+            f"SELECT COUNT(*) FROM chunks c WHERE {embedded} AND c.id NOT IN (SELECT id FROM chunk_codes)"
         )
         (problems["codes_without_chunk"],), = self._query(
             "SELECT COUNT(*) FROM chunk_codes WHERE id NOT IN (SELECT id FROM chunks)"
@@ -33,6 +45,7 @@ class Upkeep(SQLiteBase):
         (problems["fts_without_chunk"],), = self._query(
             "SELECT COUNT(*) FROM chunks_fts WHERE rowid NOT IN (SELECT id FROM chunks)"
         )
+        (problems["files_without_file_rows"],), = self._query(f"SELECT COUNT(*) FROM ({_WITHOUT_FILE_ROWS})")
         (problems["duplicate_chunks"],), = self._query(
             "SELECT COUNT(*) FROM (SELECT 1 FROM chunks GROUP BY file_id, ordinal HAVING COUNT(*) > 1)"
         )
@@ -45,9 +58,12 @@ class Upkeep(SQLiteBase):
         return problems
 
     def repair(self) -> dict[str, int]:
-        """Fix what `integrity` finds: stray vectors and keyword rows go; a file with a chunk
-        missing its vector or keyword row loses its chunks and is marked for re-embedding."""
-        fixed = {"stray_vectors": 0, "stray_codes": 0, "stray_keyword_rows": 0, "files_to_reembed": 0}
+        """Fix what `integrity` finds: stray vectors, codes and keyword rows go; an embedded
+        file with a chunk missing its vector or code waits for the meaning phase again; a file
+        with a chunk missing its keyword row is read again by the next index run; missing
+        file-level rows are rebuilt from the stored chunks."""
+        fixed = {"stray_vectors": 0, "stray_codes": 0, "stray_keyword_rows": 0, "files_to_reembed": 0,
+                 "files_to_reindex": 0, "file_rows_rebuilt": 0}
         has_vectors = self.embedding_space() is not None
         with self.transaction() as conn:
             if has_vectors:
@@ -60,17 +76,32 @@ class Upkeep(SQLiteBase):
             fixed["stray_keyword_rows"] = conn.execute(
                 "DELETE FROM chunks_fts WHERE rowid NOT IN (SELECT id FROM chunks)"
             ).rowcount
-            missing = "id NOT IN (SELECT rowid FROM chunks_fts) OR id NOT IN (SELECT id FROM chunk_codes)"
-            if has_vectors:
-                missing += f" OR id NOT IN (SELECT rowid FROM {VECTOR_TABLE})"
-            broken = [row[0] for row in conn.execute(f"SELECT DISTINCT file_id FROM chunks WHERE {missing}")]
-            self._delete_chunks(conn, broken)
-            for batch in _batches(broken):
+            unread = [row[0] for row in conn.execute(
+                "SELECT DISTINCT file_id FROM chunks WHERE id NOT IN (SELECT rowid FROM chunks_fts)"
+            )]
+            self._delete_chunks(conn, unread)
+            for batch in _batches(unread):
                 conn.execute(
                     f"UPDATE files SET size = -1, mtime_ns = -1, sha256 = NULL WHERE id IN ({_marks(batch)})",
                     batch,
                 )
+            fixed["files_to_reindex"] = len(unread)
+            missing = "c.id NOT IN (SELECT id FROM chunk_codes)"
+            if has_vectors:
+                missing += f" OR c.id NOT IN (SELECT rowid FROM {VECTOR_TABLE})"
+            broken = [row[0] for row in conn.execute(
+                f"SELECT DISTINCT c.file_id FROM chunks c JOIN files f ON f.id = c.file_id "
+                f"WHERE f.embedded = 1 AND ({missing})"
+            )]
+            for file_id in broken:  # its vectors are made again, all of them
+                ids = conn.execute("SELECT id FROM chunks WHERE file_id = ?", (file_id,)).fetchall()
+                for table in ["chunk_codes"] + ([VECTOR_TABLE] if has_vectors else []):
+                    conn.executemany(f"DELETE FROM {table} WHERE rowid = ?", ids)
+                conn.execute("DELETE FROM file_vectors WHERE file_id = ?", (file_id,))
+                conn.execute("UPDATE files SET embedded = 0 WHERE id = ?", (file_id,))
             fixed["files_to_reembed"] = len(broken)
+            lacking = [row[0] for row in conn.execute(_WITHOUT_FILE_ROWS)]
+            fixed["file_rows_rebuilt"] = file_evidence.rebuild(conn, lacking)
         return fixed
 
     def vacuum_if_worth_it(self, min_free_fraction: float = 0.25, min_free_pages: int = 2048) -> bool:

@@ -19,9 +19,10 @@ class Writes(SQLiteBase):
     # -- the embedding space ------------------------------------------------------------------
 
     def set_embedding_space(self, space: EmbeddingSpace) -> None:
-        """Choose the model and width of the vectors; a different space drops every chunk.
+        """Choose the model and width of the vectors; a different space drops every vector.
 
-        Files keep their rows but lose their size/mtime, so the next index run re-embeds them.
+        The chunks and their words stay searchable; every file waits for the meaning phase,
+        and files cut before chunkers were recorded count as cut by another tokenizer now.
         """
         current = self.embedding_space()
         if current == space:
@@ -31,11 +32,10 @@ class Writes(SQLiteBase):
                 conn.execute(f"DROP TABLE IF EXISTS {VECTOR_TABLE}")
                 conn.execute("DELETE FROM chunk_codes")
                 _trim_code_changes(conn, keep=0)  # readers start over
-                conn.execute("DELETE FROM chunks_fts")
-                for table in file_evidence.TABLES:
-                    conn.execute(f"DELETE FROM {table}")
-                conn.execute("DELETE FROM chunks")
-                conn.execute("UPDATE files SET size = -1, mtime_ns = -1, sha256 = NULL")
+                conn.execute("DELETE FROM file_vectors")
+                conn.execute("UPDATE files SET embedded = 0 WHERE status = 'indexed'")
+                if current.model != space.model:
+                    conn.execute("UPDATE files SET chunker = 'unknown' WHERE chunker IS NULL")
             conn.execute(
                 f"CREATE VIRTUAL TABLE IF NOT EXISTS {VECTOR_TABLE} USING "
                 f"vec0(embedding float[{int(space.dimension)}] distance_metric=cosine)"
@@ -84,32 +84,33 @@ class Writes(SQLiteBase):
         chunks: Sequence[ChunkRow],
         title: str = "",
         text: str | None = None,
+        chunker: str | None = None,
     ) -> None:
         """Replace everything stored for `path` with these chunks, atomically, with the rows
-        of the file as a whole: its `title` and whole `text` (default: joined from the chunks)."""
+        of the file as a whole: its `title` and whole `text` (default: joined from the chunks).
+        Chunks without a vector are searchable by their words at once and wait for the
+        meaning phase; `chunker` names what cut them (see `pending_chunks`)."""
         with self.transaction() as conn:
             _check_folder(conn, folder_id)
-            file_id = self._upsert_file(conn, folder_id, path, size, mtime_ns, sha256, "indexed", None)
+            embedded = self.embedding_space() is not None and all(c.vector is not None for c in chunks)
+            file_id = self._upsert_file(
+                conn, folder_id, path, size, mtime_ns, sha256, "indexed", None, chunker=chunker, embedded=embedded
+            )
             self._delete_chunks(conn, [file_id])
             (folder,) = conn.execute("SELECT path FROM folders WHERE id = ?", (folder_id,)).fetchone()
             if text is None:
                 text = joined_text([(c.start, c.end, c.text) for c in chunks])
-            vectors = [c.vector for c in chunks] if chunks and self.embedding_space() is not None else []
+            vectors = [c.vector for c in chunks if c.vector is not None] if embedded else []
             file_evidence.write_rows(conn, file_id, path, folder, title, text, vectors)
             for chunk in chunks:
                 cursor = conn.execute(
-                    "INSERT INTO chunks(file_id, ordinal, start, end, page, text, context) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (file_id, chunk.ordinal, chunk.start, chunk.end, chunk.page, chunk.text, chunk.context),
+                    "INSERT INTO chunks(file_id, ordinal, start, end, page, text, context, tokens) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (file_id, chunk.ordinal, chunk.start, chunk.end, chunk.page, chunk.text, chunk.context,
+                     chunk.tokens),
                 )
-                conn.execute(
-                    f"INSERT INTO {VECTOR_TABLE}(rowid, embedding) VALUES (?, ?)",
-                    (cursor.lastrowid, chunk.vector),
-                )
-                conn.execute(
-                    "INSERT INTO chunk_codes(id, code, q8) VALUES (?, ?, ?)",
-                    (cursor.lastrowid, code(chunk.vector), int8_copy(chunk.vector)),
-                )
+                if chunk.vector is not None and embedded:
+                    insert_vector(conn, cursor.lastrowid, chunk.vector)
                 conn.execute(
                     "INSERT INTO chunks_fts(rowid, body) VALUES (?, ?)",
                     (cursor.lastrowid, searchable_text(f"{chunk.context}\n{chunk.text}")),
@@ -188,14 +189,17 @@ class Writes(SQLiteBase):
         status: str,
         error: str | None,
         tried: str | None = None,
+        chunker: str | None = None,
+        embedded: bool = True,
     ) -> int:
         conn.execute(
-            "INSERT INTO files(folder_id, path, size, mtime_ns, sha256, status, error, indexed_at, tried) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET "
+            "INSERT INTO files(folder_id, path, size, mtime_ns, sha256, status, error, indexed_at, tried, "
+            "chunker, embedded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET "
             "folder_id = excluded.folder_id, size = excluded.size, mtime_ns = excluded.mtime_ns, "
             "sha256 = excluded.sha256, status = excluded.status, error = excluded.error, "
-            "indexed_at = excluded.indexed_at, tried = excluded.tried",
-            (folder_id, path, size, mtime_ns, sha256, status, error, time.time(), tried),
+            "indexed_at = excluded.indexed_at, tried = excluded.tried, chunker = excluded.chunker, "
+            "embedded = excluded.embedded",
+            (folder_id, path, size, mtime_ns, sha256, status, error, time.time(), tried, chunker, int(embedded)),
         )
         return conn.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()[0]
 
@@ -222,6 +226,14 @@ class Writes(SQLiteBase):
                 "INSERT OR REPLACE INTO ignored(folder_id, path, reason, is_folder) VALUES (?, ?, ?, ?)",
                 [(folder_id, e.path, e.reason, int(e.is_folder)) for e in entries],
             )
+
+
+def insert_vector(conn: Any, chunk_id: int, vector: bytes) -> None:
+    """A chunk's float vector and its compact codes (storage/sqlite/coarse.py)."""
+    conn.execute(f"INSERT INTO {VECTOR_TABLE}(rowid, embedding) VALUES (?, ?)", (chunk_id, vector))
+    conn.execute(
+        "INSERT INTO chunk_codes(id, code, q8) VALUES (?, ?, ?)", (chunk_id, code(vector), int8_copy(vector))
+    )
 
 
 def _check_folder(conn: Any, folder_id: int) -> None:

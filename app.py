@@ -42,6 +42,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             device=getattr(args, "device", None),
             dim=getattr(args, "dim", None),
             max_file_mb=getattr(args, "max_file_size", None),
+            embedding_url=getattr(args, "embedding_url", None),
+            reranker_url=getattr(args, "reranker_url", None),
+            query_format=getattr(args, "query_format", None),
+            reranker_format=getattr(args, "reranker_format", None),
         )
         return COMMANDS[command](args, settings)
     except (FathomError, StorageError) as exc:
@@ -70,7 +74,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     extra_hosts = allowed_host_names(getattr(args, "allowed_host", None), os.environ.get("FATHOM_ALLOWED_HOSTS"))
     sources = setting_sources(
         data_dir=getattr(args, "data_dir", None),
-        **{key: getattr(args, key, None) for key in ("embedding_model", "reranker_model", "device", "dim")},
+        **{key: getattr(args, key, None) for key in ("embedding_model", "reranker_model", "device", "dim",
+                                                     "embedding_url", "reranker_url", "query_format",
+                                                     "reranker_format")},
     )
     opening = not getattr(args, "no_browser", False) and sys.stdout.isatty() and not os.environ.get("CI")
     print(f"Starting Fathom (data folder: {settings.data_dir})...", flush=True)
@@ -199,6 +205,10 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     print(f"Embedding: {model}{dim}")
     print(f"Reranker:  {status['reranker_model'] or 'none'}")
     print(f"Device:    {status['device']}")
+    if status["query_format"]:
+        print(f"Queries:   {status['query_format']}")
+    if status["reranker_format"]:
+        print(f"Rerank:    {status['reranker_format']}")
     print("Folders:" + ("" if status["folders"] else "   none yet: python app.py index FOLDER"))
     for folder in status["folders"]:
         print(f"  {folder['path']}  ({_folder_counts(folder)})")
@@ -378,6 +388,18 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
                         help="smaller embedding dimension (Matryoshka) for Qwen3 models (env FATHOM_DIM)")
     parser.add_argument("--max-file-size", default=s, type=_positive_float, metavar="MB",
                         help="skip files larger than this (env FATHOM_MAX_FILE_MB; default 50)")
+    parser.add_argument("--embedding-url", default=s, metavar="URL",
+                        help="embed on an OpenAI-compatible server, e.g. http://gpu-box:8000/v1; "
+                        "--embedding-model is then the model's name there (env FATHOM_EMBEDDING_URL; "
+                        "`none`: here). Key: env FATHOM_API_KEY")
+    parser.add_argument("--reranker-url", default=s, metavar="URL",
+                        help="rerank on a server with a rerank API (env FATHOM_RERANKER_URL; `none`: here)")
+    parser.add_argument("--query-format", default=s, choices=("qwen3", "plain"),
+                        help="whether the embedding server's model takes Qwen3's instruction format for "
+                        "queries (env FATHOM_QUERY_FORMAT; default: qwen3 when its name says Qwen3-Embedding)")
+    parser.add_argument("--reranker-format", default=s, choices=("qwen3", "plain"),
+                        help="whether the reranker server's model takes Qwen3-Reranker's prompt (env "
+                        "FATHOM_RERANKER_FORMAT; default: qwen3 when its name says Qwen3-Reranker)")
 
 
 def _serve_options(parser: argparse.ArgumentParser) -> None:

@@ -46,7 +46,31 @@ class Status:
             "configured_embedding_model": self.settings.embedding_model,
             "reranker_model": self.settings.reranker_model,
             "device": self.device,
+            # models on another machine (None: they run here)
+            "embedding_url": self.settings.embedding_url,
+            "reranker_url": self.settings.reranker_url,
+            "query_format": self.query_format,
+            "reranker_format": self.reranker_format,
         }
+
+    @property
+    def query_format(self) -> str | None:
+        """How queries are sent to an embedding server, and why, e.g. `qwen3 (from the
+        model's name; ...)`; None for a local model (its config says)."""
+        if not self.settings.embedding_url:
+            return None
+        from search.models.remote import format_words, query_format
+
+        return format_words(*query_format(self.settings.embedding_model, self.settings.query_format), "embedding")
+
+    @property
+    def reranker_format(self) -> str | None:
+        s = self.settings
+        if not s.reranker_url or s.reranker_model is None:
+            return None
+        from search.models.remote import format_words, rerank_format
+
+        return format_words(*rerank_format(s.reranker_model, s.reranker_format), "reranker")
 
 
 class Engine:
@@ -58,6 +82,9 @@ class Engine:
 
     def close(self) -> None:
         self.store.close()
+        for model in (self._embedder, self._reranker):
+            if hasattr(model, "close"):  # a model on a server: its connections and threads
+                model.close()
 
     def __enter__(self) -> "Engine":
         return self
@@ -68,21 +95,39 @@ class Engine:
     # -- models ------------------------------------------------------------------------------
 
     def embedder(self, dimension: int | None = None) -> Any:
+        s = self.settings
+        if self._embedder is None and s.embedding_url:
+            from search.config import api_key
+            from search.models.remote import load_remote_embedder
+
+            key, where = api_key("embedding")
+            self._embedder = load_remote_embedder(
+                s.embedding_url, s.embedding_model, dimension=dimension or s.dim, fmt=s.query_format,
+                api_key=key, key_variables=where, timeout=s.remote_timeout, in_flight=s.remote_requests,
+            )
         if self._embedder is None:
             from search.models import load_embedder
 
-            self._embedder = load_embedder(
-                self.settings.embedding_model, self.settings.device, dimension or self.settings.dim
-            )
+            self._embedder = load_embedder(s.embedding_model, s.device, dimension or s.dim)
         return self._embedder
 
     def reranker(self) -> Any:
-        if self.settings.reranker_model is None:
+        s = self.settings
+        if s.reranker_model is None:
             return None
+        if self._reranker is None and s.reranker_url:
+            from search.config import api_key
+            from search.models.remote import load_remote_reranker
+
+            key, where = api_key("reranker")
+            self._reranker = load_remote_reranker(
+                s.reranker_url, s.reranker_model, fmt=s.reranker_format, api_key=key, key_variables=where,
+                timeout=s.remote_timeout, in_flight=s.remote_requests,
+            )
         if self._reranker is None:
             from search.models import load_reranker
 
-            self._reranker = load_reranker(self.settings.reranker_model, self.settings.device)
+            self._reranker = load_reranker(s.reranker_model, s.device)
         return self._reranker
 
     # -- indexing ----------------------------------------------------------------------------
@@ -120,9 +165,10 @@ class Engine:
         from search.ingest.indexer import Indexer
 
         previous = self.store.embedding_space()
-        keep_dim = previous.dimension if previous and previous.model == self.settings.embedding_model else None
+        key = self.settings.embedding_key
+        keep_dim = previous.dimension if previous and previous.model == key else None
         embedder = self.embedder(self.settings.dim or keep_dim)
-        space = EmbeddingSpace(self.settings.embedding_model, embedder.dimension, INDEX_RECIPE)
+        space = EmbeddingSpace(key, embedder.dimension, INDEX_RECIPE)
         notice = None
         if previous is not None and (previous.model, previous.dimension) != (space.model, space.dimension):
             notice = (
@@ -197,16 +243,17 @@ class Engine:
             raise NotIndexedError(
                 "Nothing is indexed yet: run `python app.py index FOLDER` first."
             )
-        wanted_dim = self.settings.dim or space.dimension
-        if space.model != self.settings.embedding_model or space.dimension != wanted_dim:
+        s = self.settings
+        wanted_dim = s.dim or space.dimension
+        if space.model != s.embedding_key or space.dimension != wanted_dim:
             raise IndexMismatchError(
                 f"This index was built with {space.model} (dimension {space.dimension}), not "
-                f"{self.settings.embedding_model}"
-                + (f" (dimension {self.settings.dim})" if self.settings.dim else "")
-                + f": search with --embedding-model {space.model}"
-                + (f" --dim {space.dimension}" if self.settings.dim else "")
+                f"{s.embedding_key}"
+                + (f" (dimension {s.dim})" if s.dim else "")
+                + f": search with {_model_options(space.model, s.embedding_url)}"
+                + (f" --dim {space.dimension}" if s.dim else "")
                 + ", or re-index everything with the new one: "
-                + f"`python app.py index --embedding-model {self.settings.embedding_model}`."
+                + f"`python app.py index {_model_options(s.embedding_key, None)}`."
             )
         return space
 
@@ -233,13 +280,26 @@ class Engine:
     # -- status ------------------------------------------------------------------------------
 
     def status(self) -> Status:
+        from search.models.device import describe
+
+        s = self.settings
         if self._embedder is not None:
             device = self._embedder.placement.describe()
         else:
-            from search.models.device import describe
+            device = f"server {s.embedding_url}" if s.embedding_url else describe(s.device)
+        if s.reranker_model is not None and s.reranker_url != s.embedding_url:
+            # one model here, the other on a server (or two servers): say where each runs
+            device += "; reranker on " + (f"server {s.reranker_url}" if s.reranker_url else describe(s.device))
+        return Status(self.store.stats(), s, device)
 
-            device = describe(self.settings.device)
-        return Status(self.store.stats(), self.settings, device)
+
+def _model_options(key: str, url_now: str | None) -> str:
+    """The options that choose the model an index records (`name @ URL` for a server's),
+    when a server's URL is set now (`url_now`)."""
+    name, _, url = key.partition(" @ ")
+    return f"--embedding-model {name}" + (
+        f" --embedding-url {url}" if url else " --embedding-url none" if url_now else ""
+    )
 
 
 def _clean(problems: dict[str, int | bool]) -> bool:

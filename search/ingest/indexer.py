@@ -24,7 +24,7 @@ from typing import Any, Callable, Collection, Iterable, Protocol, Sequence
 
 import numpy as np
 
-from search.errors import ExtractError, SkippedFile
+from search.errors import ExtractError, ModelServerError, SkippedFile
 from search.ingest.chunk import Chunk, chunk_text
 from search.ingest.context import Headings, chunk_context, embedding_text
 from search.ingest.extract import MAX_FILE_BYTES, MB, READERS_VERSION, Extracted, unread_reason
@@ -454,6 +454,8 @@ class Indexer:
         texts = [text for item in pending for text in item.embedding_texts()]
         try:
             vectors = self.embedder.embed_documents(texts) if texts else np.zeros((0, 0), np.float32)
+        except ModelServerError:
+            raise  # no file is at fault: stop, and leave the rest for the next run
         except Exception:
             # One bad file must not cost the others: embed file by file to find it.
             for item in pending:
@@ -467,6 +469,8 @@ class Indexer:
     def _flush_one(self, item: _Pending, report: IndexReport, progress: Progress) -> None:
         try:
             vectors = self.embedder.embed_documents(item.embedding_texts())
+        except ModelServerError:
+            raise
         except Exception as exc:
             self._not_indexed(item.job, item.sha256, f"embedding failed: {exc}", "failed", report, progress)
             return

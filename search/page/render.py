@@ -178,9 +178,15 @@ def model_panel(loader: LoaderView, settings: Any) -> str:
     if loader.state == "failed":
         return message(
             "The embedding model could not be loaded",
-            f"{loader.error} In Settings, you can choose another model or type the path of a "
-            "local folder that holds the model's files. Until then, search finds files by "
-            "their words only.",
+            f"{loader.error} "
+            + (
+                "In Settings, check the server's URL and the model's name as the server knows it, "
+                "or clear the URL to run a model on this computer."
+                if getattr(settings, "embedding_url", None)
+                else "In Settings, you can choose another model or type the path of a local folder "
+                "that holds the model's files."
+            )
+            + " Until then, search finds files by their words only.",
             "error",
         )
     rows = [("Embedding model", short_name(settings.embedding_model), loader.state)]

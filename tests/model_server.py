@@ -54,6 +54,7 @@ class StandInServer:
         self.dimension = dimension
         self.key = key  # when set, requests without `Authorization: Bearer KEY` get 401
         self.honours_dimensions = honours_dimensions
+        self.models: list[dict[str, Any]] = [{"id": "stand-in", "object": "model"}]  # GET /v1/models
         self.delay = 0.0  # seconds before every normal answer
         self.script: list[Scripted] = []
         self.requests: list[Seen] = []
@@ -69,7 +70,7 @@ class StandInServer:
                 pass
 
             def do_GET(self) -> None:  # noqa: N802
-                self._reply(200, {"object": "list", "data": [{"id": "stand-in", "object": "model"}]})
+                self._reply(200, {"object": "list", "data": server.models})
 
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)

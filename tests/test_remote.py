@@ -237,6 +237,12 @@ def test_chunk_tokenizer_is_the_models_own_when_its_files_are_here(server: Stand
     assert not elsewhere.exact_tokenizer and isinstance(elsewhere.chunk_tokenizer(), ApproxTokenizer)
     assert elsewhere.max_length == 8192
     assert load_remote_embedder(server.url, "stand-in", client=client(server)).max_length == 256
+    # vLLM says which model it serves under a name (`root`) and its length limit
+    server.models = [{"id": "served-name", "root": minilm_path, "max_model_len": 512}]
+    renamed = load_remote_embedder(server.url, "served-name", client=client(server))
+    assert renamed.exact_tokenizer and renamed.max_length == 256  # the folder's own limit is smaller
+    server.models = [{"id": "big", "root": "/nowhere/here", "max_model_len": 32768}]
+    assert load_remote_embedder(server.url, "big", client=client(server)).max_length == 32768
 
 
 # -- reranking --------------------------------------------------------------------------------------------

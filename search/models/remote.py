@@ -264,11 +264,13 @@ def load_remote_embedder(
                     "Drop --dim (or FATHOM_DIM, or the dimension in Settings), or use a model that can be "
                     "shortened (Qwen3-Embedding)."
                 )
+        card = _model_card(client, name)
         tokenizer, max_length = local_tokenizer(name)
-        if max_length is None:
-            max_length = _server_max_length(client, name) or (
-                QWEN3_MAX_LENGTH if chosen == "qwen3" else UNKNOWN_MAX_LENGTH
-            )
+        if tokenizer is None and isinstance(card.get("root"), str):
+            tokenizer, max_length = local_tokenizer(card["root"])  # vLLM: the model it serves under this name
+        served = card.get("max_model_len")  # a server may run a model shorter than its config says
+        limits = [n for n in (max_length, served) if isinstance(n, int) and n > 0]
+        max_length = min(limits) if limits else QWEN3_MAX_LENGTH if chosen == "qwen3" else UNKNOWN_MAX_LENGTH
     except BaseException:
         client.close()
         raise
@@ -315,14 +317,15 @@ def _local_folder(name: str) -> Path | None:
         return None
 
 
-def _server_max_length(client: ServerClient, name: str) -> int | None:
-    """vLLM says each model's `max_model_len` in GET /models; other servers say nothing."""
+def _model_card(client: ServerClient, name: str) -> dict[str, Any]:
+    """What GET /models says of this model: vLLM gives `root` (the model it loaded, when it is
+    served under another name) and `max_model_len`; other servers little or nothing."""
     answer = client.get("/models")
     models = answer.get("data") if isinstance(answer, dict) else None
     for model in models if isinstance(models, list) else []:
-        if isinstance(model, dict) and model.get("id") == name and isinstance(model.get("max_model_len"), int):
-            return int(model["max_model_len"])
-    return None
+        if isinstance(model, dict) and model.get("id") == name:
+            return model
+    return {}
 
 
 # -- reranking ---------------------------------------------------------------------------------

@@ -79,8 +79,10 @@ class Engine:
         self.store = Store(settings.database)
         self._embedder: Any = None
         self._reranker: Any = None
+        self.closed = False
 
     def close(self) -> None:
+        self.closed = True
         self.store.close()
         for model in (self._embedder, self._reranker):
             if hasattr(model, "close"):  # a model on a server: its connections and threads

@@ -14,19 +14,14 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
-import os
-import socket
-import subprocess
-import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
-import httpx
 import pytest
 
 from conftest import json_lines, run_cli
+from infinity_server import VENV, Infinity
 
-VENV = Path(os.environ.get("FATHOM_INFINITY_VENV") or Path.home() / ".cache" / "fathom-infinity-venv")
 SERVED_NAME = "minilm-remote"
 KEY = "infinity-test-key-0123456789"
 MODULES = [
@@ -74,54 +69,15 @@ def write_library_docs(folder: Path, max_chars: int) -> Path:
     return folder
 
 
-class Infinity:
-    def __init__(self, model: Path, log: Path):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}/v1"
-        self.log = log
-        env = {**os.environ, "HF_HUB_OFFLINE": "1", "DO_NOT_TRACK": "1", "INFINITY_ANONYMOUS_USAGE_STATS": "0"}
-        self.process = subprocess.Popen(
-            [str(VENV / "bin" / "infinity_emb"), "v2", "--model-id", str(model), "--served-model-name", SERVED_NAME,
-             "--host", "127.0.0.1", "--port", str(self.port), "--url-prefix", "/v1", "--engine", "torch",
-             "--device", "cpu", "--api-key", KEY, "--no-model-warmup"],
-            stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env,
-        )
-
-    def wait_ready(self, seconds: float = 180) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"Infinity exited ({self.process.returncode}):\n{self.log.read_text()[-3000:]}")
-            try:
-                answer = httpx.get(f"{self.url}/models", headers={"Authorization": f"Bearer {KEY}"}, timeout=2)
-                if answer.status_code == 200 and answer.json()["data"][0]["id"] == SERVED_NAME:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        raise RuntimeError(f"Infinity did not answer within {seconds:.0f} s:\n{self.log.read_text()[-3000:]}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
 @pytest.fixture(scope="module")
 def infinity(minilm_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infinity]:
-    if not (VENV / "bin" / "infinity_emb").exists():
+    if not Infinity.installed():
         pytest.skip(
             f"Infinity is not installed in {VENV}: .ci/run makes that virtual environment "
             '(python -m venv DIR && DIR/bin/pip install "infinity-emb[server,torch]" torch==2.13.0), '
             "or set FATHOM_INFINITY_VENV to one"
         )
-    server = Infinity(Path(minilm_path), tmp_path_factory.mktemp("infinity") / "infinity.log")
+    server = Infinity(Path(minilm_path), SERVED_NAME, tmp_path_factory.mktemp("infinity") / "infinity.log", key=KEY)
     try:
         server.wait_ready()
         yield server

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -463,3 +464,34 @@ def test_settings_on_the_page_take_a_server(server: StandInServer, tmp_path: Pat
         assert "clear the URL to run a model on this computer" in panel and SECRET not in panel
     finally:
         rt.close()
+
+
+def test_the_page_tries_a_server_again_until_it_can_be_used(tmp_path: Path, isolated_env: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from search.page import loader as loader_module
+    from search.page.runtime import Runtime
+
+    monkeypatch.setattr(loader_module, "SERVER_RETRY_SECONDS", 0.2)
+    with StandInServer() as server:
+        server.script += [Scripted(503, {"error": "the model is still loading"})] * 4  # one load: 4 tries
+        rt = Runtime(Settings.resolve(embedding_model="stand-in", embedding_url=server.url, reranker_model="none"))
+        rt.start()
+        try:
+            assert not rt.loader.wait(30)
+            view = rt.loader.view()
+            assert view.state == "failed" and "the model is still loading" in view.error
+            assert "Fathom tries again every 0.2 s" in view.error
+            deadline = time.monotonic() + 10  # the server is ready now: no restart needed
+            while not rt.loader.ready and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert rt.loader.ready and rt.loader.view().error is None
+            ok, _ = handlers_add(rt, write_corpus(tmp_path / "docs"))
+            assert ok and rt.library.wait_idle(30) and rt.library.view().indexed_files == len(CORPUS)
+        finally:
+            rt.close()
+
+
+def handlers_add(rt: Any, folder: Path) -> tuple[bool, str]:
+    from search.page import handlers
+
+    return handlers.add_folder(rt, str(folder))

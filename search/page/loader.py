@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from search.errors import FathomError
+from search.errors import FathomError, ModelServerError
 
 WAITING, LOADING, READY, FAILED = "waiting", "loading", "ready", "failed"
+SERVER_RETRY_SECONDS = 30.0  # a model server that could not be used is tried again this often
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ class ModelLoader:
         if not settings.embedding_url:
             self._watch_download(settings.embedding_model)
         try:
-            embedder = self.engine.embedder(self._index_dimension())
+            embedder = self._embedder()
             placement = getattr(embedder, "placement", None)
             self._device = placement.describe() if placement is not None else ""
             self._instructions = bool(getattr(embedder, "takes_instructions", True))
@@ -128,6 +129,25 @@ class ModelLoader:
         finally:
             self._downloading = None
         self._stage = "Ready"
+
+    def _embedder(self) -> Any:
+        """The embedder; a model server that cannot be used now is tried again until it can
+        (the page says so meanwhile), or until these settings are replaced."""
+        while True:
+            try:
+                return self.engine.embedder(self._index_dimension())
+            except ModelServerError as exc:
+                if self.engine.closed:
+                    raise
+                self._fail(f"{exc} Fathom tries again every {SERVER_RETRY_SECONDS:g} s.")
+            deadline = time.monotonic() + SERVER_RETRY_SECONDS
+            while time.monotonic() < deadline and not self.engine.closed:
+                time.sleep(min(0.5, SERVER_RETRY_SECONDS))
+            if self.engine.closed:
+                raise ModelServerError(self._error or "The model server could not be used.")
+            settings = self.engine.settings
+            self._state, self._error = LOADING, None
+            self._stage = _loading_words("embedding model", settings.embedding_model, settings.embedding_url)
 
     def _watch_download(self, model: str) -> None:
         name = _hub_name(model)

@@ -434,6 +434,7 @@ def test_settings_on_the_page_take_a_server(server: StandInServer, tmp_path: Pat
         assert rt.loader.wait(30), rt.loader.view().error
         state = handlers.page_state(rt)
         assert f"server {server.url}" in state.models
+        assert "<span>Queries</span> <b>plain</b> <em>as the model’s name says</em>" in state.models
         facts = handlers.settings_facts(rt)
         assert "API key, embedding server" in facts and "set in the environment" in facts and SECRET not in facts
         ok, words = handlers.add_folder(rt, str(write_corpus(tmp_path / "docs")))

@@ -178,7 +178,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
             if i == 0 and (args.task or args.instruction) and engine.ignores_instructions(options):
                 print(
                     f"fathom: {Path(settings.embedding_model).name} takes no instructions and nothing is "
-                    "reranked, so --task and --instruction change nothing here.",
+                    "reranked, so --task and --instruction change nothing here"
+                    + (" (--query-format qwen3 if it is a Qwen3-Embedding model)." if settings.embedding_url else "."),
                     file=sys.stderr,
                 )
             if args.json:

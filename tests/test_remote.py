@@ -333,9 +333,11 @@ def test_index_and_search_through_a_server(capsys: pytest.CaptureFixture[str], s
     assert code == 0, err
     assert json.loads(out)["added"] == len(CORPUS)
     assert all(seen.headers["Authorization"] == f"Bearer {SECRET}" for seen in server.requests)
-    code, out, err = cli(capsys, server, "search", "sourdough starter flour", "--json", "--mode", "vector", "-k", "3")
+    code, out, err = cli(capsys, server, "search", "sourdough starter flour", "--json", "--mode", "vector", "-k", "3",
+                         "--task", "question")
     assert code == 0, err
     assert json_lines(out)[0]["results"][0]["path"].endswith("sourdough.md")
+    assert "stand-in takes no instructions" in err and "--query-format qwen3" in err  # never a silent guess
     code, out, err = cli(capsys, server, "status", "--json")
     status = json.loads(out)
     assert status["embedding_model"] == f"stand-in @ {server.url}" and status["dimension"] == 64

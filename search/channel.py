@@ -159,8 +159,14 @@ def _same_user(connection: socket.socket) -> bool:
     return uid == os.getuid()
 
 
+# What must be the same in the running Fathom and in the caller for its answers to be the ones
+# the caller would get.
+SAME = ("embedding_model", "reranker_model", "dim", "device", "embedding_url", "reranker_url",
+        "query_format", "reranker_format")
+
+
 def _mismatch(settings: Any, wanted: dict[str, Any]) -> str | None:
-    for key in ("embedding_model", "reranker_model", "dim", "device"):
+    for key in SAME:
         if key in wanted and wanted[key] != getattr(settings, key):
             return f"it runs with another {key.replace('_', ' ')}"
     return None

@@ -3,7 +3,11 @@
 Each setting comes from a command-line option, else an environment variable, else the
 settings file in the data folder (what the page's Settings saved), else a default.
 The variables are a public interface: FATHOM_DATA_DIR, FATHOM_EMBEDDING_MODEL,
-FATHOM_RERANKER_MODEL, FATHOM_DEVICE, FATHOM_DIM, FATHOM_MAX_FILE_MB.
+FATHOM_RERANKER_MODEL, FATHOM_DEVICE, FATHOM_DIM, FATHOM_MAX_FILE_MB, and for models on
+another machine FATHOM_EMBEDDING_URL, FATHOM_RERANKER_URL, FATHOM_QUERY_FORMAT,
+FATHOM_RERANKER_FORMAT, FATHOM_REMOTE_TIMEOUT, FATHOM_REMOTE_REQUESTS and the API keys
+(FATHOM_API_KEY, or FATHOM_EMBEDDING_API_KEY / FATHOM_RERANKER_API_KEY for one server), which
+are read when a model is loaded and kept nowhere else.
 """
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import platformdirs
 
@@ -22,6 +27,9 @@ DEFAULT_RERANKER_MODEL = "Qwen/Qwen3-Reranker-0.6B"
 DEVICES = ("auto", "cpu", "cuda", "mps")
 DATABASE_NAME = "fathom.db"
 DEFAULT_MAX_FILE_MB = 50.0
+FORMATS = ("qwen3", "plain")  # how a model on a server takes queries (or rerank prompts)
+DEFAULT_REMOTE_TIMEOUT = 120.0  # seconds for one request to a model server
+DEFAULT_REMOTE_REQUESTS = 4  # requests in flight to one model server
 SETTINGS_NAME = "settings.json"
 # What the settings file may hold, and the variable that wins over each.
 SAVED = {
@@ -30,6 +38,10 @@ SAVED = {
     "device": "FATHOM_DEVICE",
     "dim": "FATHOM_DIM",
     "rerank_top": None,
+    "embedding_url": "FATHOM_EMBEDDING_URL",
+    "reranker_url": "FATHOM_RERANKER_URL",
+    "query_format": "FATHOM_QUERY_FORMAT",
+    "reranker_format": "FATHOM_RERANKER_FORMAT",
 }
 
 
@@ -42,10 +54,24 @@ class Settings:
     dim: int | None = None
     max_file_mb: float = DEFAULT_MAX_FILE_MB
     rerank_top: int | None = None  # files the reranker reads; None: the search default
+    # Models on another machine: the base URL of an OpenAI-compatible server (None: run here),
+    # the model's name being the one the server knows it by.
+    embedding_url: str | None = None
+    reranker_url: str | None = None
+    query_format: str | None = None  # qwen3 or plain; None: from the model's name
+    reranker_format: str | None = None  # qwen3 or plain; None: from the reranker's name
+    remote_timeout: float = DEFAULT_REMOTE_TIMEOUT
+    remote_requests: int = DEFAULT_REMOTE_REQUESTS
 
     @property
     def database(self) -> Path:
         return self.data_dir / DATABASE_NAME
+
+    @property
+    def embedding_key(self) -> str:
+        """The embedding model as the index records it: a local model by its name or path, a
+        model on a server by its name there and the server's URL."""
+        return remote_key(self.embedding_model, self.embedding_url)
 
     @property
     def max_file_bytes(self) -> int:
@@ -60,6 +86,10 @@ class Settings:
         device: str | None = None,
         dim: int | None = None,
         max_file_mb: float | None = None,
+        embedding_url: str | None = None,
+        reranker_url: str | None = None,
+        query_format: str | None = None,
+        reranker_format: str | None = None,
     ) -> "Settings":
         """Options win over environment variables, which win over the settings file, which
         wins over defaults."""
@@ -85,14 +115,31 @@ class Settings:
             dim = saved.get("dim")
         if max_file_mb is None and env.get("FATHOM_MAX_FILE_MB"):
             max_file_mb = _number(env["FATHOM_MAX_FILE_MB"], "FATHOM_MAX_FILE_MB", float)
+        embedding_server = server_url(
+            embedding_url or env.get("FATHOM_EMBEDDING_URL") or saved.get("embedding_url"), "--embedding-url"
+        )
+        reranker_server = server_url(
+            reranker_url or env.get("FATHOM_RERANKER_URL") or saved.get("reranker_url"), "--reranker-url"
+        )
+        timeout = env.get("FATHOM_REMOTE_TIMEOUT")
+        requests = env.get("FATHOM_REMOTE_REQUESTS")
         return cls(
             data_dir=Path(data).expanduser(),
-            embedding_model=model_id(embedder),
-            reranker_model=None if reranker.lower() == "none" else model_id(reranker),
+            # a model on a server goes by the name the server knows, never a local path
+            embedding_model=embedder if embedding_server else model_id(embedder),
+            reranker_model=None if reranker.lower() == "none" else reranker if reranker_server else model_id(reranker),
             device=chosen_device,
             dim=dim,
             max_file_mb=max_file_mb or DEFAULT_MAX_FILE_MB,
             rerank_top=saved.get("rerank_top"),
+            embedding_url=embedding_server,
+            reranker_url=reranker_server,
+            query_format=_format(query_format or env.get("FATHOM_QUERY_FORMAT") or saved.get("query_format"), "--query-format"),
+            reranker_format=_format(
+                reranker_format or env.get("FATHOM_RERANKER_FORMAT") or saved.get("reranker_format"), "--reranker-format"
+            ),
+            remote_timeout=_number(timeout, "FATHOM_REMOTE_TIMEOUT", float) if timeout else DEFAULT_REMOTE_TIMEOUT,
+            remote_requests=_number(requests, "FATHOM_REMOTE_REQUESTS", int) if requests else DEFAULT_REMOTE_REQUESTS,
         )
 
 
@@ -103,6 +150,55 @@ def _number(text: str, variable: str, kind: type) -> Any:
         raise FathomError(f"{variable} must be a number, found {text!r}.") from None
     if value <= 0:
         raise FathomError(f"{variable} must be above 0, found {text!r}.")
+    return value
+
+
+def server_url(text: str | None, option: str) -> str | None:
+    """The base URL of a model server, e.g. `http://gpu-box:8000/v1`, without a trailing `/`
+    (a pasted `.../embeddings` or `.../rerank` endpoint is cut back to its base); None for
+    none given, or `none` (run the model here)."""
+    raw = (text or "").strip()
+    if not raw or raw.lower() == "none":
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in raw):
+        raise FathomError(
+            f"{option}: give the base URL of an OpenAI-compatible server, like http://gpu-box:8000/v1 "
+            f"(found {raw!r})."
+        )
+    if parts.username or parts.password:
+        raise FathomError(
+            f"{option}: keep the password out of the URL (it would be saved and shown): give the URL "
+            "without it, and the key in FATHOM_API_KEY."
+        )
+    if parts.query or parts.fragment:
+        raise FathomError(f"{option} takes a base URL without ?query or #fragment, like http://gpu-box:8000/v1.")
+    url = raw.rstrip("/")
+    for endpoint in ("/embeddings", "/rerank"):
+        if url.endswith(endpoint):
+            url = url[: -len(endpoint)]
+    return url
+
+
+def remote_key(model: str, url: str | None) -> str:
+    """How the index records a model: its name, and `@ URL` when it runs on a server."""
+    return f"{model} @ {url}" if url else model
+
+
+def api_key(kind: str) -> tuple[str | None, str]:
+    """The API key for the embedding or reranker server, and where it is set, in words. Read
+    from the environment when a model is loaded; never saved, printed or shown."""
+    own = f"FATHOM_{kind.upper()}_API_KEY"
+    key = os.environ.get(own) or os.environ.get("FATHOM_API_KEY") or None
+    return key, f"{own} (or FATHOM_API_KEY)"
+
+
+def _format(text: str | None, option: str) -> str | None:
+    if not text:
+        return None
+    value = text.strip().lower()
+    if value not in FORMATS:
+        raise FathomError(f"{option} takes {' or '.join(FORMATS)}, found {text!r}.")
     return value
 
 

@@ -40,6 +40,8 @@ class Status:
             "files": s.files,
             "indexed_files": s.indexed,
             "chunks": s.chunks,
+            # indexed files whose vectors are still to come (searchable by their words meanwhile)
+            "waiting": {"files": s.waiting.files, "chunks": s.waiting.chunks, "tokens": s.waiting.tokens},
             "failed": [{"path": path, "error": error} for path, error in s.failed],
             "skipped": [{"path": path, "error": error} for path, error in s.skipped],
             "ignored": [{"path": i.path, "reason": i.reason, "folder": i.is_folder} for i in s.ignored],
@@ -49,7 +51,31 @@ class Status:
             "reranker_model": self.settings.reranker_model,
             "device": self.device,
             "server": self.server,
+            # models on another machine (None: they run here)
+            "embedding_url": self.settings.embedding_url,
+            "reranker_url": self.settings.reranker_url,
+            "query_format": self.query_format,
+            "reranker_format": self.reranker_format,
         }
+
+    @property
+    def query_format(self) -> str | None:
+        """How queries are sent to an embedding server, and why, e.g. `qwen3 (from the
+        model's name; ...)`; None for a local model (its config says)."""
+        if not self.settings.embedding_url:
+            return None
+        from search.models.remote import format_words, query_format
+
+        return format_words(*query_format(self.settings.embedding_model, self.settings.query_format), "embedding")
+
+    @property
+    def reranker_format(self) -> str | None:
+        s = self.settings
+        if not s.reranker_url or s.reranker_model is None:
+            return None
+        from search.models.remote import format_words, rerank_format
+
+        return format_words(*rerank_format(s.reranker_model, s.reranker_format), "reranker")
 
 
 class Engine:
@@ -58,9 +84,14 @@ class Engine:
         self.store = open_store(settings.database)
         self._embedder: Any = None
         self._reranker: Any = None
+        self.closed = False
 
     def close(self) -> None:
+        self.closed = True
         self.store.close()
+        for model in (self._embedder, self._reranker):
+            if hasattr(model, "close"):  # a model on a server: its connections and threads
+                model.close()
 
     def __enter__(self) -> "Engine":
         return self
@@ -71,21 +102,39 @@ class Engine:
     # -- models ------------------------------------------------------------------------------
 
     def embedder(self, dimension: int | None = None) -> Any:
+        s = self.settings
+        if self._embedder is None and s.embedding_url:
+            from search.config import api_key
+            from search.models.remote import load_remote_embedder
+
+            key, where = api_key("embedding")
+            self._embedder = load_remote_embedder(
+                s.embedding_url, s.embedding_model, dimension=dimension or s.dim, fmt=s.query_format,
+                api_key=key, key_variables=where, timeout=s.remote_timeout, in_flight=s.remote_requests,
+            )
         if self._embedder is None:
             from search.models import load_embedder
 
-            self._embedder = load_embedder(
-                self.settings.embedding_model, self.settings.device, dimension or self.settings.dim
-            )
+            self._embedder = load_embedder(s.embedding_model, s.device, dimension or s.dim)
         return self._embedder
 
     def reranker(self) -> Any:
-        if self.settings.reranker_model is None:
+        s = self.settings
+        if s.reranker_model is None:
             return None
+        if self._reranker is None and s.reranker_url:
+            from search.config import api_key
+            from search.models.remote import load_remote_reranker
+
+            key, where = api_key("reranker")
+            self._reranker = load_remote_reranker(
+                s.reranker_url, s.reranker_model, fmt=s.reranker_format, api_key=key, key_variables=where,
+                timeout=s.remote_timeout, in_flight=s.remote_requests,
+            )
         if self._reranker is None:
             from search.models import load_reranker
 
-            self._reranker = load_reranker(self.settings.reranker_model, self.settings.device)
+            self._reranker = load_reranker(s.reranker_model, s.device)
         return self._reranker
 
     # -- indexing ----------------------------------------------------------------------------
@@ -123,9 +172,10 @@ class Engine:
         from search.ingest.indexer import Indexer
 
         previous = self.store.embedding_space()
-        keep_dim = previous.dimension if previous and previous.model == self.settings.embedding_model else None
+        key = self.settings.embedding_key
+        keep_dim = previous.dimension if previous and previous.model == key else None
         embedder = self.embedder(self.settings.dim or keep_dim)
-        space = EmbeddingSpace(self.settings.embedding_model, embedder.dimension, INDEX_RECIPE)
+        space = EmbeddingSpace(key, embedder.dimension, INDEX_RECIPE)
         notice = None
         if previous is not None and (previous.model, previous.dimension) != (space.model, space.dimension):
             notice = (
@@ -180,7 +230,7 @@ class Engine:
         notes = []
         reranker = self.settings.reranker_model
         if options.rerank is None:
-            on_cpu = self.device().startswith("cpu")
+            on_cpu = self.reranks_on_cpu()
             options = replace(options, rerank=reranker is not None and not on_cpu)
             if reranker is not None and on_cpu:
                 seconds = options.rerank_top * CPU_RERANK_SECONDS
@@ -192,7 +242,8 @@ class Engine:
         if (options.task or options.instruction) and self.ignores_instructions(options):
             notes.append(
                 f"{Path(self.settings.embedding_model).name} takes no instructions and nothing is "
-                "reranked, so --task and --instruction change nothing here."
+                "reranked, so --task and --instruction change nothing here"
+                + (" (--query-format qwen3 if it is a Qwen3-Embedding model)." if self.settings.embedding_url else ".")
             )
         return results, notes
 
@@ -206,12 +257,27 @@ class Engine:
         return self._embedder is not None and not getattr(self._embedder, "takes_instructions", True)
 
     def device(self) -> str:
-        """The device and dtype the models run with, as words ("cpu float32")."""
-        if self._embedder is not None:
-            return self._embedder.placement.describe()
+        """Where the models run, as words: "cpu float32", or a server, for each model."""
         from search.models.device import describe
 
-        return describe(self.settings.device)
+        s = self.settings
+        if self._embedder is not None:
+            device = self._embedder.placement.describe()
+        else:
+            device = f"server {s.embedding_url}" if s.embedding_url else describe(s.device)
+        if s.reranker_model is not None and s.reranker_url != s.embedding_url:
+            # one model here, the other on a server (or two servers): say where each runs
+            device += "; reranker on " + (f"server {s.reranker_url}" if s.reranker_url else describe(s.device))
+        return device
+
+    def reranks_on_cpu(self) -> bool:
+        """Whether the reranker would run on this computer's CPU (seconds a search there)."""
+        if self.settings.reranker_url:
+            return False
+        from search.models.device import describe
+
+        placement = self._embedder.placement.describe() if self._embedder is not None and not self.settings.embedding_url else describe(self.settings.device)
+        return placement.startswith("cpu")
 
     def more_like_this(self, path: str | Path, options: SearchOptions) -> tuple[str, SearchOptions]:
         """The query and options that find files like an indexed one (which is left out)."""
@@ -230,16 +296,17 @@ class Engine:
             raise NotIndexedError(
                 "Nothing is indexed yet: run `python app.py index FOLDER` first."
             )
-        wanted_dim = self.settings.dim or space.dimension
-        if space.model != self.settings.embedding_model or space.dimension != wanted_dim:
+        s = self.settings
+        wanted_dim = s.dim or space.dimension
+        if space.model != s.embedding_key or space.dimension != wanted_dim:
             raise IndexMismatchError(
                 f"This index was built with {space.model} (dimension {space.dimension}), not "
-                f"{self.settings.embedding_model}"
-                + (f" (dimension {self.settings.dim})" if self.settings.dim else "")
-                + f": search with --embedding-model {space.model}"
-                + (f" --dim {space.dimension}" if self.settings.dim else "")
+                f"{s.embedding_key}"
+                + (f" (dimension {s.dim})" if s.dim else "")
+                + f": search with {_model_options(space.model, s.embedding_url)}"
+                + (f" --dim {space.dimension}" if s.dim else "")
                 + ", or re-index everything with the new one: "
-                + f"`python app.py index --embedding-model {self.settings.embedding_model}`."
+                + f"`python app.py index {_model_options(s.embedding_key, None)}`."
             )
         return space
 
@@ -269,6 +336,15 @@ class Engine:
         from search.channel import serving
 
         return Status(self.store.stats(), self.settings, self.device(), serving(self.settings.data_dir))
+
+
+def _model_options(key: str, url_now: str | None) -> str:
+    """The options that choose the model an index records (`name @ URL` for a server's),
+    when a server's URL is set now (`url_now`)."""
+    name, _, url = key.partition(" @ ")
+    return f"--embedding-model {name}" + (
+        f" --embedding-url {url}" if url else " --embedding-url none" if url_now else ""
+    )
 
 
 def _clean(problems: dict[str, int | bool]) -> bool:

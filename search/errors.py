@@ -10,6 +10,12 @@ class ModelLoadError(FathomError):
     """A model could not be found, downloaded or loaded."""
 
 
+class ModelServerError(ModelLoadError):
+    """A model server cannot be used now: it is down, refused the key, or answered wrongly
+    (e.g. vectors of another dimension). Whatever was being indexed stops, and no file is
+    marked failed because of it; the next run picks up where this one stopped."""
+
+
 class IndexMismatchError(FathomError):
     """The index was built with another embedding model or dimension."""
 

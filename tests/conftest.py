@@ -69,7 +69,10 @@ def write_corpus(root: Path, files: dict[str, str] = CORPUS) -> Path:
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No test touches the real user data folder or the network."""
-    for name in ("FATHOM_EMBEDDING_MODEL", "FATHOM_RERANKER_MODEL", "FATHOM_DEVICE", "FATHOM_DIM"):
+    for name in ("FATHOM_EMBEDDING_MODEL", "FATHOM_RERANKER_MODEL", "FATHOM_DEVICE", "FATHOM_DIM",
+                 "FATHOM_EMBEDDING_URL", "FATHOM_RERANKER_URL", "FATHOM_QUERY_FORMAT", "FATHOM_RERANKER_FORMAT",
+                 "FATHOM_API_KEY", "FATHOM_EMBEDDING_API_KEY", "FATHOM_RERANKER_API_KEY",
+                 "FATHOM_REMOTE_TIMEOUT", "FATHOM_REMOTE_REQUESTS"):
         monkeypatch.delenv(name, raising=False)
     data = tmp_path / "fathom-data"
     monkeypatch.setenv("FATHOM_DATA_DIR", str(data))

@@ -376,7 +376,8 @@ def test_settings_file_sits_below_options_and_variables(isolated_env: Path, monk
     assert Settings.resolve(embedding_model="Qwen/Qwen3-Embedding-0.6B").embedding_model == "Qwen/Qwen3-Embedding-0.6B"
     assert setting_sources(device="cuda") == {
         "embedding_model": "FATHOM_EMBEDDING_MODEL", "reranker_model": "default", "device": "option",
-        "dim": "default", "rerank_top": "settings file",
+        "dim": "default", "rerank_top": "settings file", "embedding_url": "default", "reranker_url": "default",
+        "query_format": "default", "reranker_format": "default",
     }
     (isolated_env / "settings.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(FathomError, match="settings.json.*delete it"):

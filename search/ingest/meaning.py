@@ -12,6 +12,7 @@ from typing import Any, Protocol, Sequence
 
 import numpy as np
 
+from search.errors import ModelServerError
 from search.ingest.context import embedding_text
 from search.ingest.progress import Progress
 from storage import IndexStore, PendingChunk
@@ -48,6 +49,8 @@ class MeaningPhase:
             progress.update(current=batch[0].path)
             try:
                 vectors = self._embed(batch)
+            except ModelServerError:
+                raise  # the server is down or refuses: no file is at fault; the next run goes on
             except Exception:
                 # One file the model cannot take must not stop the others: find it, file by file.
                 for chunks in _by_file(batch):
@@ -62,6 +65,8 @@ class MeaningPhase:
     def _embed_one_file(self, chunks: list[PendingChunk], report: MeaningReport, progress: Progress) -> None:
         try:
             vectors = self._embed(chunks)
+        except ModelServerError:
+            raise
         except Exception as exc:
             reason = f"embedding failed: {exc}"
             self.store.embedding_failed(chunks[0].file_id, reason)

@@ -10,7 +10,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from search.config import DEVICES, Settings, model_id, save_settings, settings_file
+from search.config import DEVICES, FORMATS, Settings, api_key, model_id, save_settings, server_url, settings_file
 from search.engine import CPU_RERANK_SECONDS
 from search.errors import FathomError, IndexMismatchError, NotIndexedError
 from search.filters import make_filter
@@ -370,7 +370,7 @@ def rerank_hint(rt: Runtime) -> tuple[str, bool | None]:
         return "The reranker did not load (see Settings).", False
     if loader.reranker != "ready":
         return f"Reads the best {top} files again for a more precise order (the reranker is loading).", None
-    if loader.device.startswith("cpu"):
+    if (loader.reranker_device or loader.device).startswith("cpu"):
         seconds = top * CPU_RERANK_SECONDS
         size = "" if "0.6B" in settings.reranker_model else " (more with this larger model)"
         return f"Reads the best {top} files again for a more precise order: about {seconds:.0f} s per search on this CPU{size}.", False
@@ -387,6 +387,15 @@ class SettingsForm:
     device: str
     dim: float | int | None
     rerank_top: float | int
+    # models on another machine: a server's base URL ("" runs the model here) and whether its
+    # model takes Qwen3's formats ("auto": as its name says)
+    embedding_url: str = ""
+    query_format: str = "auto"
+    reranker_url: str = ""
+    reranker_format: str = "auto"
+
+
+FORMAT_CHOICES = [("As its name says", "auto"), ("Qwen3", "qwen3"), ("Plain", "plain")]
 
 
 @dataclass(frozen=True)
@@ -404,13 +413,18 @@ def settings_values(rt: Runtime) -> dict[str, Any]:
         "device": s.device,
         "dim": s.dim,
         "rerank_top": s.rerank_top or DEFAULT_RERANK_TOP,
+        "embedding_url": s.embedding_url or "",
+        "query_format": s.query_format or "auto",
+        "reranker_url": s.reranker_url or "",
+        "reranker_format": s.reranker_format or "auto",
     }
 
 
 def blank_settings() -> dict[str, Any]:
     """The Settings fields before the first `load` fills them (see blank_state)."""
     return {"embedding_model": None, "reranker_model": None, "device": None, "dim": None,
-            "rerank_top": DEFAULT_RERANK_TOP}
+            "rerank_top": DEFAULT_RERANK_TOP, "embedding_url": "", "query_format": "auto",
+            "reranker_url": "", "reranker_format": "auto"}
 
 
 def model_choices(kind: str, current: str | None) -> list[tuple[str, str]]:
@@ -428,7 +442,7 @@ def save(rt: Runtime, form: SettingsForm, confirmed: bool = False) -> SettingsOu
         new = _settings_from(old, form)
     except FathomError as exc:
         return SettingsOutcome(render.message("These settings were not saved", str(exc), "error"))
-    rebuild = (new.embedding_model, new.dim) != (old.embedding_model, old.dim)
+    rebuild = (new.embedding_key, new.dim) != (old.embedding_key, old.dim)
     files = rt.library.view().indexed_files
     if rebuild and files and not confirmed:
         return SettingsOutcome(
@@ -449,6 +463,10 @@ def save(rt: Runtime, form: SettingsForm, confirmed: bool = False) -> SettingsOu
             "device": new.device,
             "dim": new.dim,
             "rerank_top": new.rerank_top,
+            "embedding_url": new.embedding_url,
+            "query_format": new.query_format,
+            "reranker_url": new.reranker_url,
+            "reranker_format": new.reranker_format,
         })
     except (OSError, FathomError) as exc:
         return SettingsOutcome(render.message("Cannot save the settings", str(exc), "error"))
@@ -468,10 +486,12 @@ def save(rt: Runtime, form: SettingsForm, confirmed: bool = False) -> SettingsOu
 
 
 def _settings_from(old: Settings, form: SettingsForm) -> Settings:
-    embedding = _model(form.embedding_model, "The embedding model")
+    embedding_url = server_url(form.embedding_url, "The embedding server")
+    reranker_url = server_url(form.reranker_url, "The reranker server")
+    embedding = _model(form.embedding_model, "The embedding model", on_server=bool(embedding_url))
     if embedding == "none":
         raise FathomError("Fathom needs an embedding model: choose one of the list or a local folder.")
-    reranker = _model(form.reranker_model or "none", "The reranker")
+    reranker = _model(form.reranker_model or "none", "The reranker", on_server=bool(reranker_url))
     device = (form.device or "auto").lower()
     if device not in DEVICES:
         raise FathomError(f"Unknown device {device!r}: choose one of {', '.join(DEVICES)}.")
@@ -479,20 +499,35 @@ def _settings_from(old: Settings, form: SettingsForm) -> Settings:
     top = _whole(form.rerank_top, "The rerank depth", allow_empty=True) or DEFAULT_RERANK_TOP
     return replace(
         old,
-        embedding_model=model_id(embedding),
-        reranker_model=None if reranker == "none" else model_id(reranker),
+        embedding_model=embedding if embedding_url else model_id(embedding),
+        reranker_model=None if reranker == "none" else reranker if reranker_url else model_id(reranker),
         device=device,
         dim=dim,
         rerank_top=top,
+        embedding_url=embedding_url,
+        reranker_url=reranker_url,
+        query_format=_format(form.query_format),
+        reranker_format=_format(form.reranker_format),
     )
 
 
-def _model(value: str | None, what: str) -> str:
+def _format(value: str | None) -> str | None:
+    value = (value or "auto").strip().lower()
+    if value == "auto":
+        return None
+    if value not in FORMATS:
+        raise FathomError(f"Unknown format {value!r}: choose {', '.join(FORMATS)}, or as the model's name says.")
+    return value
+
+
+def _model(value: str | None, what: str, on_server: bool = False) -> str:
     text = (value or "").strip()
     if not text:
         raise FathomError(f"{what} is empty: choose one of the list, or type the path of a local model folder.")
     if text.lower() == "none":
         return "none"
+    if on_server:  # the name the server knows it by: nothing to check here
+        return text
     path = Path(text).expanduser()
     if text.startswith(("/", ".", "~")) or path.exists():
         if not path.is_dir():
@@ -523,7 +558,8 @@ def _whole(value: float | int | str | None, what: str, allow_empty: bool) -> int
 def _pinned_words(rt: Runtime, new: Settings, old: Settings) -> str:
     """When an option or variable set a value at start, it wins again at the next start."""
     words = []
-    for key in ("embedding_model", "reranker_model", "device", "dim"):
+    for key in ("embedding_model", "reranker_model", "device", "dim", "embedding_url", "query_format",
+                "reranker_url", "reranker_format"):
         source = rt.serving.sources.get(key, "default")
         if source in ("default", "settings file") or getattr(new, key) == getattr(old, key):
             continue
@@ -542,5 +578,12 @@ def settings_facts(rt: Runtime) -> str:
         ("Served at", f"http://{serving.host}:{serving.port}" + (" and a share link" if serving.share else "")),
         ("Password", "required" if serving.auth else "none (this computer only)"),
     ]
+    for kind, url in (("embedding", s.embedding_url), ("reranker", s.reranker_url)):
+        if url:  # whether a key is set, and where: never the key
+            key, where = api_key(kind)
+            rows.append((
+                f"API key, {kind} server",
+                "set in the environment" if key else f"none: set {where} before starting Fathom, if the server asks for one",
+            ))
     items = "".join(f"<li><span>{escape(k)}</span> <code>{escape(v)}</code></li>" for k, v in rows)
     return f'<ul class="fathom-facts">{items}</ul>'

@@ -223,6 +223,35 @@ def build(rt: Runtime) -> gr.Blocks:
                     )
                     depth = gr.Slider(1, 50, value=values["rerank_top"], step=1, label="Rerank depth",
                                       info="How many of the best files the reranker reads.", elem_id="fathom-depth")
+                with gr.Accordion("Models on another machine", open=False, elem_id="fathom-servers"):
+                    with gr.Row():
+                        embedding_url = gr.Textbox(
+                            value=values["embedding_url"],
+                            label="Embedding server",
+                            placeholder="http://gpu-box:8000/v1",
+                            info="The base URL of an OpenAI-compatible server (vLLM, TEI, Infinity, Ollama...); "
+                            "the embedding model is then its name there. Empty: the model runs here. "
+                            "An API key comes from FATHOM_API_KEY, never from this page.",
+                            elem_id="fathom-embedding-url",
+                        )
+                        query_format = gr.Dropdown(
+                            handlers.FORMAT_CHOICES, value=values["query_format"], label="Query format",
+                            info="Qwen3: queries get Qwen3-Embedding's instruction; plain: sent as typed.",
+                            elem_id="fathom-query-format",
+                        )
+                    with gr.Row():
+                        reranker_url = gr.Textbox(
+                            value=values["reranker_url"],
+                            label="Reranker server",
+                            placeholder="http://gpu-box:8001/v1",
+                            info="A server with a rerank API (POST /rerank); the reranker is then its name there.",
+                            elem_id="fathom-reranker-url",
+                        )
+                        reranker_format = gr.Dropdown(
+                            handlers.FORMAT_CHOICES, value=values["reranker_format"], label="Reranker prompt",
+                            info="Qwen3: Qwen3-Reranker's prompt with the task; plain: query and passages as they are.",
+                            elem_id="fathom-reranker-format",
+                        )
                 with gr.Row():
                     save = gr.Button("Save settings", variant="primary", scale=0, min_width=160, elem_id="fathom-save")
                 saved = gr.HTML(visible=False, elem_id="fathom-saved")
@@ -317,7 +346,8 @@ def build(rt: Runtime) -> gr.Blocks:
             outcome = handlers.save(rt, handlers.SettingsForm(*values), confirmed=confirmed)
             return [_html(outcome.message), gr.Row(visible=outcome.confirm)]
 
-        settings_form = [embedding, reranker, device, dim, depth]
+        settings_form = [embedding, reranker, device, dim, depth, embedding_url, query_format, reranker_url,
+                         reranker_format]
         save.click(partial(do_save, False), settings_form, [saved, confirm_rebuild])
         rebuild.click(partial(do_save, True), settings_form, [saved, confirm_rebuild])
         keep.click(
@@ -393,13 +423,18 @@ def build(rt: Runtime) -> gr.Blocks:
                 values["device"],
                 values["dim"],
                 values["rerank_top"],
+                values["embedding_url"],
+                values["query_format"],
+                values["reranker_url"],
+                values["reranker_format"],
                 handlers.settings_facts(rt),
             ]
 
         page.load(
             on_load,
             [cache, touched, chosen, folder],
-            polled + [embedding, reranker, device, dim, depth, facts],
+            polled + [embedding, reranker, device, dim, depth, embedding_url, query_format, reranker_url,
+                      reranker_format, facts],
             show_progress="hidden",
         )
     return page

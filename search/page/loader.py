@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from search.errors import FathomError
+from search.errors import FathomError, ModelServerError
 
 WAITING, LOADING, READY, FAILED = "waiting", "loading", "ready", "failed"
+SERVER_RETRY_SECONDS = 30.0  # a model server that could not be used is tried again this often
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class LoaderView:
     reranker: str  # "none", "waiting", "loading", "ready" or "failed"
     reranker_error: str | None
     instructions: bool | None = None  # whether the embedder takes instructions; None until loaded
+    reranker_device: str = ""  # where the reranker runs, once loaded (it may differ from the embedder)
 
 
 class ModelLoader:
@@ -36,6 +38,7 @@ class ModelLoader:
         self._error: str | None = None
         self._reranker_error: str | None = None
         self._device = ""
+        self._reranker_device = ""
         self._instructions: bool | None = None
         self._began = time.monotonic()
         self._downloading: str | None = None
@@ -80,6 +83,7 @@ class ModelLoader:
             reranker=self._reranker,
             reranker_error=self._reranker_error,
             instructions=self._instructions,
+            reranker_device=self._reranker_device,
         )
 
     # -- the thread --------------------------------------------------------------------------
@@ -88,10 +92,11 @@ class ModelLoader:
         settings = self.engine.settings
         self._began = time.monotonic()
         self._state = LOADING
-        self._stage = f"Loading the embedding model {short_name(settings.embedding_model)}"
-        self._watch_download(settings.embedding_model)
+        self._stage = _loading_words("embedding model", settings.embedding_model, settings.embedding_url)
+        if not settings.embedding_url:
+            self._watch_download(settings.embedding_model)
         try:
-            embedder = self.engine.embedder(self._index_dimension())
+            embedder = self._embedder()
             placement = getattr(embedder, "placement", None)
             self._device = placement.describe() if placement is not None else ""
             self._instructions = bool(getattr(embedder, "takes_instructions", True))
@@ -109,10 +114,12 @@ class ModelLoader:
             self._stage = "Ready"
             return
         self._reranker = LOADING
-        self._stage = f"Loading the reranker {short_name(settings.reranker_model)}"
-        self._watch_download(settings.reranker_model)
+        self._stage = _loading_words("reranker", settings.reranker_model, settings.reranker_url)
+        if not settings.reranker_url:
+            self._watch_download(settings.reranker_model)
         try:
-            self.engine.reranker()
+            placement = getattr(self.engine.reranker(), "placement", None)
+            self._reranker_device = placement.describe() if placement is not None else ""
             self._reranker = READY
         except Exception as exc:  # searching works without it; say so
             self._reranker = FAILED
@@ -122,6 +129,25 @@ class ModelLoader:
         finally:
             self._downloading = None
         self._stage = "Ready"
+
+    def _embedder(self) -> Any:
+        """The embedder; a model server that cannot be used now is tried again until it can
+        (the page says so meanwhile), or until these settings are replaced."""
+        while True:
+            try:
+                return self.engine.embedder(self._index_dimension())
+            except ModelServerError as exc:
+                if self.engine.closed:
+                    raise
+                self._fail(f"{exc} Fathom tries again every {SERVER_RETRY_SECONDS:g} s.")
+            deadline = time.monotonic() + SERVER_RETRY_SECONDS
+            while time.monotonic() < deadline and not self.engine.closed:
+                time.sleep(min(0.5, SERVER_RETRY_SECONDS))
+            if self.engine.closed:
+                raise ModelServerError(self._error or "The model server could not be used.")
+            settings = self.engine.settings
+            self._state, self._error = LOADING, None
+            self._stage = _loading_words("embedding model", settings.embedding_model, settings.embedding_url)
 
     def _watch_download(self, model: str) -> None:
         name = _hub_name(model)
@@ -143,7 +169,13 @@ class ModelLoader:
         if settings.dim:
             return settings.dim
         space = self.engine.store.embedding_space()
-        return space.dimension if space and space.model == settings.embedding_model else None
+        return space.dimension if space and space.model == settings.embedding_key else None
+
+
+def _loading_words(what: str, model: str, url: str | None) -> str:
+    if url:
+        return f"Connecting to the {what} {model} at {url}"
+    return f"Loading the {what} {short_name(model)}"
 
 
 def short_name(model: str) -> str:

@@ -178,9 +178,15 @@ def model_panel(loader: LoaderView, settings: Any) -> str:
     if loader.state == "failed":
         return message(
             "The embedding model could not be loaded",
-            f"{loader.error} In Settings, you can choose another model or type the path of a "
-            "local folder that holds the model's files. Until then, search finds files by "
-            "their words only.",
+            f"{loader.error} "
+            + (
+                "In Settings, check the server's URL and the model's name as the server knows it, "
+                "or clear the URL to run a model on this computer."
+                if getattr(settings, "embedding_url", None)
+                else "In Settings, you can choose another model or type the path of a local folder "
+                "that holds the model's files."
+            )
+            + " Until then, search finds files by their words only.",
             "error",
         )
     rows = [("Embedding model", short_name(settings.embedding_model), loader.state)]
@@ -196,7 +202,24 @@ def model_panel(loader: LoaderView, settings: Any) -> str:
     if loader.reranker_error:
         extra += f'<p class="fathom-warning-text">{escape(loader.reranker_error)} Searches run without reranking.</p>'
     device = f"<li><span>Running on</span> <b>{escape(loader.device)}</b></li>" if loader.device else ""
-    return f'<div class="fathom-models"><ul>{lines}{device}</ul>{extra}</div>'
+    return f'<div class="fathom-models"><ul>{lines}{device}{_formats(settings)}</ul>{extra}</div>'
+
+
+def _formats(settings: Any) -> str:
+    """For models on a server: whether queries (and rerank prompts) take Qwen3's format, and
+    why, so that it is never a silent guess."""
+    from search.models.remote import query_format, rerank_format
+
+    items = []
+    if getattr(settings, "embedding_url", None):
+        items.append(("Queries", query_format(settings.embedding_model, settings.query_format)))
+    if getattr(settings, "reranker_url", None) and settings.reranker_model:
+        items.append(("Rerank prompt", rerank_format(settings.reranker_model, settings.reranker_format)))
+    return "".join(
+        f"<li><span>{label}</span> <b>{'Qwen3 format' if fmt == 'qwen3' else 'plain'}</b> "
+        f"<em>{'as set in Settings' if why == 'set' else 'as the model’s name says'}</em></li>"
+        for label, (fmt, why) in items
+    )
 
 
 def _state_words(state: str) -> str:

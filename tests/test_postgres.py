@@ -274,3 +274,19 @@ def test_two_index_processes_at_once_leave_a_sound_index(
         code, out, err = run_cli(capsys, "search", f"note about {topic} 17", "--json", "-k", "1")
         assert code == 0, err
         assert json_lines(out)[0]["results"][0]["path"].startswith(str(root))
+
+
+@pytest.mark.parametrize(
+    "url, shown",
+    [
+        ("postgresql://fathom:s3cret@db.example:5433/fathom", "postgresql://fathom@db.example:5433/fathom"),
+        ("postgres://fathom@h1:5432,h2/fathom?sslmode=require&password=s3cret",
+         "postgres://fathom@h1:5432,h2/fathom?sslmode=require"),
+        ("postgresql://:s3cret@db/fathom", "postgresql://db/fathom"),
+        ("postgresql:///fathom?host=/run/postgresql", "postgresql:///fathom?host=/run/postgresql"),
+    ],
+)
+def test_a_url_is_shown_without_its_password(url: str, shown: str) -> None:
+    from storage import database_name
+
+    assert database_name(url) == shown and "s3cret" not in shown

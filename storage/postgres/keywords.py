@@ -9,7 +9,7 @@ from storage.fts import MAX_TERMS, match_terms, query_terms
 from storage.postgres import file_evidence
 from storage.postgres.base import PostgresBase
 from storage.postgres.filters import chunk_ids_sql, file_ids_sql
-from storage.postgres.words import Term, bm25, frequency, parse, positions, tsquery, words
+from storage.postgres.words import Term, bm25, parse, positions, tsquery, words
 from storage.records import ChunkFilter
 from storage.sqlite.keywords import PRUNE_FROM_ROWS
 
@@ -67,9 +67,8 @@ class KeywordSearch(PostgresBase):
         if not terms or k <= 0:
             return []
         docs = self._positions(table, terms, letters)
-        present = {letter: 1.0 for letter in (letters or "ABCD")}
-        having = {t: sum(1 for _, row in docs.values() if frequency(t, row, present) > 0) for t in terms}
-        scores = self._scores(table, docs, terms, weights, having)
+        rows, total = self._totals()[table]
+        scores = bm25(docs, terms, weights, rows, total / rows if rows else 1.0)
         if only is not None and not only.empty and scores:
             subquery, params = (chunk_ids_sql if table == "chunks" else file_ids_sql)(only)
             allowed = {row[0] for row in self._query(f"SELECT id FROM ({subquery}) s WHERE id = ANY(%s)",
@@ -77,35 +76,30 @@ class KeywordSearch(PostgresBase):
             scores = {doc: s for doc, s in scores.items() if doc in allowed}
         return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
 
-    def _positions(self, table: str, terms: Sequence[Term], letters: str, where: str = "TRUE",
-                   params: Sequence[Any] = ()) -> dict[int, Any]:
+    def _positions(self, table: str, terms: Sequence[Term], letters: str) -> dict[int, Any]:
         """Every row the query matches, with the positions of the query's words in it."""
         name, key = _TABLES[table]
         lexemes = sorted({w for t in terms for w in t.words})
         rows = self._query(
             f"SELECT d.{key}, d.words, u.lexeme, u.positions, u.weights FROM {name} d "
-            f"CROSS JOIN LATERAL unnest(d.keywords) u WHERE d.keywords @@ %s::tsquery AND u.lexeme = ANY(%s) AND {where}",
-            [tsquery(terms, letters), lexemes, *params],
+            f"CROSS JOIN LATERAL unnest(d.keywords) u WHERE d.keywords @@ %s::tsquery AND u.lexeme = ANY(%s)",
+            [tsquery(terms, letters), lexemes],
         )
         return positions(rows)
-
-    def _scores(self, table: str, docs: dict[int, Any], terms: Sequence[Term], weights: dict[str, float],
-                having: dict[Term, int]) -> dict[int, float]:
-        rows, total = self._totals()[table]
-        return bm25(docs, terms, weights, rows, total / rows if rows else 1.0, having)
 
     def _best_chunks_by_words(self, match: str, file_ids: list[int]) -> dict[int, int]:
         """The best chunk of each file by BM25 (ranked against the whole index), for passages."""
         terms = parse(match)
         if not terms:
             return {}
-        docs = self._positions("chunks", terms, "", "d.file_id = ANY(%s)", [file_ids])
-        if not docs:
+        docs = self._positions("chunks", terms, "")  # every match: the terms' frequencies are the index's
+        owners = dict(self._query("SELECT id, file_id FROM chunks WHERE id = ANY(%s) AND file_id = ANY(%s)",
+                                  (list(docs), file_ids)))
+        if not owners:
             return {}
-        having = {}
-        for term in terms:
-            (having[term],), = self._query("SELECT COUNT(*) FROM chunks WHERE keywords @@ %s::tsquery", (term.tsquery(),))
-        scores = self._scores("chunks", docs, terms, CHUNK_WEIGHTS, having)
+        rows, total = self._totals()["chunks"]
+        scores = {c: s for c, s in bm25(docs, terms, CHUNK_WEIGHTS, rows, total / rows if rows else 1.0).items()
+                  if c in owners}
         owners = dict(self._query("SELECT id, file_id FROM chunks WHERE id = ANY(%s)", (list(scores),)))
         best: dict[int, int] = {}
         for chunk, score in sorted(scores.items(), key=lambda item: (-item[1], item[0])):

@@ -118,6 +118,8 @@ def frequency(term: Term, row: Positions, weights: dict[str, float]) -> float:
     first = row.get(term.words[0])
     if not first:
         return 0.0
+    if len(term.words) == 1:
+        return sum(weights.get(letter, 0.0) for letter in first.values())
     rest = [row.get(w) for w in term.words[1:]]
     if any(not r for r in rest):
         return 0.0
@@ -139,16 +141,16 @@ def bm25(
     weights: dict[str, float],
     rows: int,
     average_words: float,
-    having: dict[Term, int],
 ) -> dict[int, float]:
-    """FTS5's bm25() (as a higher-is-better score) of each document the query matched."""
-    idfs = {t: idf(rows, having.get(t, 0)) for t in terms}
+    """FTS5's bm25() (as a higher-is-better score) of each document the query matched. A term's
+    document frequency counts the matched documents it occurs in (weighted columns only): every
+    document holding a term of the query is among them."""
+    tfs = {doc: [frequency(t, row, weights) for t in terms] for doc, (_, row) in docs.items()}
+    idfs = [idf(rows, sum(1 for found in tfs.values() if found[i] > 0)) for i in range(len(terms))]
     scores: dict[int, float] = {}
-    for doc, (length, row) in docs.items():
+    for doc, (length, _) in docs.items():
         norm = K1 * (1 - B + B * length / (average_words or 1.0))
-        scores[doc] = sum(
-            idfs[t] * (tf * (K1 + 1)) / (tf + norm) for t in terms for tf in (frequency(t, row, weights),)
-        )
+        scores[doc] = sum(w * (tf * (K1 + 1)) / (tf + norm) for w, tf in zip(idfs, tfs[doc]))
     return scores
 
 

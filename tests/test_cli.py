@@ -12,7 +12,7 @@ from search.ingest.context import embedding_text
 
 # The contract scripts rely on (issue 2), and the fields added since: extend, never break.
 RESULT_KEYS = {"path", "score", "vector_score", "keyword_score", "rerank_score", "page", "start", "end", "text"}
-ADDED_KEYS = {"context", "snippet", "highlights", "modified"}
+ADDED_KEYS = {"context", "snippet", "highlights", "modified", "embedded"}
 
 
 @pytest.fixture

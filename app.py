@@ -255,14 +255,7 @@ def _search_here(
     from search.engine import Engine
 
     with Engine(settings) as engine:
-        if like:
-            query, options = engine.more_like_this(like, options)
-            queries = [query]
-        notes: list[str] = []
-        for query in queries:
-            results, notes = engine.search_with_notes(query, options)
-            yield {"query": query, "results": [r.to_json() for r in results]}
-        yield {"done": True, "notes": notes}
+        yield from engine.answers(queries, options, like)
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:

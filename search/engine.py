@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Collection, Sequence
+from typing import Any, Collection, Iterator, Sequence
 
 from search.config import Settings
 from search.errors import FathomError, IndexMismatchError, ModelLoadError, ModelServerError, NotIndexedError
@@ -293,6 +293,18 @@ class Engine:
             embedder = self.embedder(space.dimension)
         reranker = self.reranker() if options.rerank else None
         return search(self.store, query, options, embedder, reranker)
+
+    def answers(self, queries: Sequence[str], options: SearchOptions, like: str | None = None) -> Iterator[dict[str, Any]]:
+        """A command-line search's JSON: `{"query", "results"}` for each query (or for the file
+        `like`), then `{"done": true, "notes": [...]}` (the CLI prints the notes once)."""
+        if like:
+            query, options = self.more_like_this(like, options)
+            queries = [query]
+        notes: list[str] = []
+        for query in queries:
+            results, notes = self.search_with_notes(query, options)
+            yield {"query": query, "results": [r.to_json() for r in results]}
+        yield {"done": True, "notes": notes}
 
     def search_with_notes(self, query: str, options: SearchOptions) -> tuple[list[Result], list[str]]:
         """A search as the command line runs it: with `options.rerank` None, reranking only off

@@ -46,6 +46,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "python app.py") -> int:
             reranker_url=getattr(args, "reranker_url", None),
             query_format=getattr(args, "query_format", None),
             reranker_format=getattr(args, "reranker_format", None),
+            tokenizer=getattr(args, "tokenizer", None),
         )
         return COMMANDS[command](args, settings)
     except (FathomError, StorageError) as exc:
@@ -488,6 +489,9 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
                         "`none`: here). Key: env FATHOM_API_KEY")
     parser.add_argument("--reranker-url", default=s, metavar="URL",
                         help="rerank on a server with a rerank API (env FATHOM_RERANKER_URL; `none`: here)")
+    parser.add_argument("--tokenizer", default=s, metavar="NAME_OR_PATH",
+                        help="cut files into chunks in this tokenizer's tokens (a folder or hub name), for a "
+                        "model on a server under a name this computer does not know (env FATHOM_TOKENIZER)")
     parser.add_argument("--query-format", default=s, choices=("qwen3", "plain"),
                         help="whether the embedding server's model takes Qwen3's instruction format for "
                         "queries (env FATHOM_QUERY_FORMAT; default: qwen3 when its name says Qwen3-Embedding)")

@@ -60,6 +60,9 @@ class Settings:
     reranker_url: str | None = None
     query_format: str | None = None  # qwen3 or plain; None: from the model's name
     reranker_format: str | None = None  # qwen3 or plain; None: from the reranker's name
+    # What cuts files into chunks when the model's own tokenizer is not on this machine (a
+    # model served under a name of its own): a local folder or a Hub name; None: the model's.
+    tokenizer: str | None = None
     remote_timeout: float = DEFAULT_REMOTE_TIMEOUT
     remote_requests: int = DEFAULT_REMOTE_REQUESTS
 
@@ -90,6 +93,7 @@ class Settings:
         reranker_url: str | None = None,
         query_format: str | None = None,
         reranker_format: str | None = None,
+        tokenizer: str | None = None,
     ) -> "Settings":
         """Options win over environment variables, which win over the settings file, which
         wins over defaults."""
@@ -123,6 +127,7 @@ class Settings:
         )
         timeout = env.get("FATHOM_REMOTE_TIMEOUT")
         requests = env.get("FATHOM_REMOTE_REQUESTS")
+        cutter = tokenizer or env.get("FATHOM_TOKENIZER")
         return cls(
             data_dir=Path(data).expanduser(),
             # a model on a server goes by the name the server knows, never a local path
@@ -140,6 +145,7 @@ class Settings:
             ),
             remote_timeout=_number(timeout, "FATHOM_REMOTE_TIMEOUT", float) if timeout else DEFAULT_REMOTE_TIMEOUT,
             remote_requests=_number(requests, "FATHOM_REMOTE_REQUESTS", int) if requests else DEFAULT_REMOTE_REQUESTS,
+            tokenizer=model_id(cutter) if cutter else None,
         )
 
 

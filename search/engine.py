@@ -228,7 +228,13 @@ class Engine:
             from search.models.approx_tokenizer import ApproxTokenizer
             from search.models.loading import chunk_tokenizer_of
 
-            tokenizer, max_length = chunk_tokenizer_of(self.settings.embedding_model)
+            named = self.settings.tokenizer
+            tokenizer, max_length = chunk_tokenizer_of(named or self.settings.embedding_model)
+            if tokenizer is None and named:
+                raise ModelLoadError(
+                    f"--tokenizer {named}: no tokenizer there (give a model folder, or a Hugging Face "
+                    "name in the local cache), or leave it out to let Fathom estimate tokens."
+                )
             if tokenizer is None:
                 # No tokenizer can be had: estimate, for the smallest common limit of 256 tokens.
                 name, new, max_length, exact = "estimated tokens", ApproxTokenizer, 256, False

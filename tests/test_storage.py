@@ -346,3 +346,8 @@ def test_migration_6_builds_file_rows_from_stored_chunks_without_a_model(tmp_pat
         app = store.file_record("/n/app.py")
         assert (app.size, app.sha256) == (-1, None) and (guide.size, guide.sha256) == (1, "h")
         assert all(v is True or v == 0 for v in store.integrity().values())
+
+
+def test_a_data_folder_made_for_the_index_is_private(tmp_path: Path) -> None:
+    with Store(tmp_path / "new" / "fathom.db"):
+        assert (tmp_path / "new").stat().st_mode & 0o777 == 0o700

@@ -47,6 +47,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "python app.py") -> int:
             query_format=getattr(args, "query_format", None),
             reranker_format=getattr(args, "reranker_format", None),
             database_url=getattr(args, "database", None),
+            tokenizer=getattr(args, "tokenizer", None),
         )
         return COMMANDS[command](args, settings)
     except (FathomError, StorageError) as exc:
@@ -97,12 +98,30 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from search.engine import Engine
+    from search.errors import ModelLoadError
 
     with Engine(settings) as engine:
+        if settings.embedding_url:
+            # A server answers in a moment: one that is down, refuses the key or answers another
+            # dimension is said before anything is written. A local model may take minutes to
+            # load: its files are read (searchable by their words) first.
+            engine.index_embedder()
         with _progress_bar(enabled=not args.json) as progress:
-            report, notice = engine.index(args.paths, progress, retry=getattr(args, "retry", False))
-        if notice:
+            report, notice = engine.read(args.paths, progress, retry=getattr(args, "retry", False))
+            try:
+                embedded = engine.embed(progress)
+            except ModelLoadError as exc:
+                if not (report.added or report.updated):
+                    raise
+                _print_report(report, args.json)
+                raise FathomError(
+                    f"{str(exc).rstrip('.')}. The files this run read are searchable by their words "
+                    "meanwhile; run the same command again to embed them."
+                ) from None
+        if notice:  # the new model loaded: everything is embedded with it
             print(notice, file=sys.stderr)
+        report.chunks += embedded.chunks
+        report.failed += embedded.failed
         _print_report(report, args.json)
         if args.watch:
             _watch(engine, args.json)
@@ -110,17 +129,34 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _watch(engine: Any, as_json: bool) -> None:
-    """Follow changes until Ctrl-C, printing what each update did."""
+    """Follow changes until Ctrl-C, printing what each update did: the words phase at once, the
+    meaning phase in the background."""
+    import threading
     import time
+
+    from search.channel import Channel
+    from search.ingest.meaning import embed_in_background
+
+    wake, stop = threading.Event(), threading.Event()
 
     def on_report(report: Any) -> None:
         if report.added or report.updated or report.removed or report.moved or report.failed or report.skipped:
             _print_report(report, as_json, prefix="Updated: ")
+            wake.set()
 
-    from search.channel import Channel
+    def embed() -> None:
+        try:
+            embedded = engine.embed(stop=stop)
+        except FathomError as exc:
+            print(f"fathom: {exc}", file=sys.stderr, flush=True)
+            return
+        if embedded.chunks or embedded.failed:
+            print(f"Embedded: {embedded.chunks} chunk(s).", flush=True)
+            for path, reason in embedded.failed:
+                print(f"  failed: {path}: {reason}", flush=True)
 
-    indexer, _ = engine.indexer()
-    watcher = engine.watch(indexer, on_report=on_report)
+    embedding = embed_in_background(embed, wake, stop)
+    watcher = engine.watch(engine.words(), on_report=on_report)
     channel = Channel(lambda: engine, engine.settings.data_dir, "index --watch").start()
     folders = ", ".join(str(f) for f in watcher.folders)
     print(f"Watching {folders} for changes; press Ctrl-C to stop.", file=sys.stderr, flush=True)
@@ -132,9 +168,11 @@ def _watch(engine: Any, as_json: bool) -> None:
     except KeyboardInterrupt:
         print("Stopped watching.", file=sys.stderr)
     finally:
+        stop.set()
         if channel is not None:
             channel.stop()
         watcher.stop()
+        embedding.join(timeout=30)
 
 
 def _print_report(report: Any, as_json: bool, prefix: str = "Indexed: ") -> None:
@@ -219,14 +257,7 @@ def _search_here(
     from search.engine import Engine
 
     with Engine(settings) as engine:
-        if like:
-            query, options = engine.more_like_this(like, options)
-            queries = [query]
-        notes: list[str] = []
-        for query in queries:
-            results, notes = engine.search_with_notes(query, options)
-            yield {"query": query, "results": [r.to_json() for r in results]}
-        yield {"done": True, "notes": notes}
+        yield from engine.answers(queries, options, like)
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
@@ -390,11 +421,15 @@ def _filters(args: argparse.Namespace) -> ChunkFilter | None:
 
 
 class _progress_bar:
-    """A tqdm bar on a terminal that follows the indexer's Progress object."""
+    """A tqdm bar on a terminal that follows the indexer's Progress object: files read (the
+    words phase), then chunks embedded with the time left from tokens (the meaning phase)."""
+
+    FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} {unit} [{elapsed}{postfix}]"
 
     def __init__(self, enabled: bool):
         self.enabled = enabled and sys.stderr.isatty()
         self.bar: Any = None
+        self.phase = "words"
 
     def __enter__(self) -> Any:
         from search.ingest.indexer import Progress
@@ -403,19 +438,35 @@ class _progress_bar:
             return Progress()
         from tqdm import tqdm
 
-        self.bar = tqdm(total=0, unit="file", file=sys.stderr, dynamic_ncols=True)
+        self.bar = tqdm(total=0, desc="Reading", unit="files", file=sys.stderr, dynamic_ncols=True,
+                        bar_format=self.FORMAT)
 
         def follow(progress: Progress) -> None:
             bar = self.bar
-            bar.total = progress.files_total
-            bar.update(progress.files_done - bar.n)
-            bar.set_postfix(chunks=progress.chunks_done, failed=progress.files_failed, refresh=False)
+            if progress.phase == "meaning" and self.phase == "words":
+                self.phase = "meaning"
+                bar.set_description("Embedding", refresh=False)
+                bar.unit = "chunks"
+                bar.reset(total=progress.chunks_total)
+            if self.phase == "words":
+                bar.total = progress.files_total
+                bar.update(progress.files_done - bar.n)
+                bar.set_postfix_str(f"{progress.files_failed} failed" if progress.files_failed else "", refresh=False)
+            else:
+                bar.total = progress.chunks_total
+                bar.update(progress.chunks_done - bar.n)
+                eta = progress.eta_seconds
+                bar.set_postfix_str("" if eta is None else f"{_minutes(eta)} left", refresh=False)
 
         return Progress(listener=follow)
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
 # -- the parser -----------------------------------------------------------------------------
@@ -445,6 +496,9 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
                         "`none`: here). Key: env FATHOM_API_KEY")
     parser.add_argument("--reranker-url", default=s, metavar="URL",
                         help="rerank on a server with a rerank API (env FATHOM_RERANKER_URL; `none`: here)")
+    parser.add_argument("--tokenizer", default=s, metavar="NAME_OR_PATH",
+                        help="cut files into chunks in this tokenizer's tokens (a folder or hub name), for a "
+                        "model on a server under a name this computer does not know (env FATHOM_TOKENIZER)")
     parser.add_argument("--query-format", default=s, choices=("qwen3", "plain"),
                         help="whether the embedding server's model takes Qwen3's instruction format for "
                         "queries (env FATHOM_QUERY_FORMAT; default: qwen3 when its name says Qwen3-Embedding)")

@@ -3,7 +3,11 @@ while it indexes?
 
 Generates a corpus of a few thousand files, then, in one run:
 1. bare embedder: the same chunks, already extracted, embedded in batches of the indexer's size;
-2. Fathom end to end: walk, hash, extract, chunk, embed and store into a fresh database;
+2. Fathom end to end: walk, hash, extract, chunk and store every file (the words phase), then
+   embed and store their vectors (the meaning phase), into a fresh database; meanwhile another
+   thread searches by keyword for a word that five files carry (one of them the oldest file,
+   embedded last) and notes when all five are found, and when every file is written (findable
+   by its words), against the time the whole index takes;
 3. search latency (hybrid, no rerank): p50/p95 on the idle index, then while a second index of
    the same corpus is being built in another thread.
 Prints a table, then one JSON line.
@@ -14,6 +18,7 @@ Prints a table, then one JSON line.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -64,6 +69,36 @@ def make_corpus(root: Path, files: int, seed: int = 0) -> None:
         )
         suffix = rng.choice([".md", ".txt", ".rst"])
         (folder / f"{topic}-{i}{suffix}").write_text(text, encoding="utf-8")
+
+
+MARKER = "zanzibarquux"  # a word no generated note has, put in five of them
+MARKED = 5
+
+
+def mark_files(root: Path) -> list[Path]:
+    """Put MARKER in five files, the oldest of them all among them (it is embedded last)."""
+    files = sorted(walk(root).files)
+    chosen = files[:: max(1, len(files) // MARKED)][:MARKED]
+    for i, path in enumerate(chosen):
+        path.write_text(path.read_text(encoding="utf-8") + f"\n\nThe word of the day is {MARKER}.\n", encoding="utf-8")
+        if i == 0:
+            os.utime(path, (1_000_000_000, 1_000_000_000))  # 2001: the oldest file
+    return chosen
+
+
+def watch_findable(store: IndexStore, files: int, stop: threading.Event, start: float, out: dict[str, float]) -> None:
+    """Note when a keyword search first finds all the marked files, and when every file is
+    written (the words phase is done)."""
+    options = SearchOptions(k=20, mode="keyword", rerank=False)
+    while not stop.is_set():
+        now = time.perf_counter() - start
+        if "marked_found_s" not in out and len(search(store, MARKER, options)) >= MARKED:
+            out["marked_found_s"] = now
+        if "all_files_findable_s" not in out and store.stats().indexed >= files:
+            out["all_files_findable_s"] = now
+        if len(out) == 2:
+            return
+        time.sleep(0.1)
 
 
 def bare_chunks_per_second(embedder: object, root: Path, chunk_tokens: int) -> tuple[float, int]:
@@ -130,15 +165,24 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="fathom-bench-") as tmp:
         root = Path(tmp) / "corpus"
         make_corpus(root, args.files)
+        marked = mark_files(root)
         embedder.embed_documents(["warm up the model"] * 8)
 
         bare, n_chunks = bare_chunks_per_second(embedder, root, chunk_tokens)
 
         indexer = new_indexer(Path(tmp) / "a.db", embedder, chunk_tokens)
+        findable: dict[str, float] = {}
+        stop = threading.Event()
         start = time.perf_counter()
+        watcher = threading.Thread(target=watch_findable, args=(indexer.store, args.files, stop, start, findable))
+        watcher.start()
         report = indexer.index_folders([root])
         elapsed = time.perf_counter() - start
+        stop.set()
+        watcher.join()
         pipeline = report.chunks / elapsed
+        hybrid = {r.path for r in search(indexer.store, MARKER, SearchOptions(k=20, rerank=False), embedder)}
+        found_by_hybrid = len(hybrid & {str(p) for p in marked})
 
         idle = latencies(indexer.store, embedder, args.queries)
 
@@ -162,6 +206,10 @@ def main() -> None:
         "pipeline_chunks_per_s": round(pipeline, 1),
         "pipeline_vs_bare": round(pipeline / bare, 3),
         "index_seconds": round(elapsed, 1),
+        "marked_found_by_words_s": round(findable.get("marked_found_s", float("nan")), 1),
+        "all_files_findable_by_words_s": round(findable.get("all_files_findable_s", float("nan")), 1),
+        "marked_found_at_fraction_of_index": round(findable.get("marked_found_s", float("nan")) / elapsed, 3),
+        "marked_found_by_hybrid_after": found_by_hybrid,
         "search_p50_ms_idle": round(statistics.median(idle), 1),
         "search_p95_ms_idle": round(percentile(idle, 0.95), 1),
         "search_p50_ms_indexing": round(statistics.median(busy), 1) if busy else None,

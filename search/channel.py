@@ -133,15 +133,7 @@ class Channel:
             return
         try:
             options = options_from_json(request.get("options") or {})
-            queries = list(request.get("queries") or [])
-            if request.get("like"):
-                query, options = engine.more_like_this(request["like"], options)
-                queries = [query]
-            notes: list[str] = []
-            for query in queries:
-                results, notes = engine.search_with_notes(query, options)
-                yield {"query": query, "results": [r.to_json() for r in results]}
-            yield {"done": True, "notes": notes}
+            yield from engine.answers(list(request.get("queries") or []), options, request.get("like"))
         except (FathomError, StorageError) as exc:
             yield {"error": str(exc)}
         except Exception as exc:  # the server must outlive one bad request

@@ -62,6 +62,9 @@ class Settings:
     reranker_url: str | None = None
     query_format: str | None = None  # qwen3 or plain; None: from the model's name
     reranker_format: str | None = None  # qwen3 or plain; None: from the reranker's name
+    # What cuts files into chunks when the model's own tokenizer is not on this machine (a
+    # model served under a name of its own): a local folder or a Hub name; None: the model's.
+    tokenizer: str | None = None
     remote_timeout: float = DEFAULT_REMOTE_TIMEOUT
     remote_requests: int = DEFAULT_REMOTE_REQUESTS
     database_url: str | None = None  # a PostgreSQL database (None: the SQLite file in data_dir)
@@ -100,6 +103,7 @@ class Settings:
         query_format: str | None = None,
         reranker_format: str | None = None,
         database_url: str | None = None,
+        tokenizer: str | None = None,
     ) -> "Settings":
         """Options win over environment variables, which win over the settings file, which
         wins over defaults."""
@@ -133,6 +137,7 @@ class Settings:
         )
         timeout = env.get("FATHOM_REMOTE_TIMEOUT")
         requests = env.get("FATHOM_REMOTE_REQUESTS")
+        cutter = tokenizer or env.get("FATHOM_TOKENIZER")
         return cls(
             data_dir=Path(data).expanduser(),
             # a model on a server goes by the name the server knows, never a local path
@@ -151,6 +156,7 @@ class Settings:
             remote_timeout=_number(timeout, "FATHOM_REMOTE_TIMEOUT", float) if timeout else DEFAULT_REMOTE_TIMEOUT,
             remote_requests=_number(requests, "FATHOM_REMOTE_REQUESTS", int) if requests else DEFAULT_REMOTE_REQUESTS,
             database_url=postgres_url(database_url or env.get("FATHOM_DATABASE_URL")),
+            tokenizer=model_id(cutter) if cutter else None,
         )
 
 

@@ -1,12 +1,13 @@
 """The Fathom library behind the CLI and the page: one store, models loaded when needed."""
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Collection, Sequence
+from typing import Any, Collection, Iterator, Sequence
 
 from search.config import Settings
-from search.errors import FathomError, IndexMismatchError, NotIndexedError
+from search.errors import FathomError, IndexMismatchError, ModelLoadError, ModelServerError, NotIndexedError
 from search.ingest.chunk import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS
 from search.ingest.indexer import IndexReport, Progress
 from search.query import Result, SearchOptions, has_words, search
@@ -85,6 +86,8 @@ class Engine:
         self.store = open_store(settings.database)
         self._embedder: Any = None
         self._reranker: Any = None
+        self._chunker: Any = None
+        self._models_lock = threading.Lock()
         self.closed = False
 
     def close(self) -> None:
@@ -103,6 +106,11 @@ class Engine:
     # -- models ------------------------------------------------------------------------------
 
     def embedder(self, dimension: int | None = None) -> Any:
+        """The embedding model, loaded once (the meaning phase and searches may ask at once)."""
+        with self._models_lock:
+            return self._load_embedder(dimension)
+
+    def _load_embedder(self, dimension: int | None) -> Any:
         s = self.settings
         if self._embedder is None and s.embedding_url:
             from search.config import api_key
@@ -120,6 +128,10 @@ class Engine:
         return self._embedder
 
     def reranker(self) -> Any:
+        with self._models_lock:
+            return self._load_reranker()
+
+    def _load_reranker(self) -> Any:
         s = self.settings
         if s.reranker_model is None:
             return None
@@ -138,7 +150,7 @@ class Engine:
             self._reranker = load_reranker(s.reranker_model, s.device)
         return self._reranker
 
-    # -- indexing ----------------------------------------------------------------------------
+    # -- indexing: words first (no model), then meaning (vectors) ----------------------------------
 
     def index(
         self,
@@ -148,50 +160,114 @@ class Engine:
         retry: bool = False,
         fresh: Collection[Path] = (),
     ) -> tuple[IndexReport, str | None]:
-        """Index these folders (all known folders when none are given): new files, changed
-        files, files gone, including whatever changed while Fathom was not running.
-        `retry` tries every failed and skipped file again; the folders in `fresh` are read and
-        embedded again from scratch, their old results searchable until the new ones replace
-        them.
+        """Both phases: `read`, then `embed`. A model that cannot be loaded raises after the
+        words phase is written: the files are searchable by their words meanwhile."""
+        report, notice = self.read(paths, progress, retry=retry, fresh=fresh)
+        embedded = self.embed(progress)
+        report.chunks += embedded.chunks
+        report.failed += embedded.failed
+        return report, notice
 
-        Returns the report and, when the embedding model or dimension changed, a sentence
-        saying that every folder was re-embedded.
-        """
+    def read(
+        self,
+        paths: Sequence[str | Path],
+        progress: Progress | None = None,
+        *,
+        retry: bool = False,
+        fresh: Collection[Path] = (),
+    ) -> tuple[IndexReport, str | None]:
+        """The words phase over these folders (all known folders when none are given): new
+        files, changed files, files gone, including whatever changed while Fathom was not
+        running; each file searchable by its words as soon as it is written. No model is
+        loaded. `retry` tries every failed and skipped file again; the folders in `fresh` are
+        read again from scratch, their old results searchable until the new ones replace them.
+
+        Returns the report and, when the embedding model changed, a sentence saying that every
+        folder is embedded again."""
         folders = [_folder(p) for p in paths] or self.folders()
         if not folders:
             raise FathomError("No folder to index: give one, e.g. `python app.py index ~/Documents`.")
-        indexer, notice = self.indexer()
-        if notice:  # every chunk was dropped: every folder needs its embeddings again
+        notice = self._model_change()
+        if notice:  # files cut by the old model's tokenizer are cut again, in every folder
             folders += [f for f in self.folders() if f not in folders]
-        report = indexer.index_folders(folders, progress, retry=retry, fresh=fresh)
+        report = self.words().index_folders(
+            folders, progress, retry=retry, fresh=fresh, model_changed=notice is not None
+        )
         if report.removed or report.updated:
             self.store.vacuum_if_worth_it()
         return report, notice
 
-    def indexer(self) -> tuple[Any, str | None]:
-        """An indexer for the configured model; the store's embedding space follows it."""
+    def embed(self, progress: Progress | None = None, stop: Any = None) -> Any:
+        """The meaning phase: loads the embedding model (ModelLoadError if it cannot), makes the
+        store's embedding space follow it, and embeds every chunk that waits."""
+        from search.ingest.meaning import MeaningPhase
+
+        embedder = self.index_embedder()
+        self.store.set_embedding_space(EmbeddingSpace(self.settings.embedding_key, embedder.dimension, INDEX_RECIPE))
+        return MeaningPhase(self.store, embedder, self.chunker().identity).run(progress, stop)
+
+    def index_embedder(self) -> Any:
+        """The embedder indexing uses: the index's own dimension unless another is asked for."""
+        previous = self.store.embedding_space()
+        keep_dim = previous.dimension if previous and previous.model == self.settings.embedding_key else None
+        return self.embedder(self.settings.dim or keep_dim)
+
+    def words(self) -> Any:
+        """The words phase's indexer (the watcher's too): it needs the tokenizer, not the model."""
         from search.ingest.indexer import Indexer
 
+        return Indexer(self.store, chunker=self.chunker(), max_file_bytes=self.settings.max_file_bytes)
+
+    def chunker(self) -> Any:
+        """How files are cut, known without the model's weights: in the model's own tokens (a
+        local folder, the cache, or its tokenizer files alone from the Hub), else by Fathom's
+        estimate of tokens (files cut so are cut again once the model's tokenizer is at hand)."""
+        if self._chunker is None:
+            import copy
+
+            from search.ingest.chunk import Chunker
+            from search.models.approx_tokenizer import ApproxTokenizer
+            from search.models.loading import chunk_tokenizer_of
+
+            named = self.settings.tokenizer
+            tokenizer, max_length = chunk_tokenizer_of(named or self.settings.embedding_model)
+            if tokenizer is None and named:
+                raise ModelLoadError(
+                    f"--tokenizer {named}: no tokenizer there (give a model folder, or a Hugging Face "
+                    "name in the local cache), or leave it out to let Fathom estimate tokens."
+                )
+            if tokenizer is None:
+                # No tokenizer can be had: estimate, for the smallest common limit of 256 tokens.
+                name, new, max_length, exact = "estimated tokens", ApproxTokenizer, 256, False
+            else:
+                lock = threading.Lock()
+
+                def new() -> Any:  # a copy each: a fast tokenizer keeps its settings on one object
+                    with lock:
+                        return copy.deepcopy(tokenizer)
+
+                name, exact = self.settings.embedding_key, True
+            # Room for the special tokens and the context line (title › section) of each chunk.
+            tokens = min(DEFAULT_CHUNK_TOKENS, (max_length or 256) - 2 - CONTEXT_TOKENS)
+            self._chunker = Chunker(f"{INDEX_RECIPE} {name}", new, tokens, DEFAULT_OVERLAP_TOKENS, exact)
+        return self._chunker
+
+    def _model_change(self) -> str | None:
+        """A sentence when the index was embedded with another model or dimension (or chunks
+        were built otherwise): every folder is then embedded again."""
         previous = self.store.embedding_space()
-        key = self.settings.embedding_key
-        keep_dim = previous.dimension if previous and previous.model == key else None
-        embedder = self.embedder(self.settings.dim or keep_dim)
-        space = EmbeddingSpace(key, embedder.dimension, INDEX_RECIPE)
-        notice = None
-        if previous is not None and (previous.model, previous.dimension) != (space.model, space.dimension):
-            notice = (
+        key, dim = self.settings.embedding_key, self.settings.dim
+        if previous is None:
+            return None
+        if previous.model != key or (dim is not None and dim != previous.dimension):
+            wanted = f"{key}" + (f" (dimension {dim})" if dim else "")
+            return (
                 f"The index was built with {previous.model} (dimension {previous.dimension}); "
-                f"re-embedding every folder with {space.model} (dimension {space.dimension})."
+                f"re-embedding every folder with {wanted}."
             )
-        elif previous is not None and previous.recipe != space.recipe:
-            notice = "This version of Fathom builds chunks differently; re-embedding every folder."
-        self.store.set_embedding_space(space)
-        # Room for the special tokens and the context line (title › section) of each chunk.
-        chunk_tokens = min(DEFAULT_CHUNK_TOKENS, embedder.max_length - 2 - CONTEXT_TOKENS)
-        indexer = Indexer(
-            self.store, embedder, chunk_tokens, DEFAULT_OVERLAP_TOKENS, self.settings.max_file_bytes
-        )
-        return indexer, notice
+        if previous.recipe != INDEX_RECIPE:
+            return "This version of Fathom builds chunks differently; re-embedding every folder."
+        return None
 
     def watch(self, indexer: Any, on_report: Any = None, progress: Progress | None = None) -> Any:
         """A started watcher over every indexed folder; stop it with `.stop()`."""
@@ -225,10 +301,29 @@ class Engine:
         reranker = self.reranker() if options.rerank else None
         return search(self.store, query, options, embedder, reranker)
 
+    def answers(self, queries: Sequence[str], options: SearchOptions, like: str | None = None) -> Iterator[dict[str, Any]]:
+        """A command-line search's JSON: `{"query", "results"}` for each query (or for the file
+        `like`), then `{"done": true, "notes": [...]}` (the CLI prints the notes once)."""
+        if like:
+            query, options = self.more_like_this(like, options)
+            queries = [query]
+        notes: list[str] = []
+        for query in queries:
+            results, notes = self.search_with_notes(query, options)
+            yield {"query": query, "results": [r.to_json() for r in results]}
+        yield {"done": True, "notes": notes}
+
     def search_with_notes(self, query: str, options: SearchOptions) -> tuple[list[Result], list[str]]:
         """A search as the command line runs it: with `options.rerank` None, reranking only off
         a CPU (where it costs seconds a search), and sentences on what the options did not do."""
-        notes = []
+        notes: list[str] = []
+        if not has_words(query):
+            return [], notes  # before any model is loaded: there is nothing to look for
+        if options.mode == "hybrid":
+            words_only = self._words_only_because()
+            if words_only:
+                options = replace(options, mode="keyword")
+                notes.append(words_only + " These files match your words only.")
         reranker = self.settings.reranker_model
         if options.rerank is None:
             on_cpu = self.reranks_on_cpu()
@@ -247,6 +342,22 @@ class Engine:
                 + (" (--query-format qwen3 if it is a Qwen3-Embedding model)." if self.settings.embedding_url else ".")
             )
         return results, notes
+
+    def _words_only_because(self) -> str | None:
+        """Why a hybrid search can only match words now, or None: no file has its vectors yet,
+        or the model cannot be loaded (the words phase needs neither)."""
+        try:
+            space = self._check_space()
+            self.embedder(space.dimension)
+        except NotIndexedError:
+            if self.store.stats().indexed == 0:
+                return None
+            return "No file has its vectors yet: run `python app.py index` to embed them."
+        except ModelServerError:
+            raise  # a server that is down is said as it is, as any search with it would be
+        except ModelLoadError as exc:
+            return str(exc)
+        return None
 
     def ignores_instructions(self, options: SearchOptions) -> bool:
         """Whether a task or instruction changes nothing for these options: nothing is reranked,

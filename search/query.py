@@ -80,6 +80,7 @@ class Result:
     snippet: str = ""
     highlights: list[tuple[int, int]] = field(default_factory=list)
     mtime_ns: int = 0
+    embedded: bool = True  # False: its vectors are still to come; found by its words meanwhile
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -244,4 +245,5 @@ def _result(
         snippet=excerpt.text,
         highlights=excerpt.highlights,
         mtime_ns=hit.mtime_ns,
+        embedded=hit.embedded,
     )

@@ -81,8 +81,9 @@ class IndexStore(Protocol):
 
     def pending_work(self, chunker: str | None = None) -> PendingWork: ...
 
-    def rechunk_others(self, chunker: str) -> int:
-        """Files cut by another chunker are read again by the next index run."""
+    def rechunk_others(self, chunker: str, unknown_too: bool = False) -> int:
+        """Files cut by another chunker (`unknown_too`: or by an unrecorded one) are read
+        again by the next index run."""
 
     def embedding_failed(self, file_id: int, error: str) -> None: ...
 

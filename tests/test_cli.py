@@ -14,7 +14,7 @@ from storage import database_name
 
 # The contract scripts rely on (issue 2), and the fields added since: extend, never break.
 RESULT_KEYS = {"path", "score", "vector_score", "keyword_score", "rerank_score", "page", "start", "end", "text"}
-ADDED_KEYS = {"context", "snippet", "highlights", "modified"}
+ADDED_KEYS = {"context", "snippet", "highlights", "modified", "embedded"}
 
 
 @pytest.fixture
@@ -334,3 +334,10 @@ def test_a_task_with_a_model_that_takes_no_instructions_says_so_once(indexed: Pa
     assert len(json_lines(out)) == 2
     code, _, err = run_cli(capsys, "search", "bake bread", "--json")
     assert "instructions" not in err
+
+
+def test_a_tokenizer_that_is_not_there_is_said(tmp_path: Path, minilm_path: str, capsys: pytest.CaptureFixture[str]) -> None:
+    root = write_corpus(tmp_path / "docs")
+    code, _, err = run_cli(capsys, "index", str(root), "--embedding-model", minilm_path, "--reranker-model", "none",
+                           "--tokenizer", str(tmp_path / "no-tokenizer"))
+    assert code == 1 and "--tokenizer" in err and "no tokenizer there" in err

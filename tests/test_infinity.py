@@ -161,6 +161,13 @@ def test_index_and_search_through_infinity_agree_with_minilm_here(
     with capsys.disabled():
         print(f"files of several chunks: top-10 overlap {overlap:.3f}, same best file {same_best}/20")
     assert overlap >= 0.8
+    # With MiniLM's own tokenizer named for the served model, they are cut alike again.
+    overlap, same_best = overlap_at_10(
+        capsys, docs, queries, options("docs-here-again", False), [*options("docs-tokenizer", True), "--tokenizer", minilm_path]
+    )
+    with capsys.disabled():
+        print(f"files of several chunks, --tokenizer: top-10 overlap {overlap:.3f}, same best file {same_best}/20")
+    assert overlap >= 0.9 and same_best >= 18
 
     infinity.stop()
     code, out, err = run_cli(capsys, "search", "parse command line options", "--mode", "vector", *options("notes-there", True))

@@ -319,9 +319,17 @@ def test_a_model_that_cannot_load_says_what_to_do(tmp_path: Path) -> None:
         state = handlers.page_state(rt)
         assert "Model not loaded" in state.pill
         assert "local model folder" in state.models and "Settings" in state.models
-        ok, words = handlers.add_folder(rt, str(write_corpus(tmp_path / "docs")))
-        assert ok and "as soon as the model is loaded" in words
-        assert "Indexing waits for the model" in handlers.page_state(rt).progress
+        docs = write_corpus(tmp_path / "docs")
+        ok, words = handlers.add_folder(rt, str(docs))
+        assert ok and "searchable by its words at once" in words and "once the model is loaded" in words
+        assert rt.library.wait_idle(60)
+        # searchable by its words at once, though no model will load
+        view = handlers.search(rt, handlers.SearchForm(query="sourdough"))
+        assert view.results[0]["path"] == str(docs / "cooking" / "sourdough.md")
+        assert view.results[0]["embedded"] is False and "words only" in handlers.cards(view.results, False)[0]
+        assert "did not load" in view.summary
+        progress = handlers.page_state(rt).progress
+        assert f"{len(CORPUS)} files searchable by their words only" in progress and "local model folder" in progress
     finally:
         rt.close()
 
@@ -350,9 +358,17 @@ def test_progress_shows_bar_counts_and_time_left() -> None:
     )
     loader = LoaderView("ready", "Ready", 3.0, 0, "cpu float32", None, "none", None)
     html = render.progress(library, loader)
-    assert "Indexing 50 of 200 files" in html and "about 10 min left" in html
+    assert "Reading 50 of 200 files" in html and "about 10 min left" in html
     assert 'aria-valuenow="25"' in html and "2 failed" in html and "/docs/a.pdf" in html
-    assert "Indexing 50 of 200" in render.pill(loader, library)
+    assert "Reading 50 of 200" in render.pill(loader, library)
+    # then the meaning phase: passages embedded, the time left from tokens, the file being embedded
+    embedding = dataclasses.replace(library, progress=None, running=[], busy=False, embedding={
+        "chunks_total": 1000, "chunks_done": 250, "chunks_per_second": 20.0, "eta_seconds": 90.0,
+        "current": "/docs/b.md", "phase": "meaning"})
+    html = render.progress(embedding, loader)
+    assert "Embedding 250 of 1,000 passages" in html and "about 2 min left" in html and "/docs/b.md" in html
+    assert "searchable by its words" in html and 'aria-valuenow="25"' in html
+    assert "Embedding 250 of 1,000" in render.pill(loader, embedding)
     downloading = LoaderView("loading", "Loading the embedding model Qwen3-Embedding-0.6B", 12.0, 340_000_000, "", None, "waiting", None)
     assert "Downloading the embedding model Qwen3-Embedding-0.6B · 340 MB so far · 12 s" in render.pill(downloading)
 

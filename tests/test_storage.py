@@ -399,3 +399,12 @@ def test_the_meaning_phase_state_holds_on_every_backend(database: Path | str) ->
         store.embedding_failed(store.file_record("/n/old.md").id, "the model said no")
         assert store.stats().failed == [("/n/old.md", "the model said no")]
         assert store.keyword_chunks('"older"', 10) == [] and store.pending_work("tok").files == 0
+        store.write_file(folder.id, "/n/before.md", 1, 40, "h", rows("before"), chunker=None)
+        assert store.rechunk_others("tok") == 0  # cut before chunkers were recorded: kept
+        assert store.rechunk_others("tok", unknown_too=True) == 1  # unless the model changed
+        assert store.file_record("/n/before.md").sha256 is None
+
+
+def test_a_data_folder_made_for_the_index_is_private(tmp_path: Path) -> None:
+    with Store(tmp_path / "new" / "fathom.db"):
+        assert (tmp_path / "new").stat().st_mode & 0o777 == 0o700

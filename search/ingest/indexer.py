@@ -127,16 +127,18 @@ class Indexer:
         *,
         retry: bool = False,
         fresh: Collection[Path] = (),
+        model_changed: bool = False,
     ) -> IndexReport:
         """Add these folders if new, then catch up with every change since the last run.
 
         `retry`: try every failed and skipped file again. `fresh`: folders whose every file is
         read and embedded again (their old chunks stay searchable until new ones replace them).
+        `model_changed`: files cut before chunkers were recorded are cut again too.
         """
         report = IndexReport()
         jobs: list[_Job] = []
         if self.chunker.exact:  # files cut by another tokenizer are cut again, before they are embedded
-            self.store.rechunk_others(self.chunker.identity)
+            self.store.rechunk_others(self.chunker.identity, unknown_too=model_changed)
         for path in folders:
             folder = self.store.add_folder(str(path))
             report.folders.append(folder.path)

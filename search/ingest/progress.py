@@ -24,7 +24,7 @@ class Progress:
     tokens_total: int = 0
     tokens_done: int = 0
     current: str = ""  # the file being read, then the file being embedded
-    started: float = field(default_factory=time.monotonic)
+    started: float = field(default_factory=lambda: time.monotonic())
     meaning_started: float | None = None
     listener: Callable[["Progress"], None] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)

@@ -86,3 +86,61 @@ def load_pretrained(loader: Any, folder: Path, name: str, option: str, **kwargs:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else "no detail"
+
+
+def local_tokenizer(name: str) -> tuple[Any, int | None]:
+    """The model's own tokenizer and length limit when its files are on this machine (a
+    folder, or the Hugging Face cache; never downloaded); (None, None) otherwise."""
+    folder = _local_folder(name)
+    if folder is None:
+        return None, None
+    try:
+        from transformers import AutoConfig, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        from search.models.embedder import _max_length
+
+        hf_logging.set_verbosity_error()
+        tokenizer = AutoTokenizer.from_pretrained(str(folder))
+        try:
+            config = AutoConfig.from_pretrained(str(folder))
+        except (OSError, ValueError):
+            config = None
+        return tokenizer, _max_length(config, tokenizer, folder, None)
+    except Exception:  # a half-downloaded or odd folder: chunk with the approximate tokenizer
+        return None, None
+
+
+def _local_folder(name: str) -> Path | None:
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return path
+    if name.count("/") != 1 or name.startswith((".", "/", "~")):
+        return None
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(name, local_files_only=True))
+    except Exception:  # not in the cache (or not a hub name at all)
+        return None
+
+
+# A tokenizer is a few small files: fetched alone, it lets Fathom cut files into chunks of the
+# model's tokens (the words phase) while the weights are still downloading.
+_TOKENIZER_FILES = ["tokenizer*", "*.json", "vocab.txt", "merges.txt", "*.model", "spiece*", "sentencepiece*"]
+
+
+def chunk_tokenizer_of(name: str) -> tuple[Any, int | None]:
+    """The model's own tokenizer and length limit, without its weights: from a folder or the
+    cache, else its tokenizer files alone from the Hub; (None, None) when none can be had (the
+    Hub cannot be reached, the name is a server's own)."""
+    tokenizer, max_length = local_tokenizer(name)
+    if tokenizer is not None or _local_folder(name) is not None or name.count("/") != 1:
+        return tokenizer, max_length
+    try:
+        from huggingface_hub import snapshot_download
+
+        snapshot_download(name, allow_patterns=_TOKENIZER_FILES)
+    except Exception:  # offline, gated, no such model: Fathom estimates tokens instead
+        return None, None
+    return local_tokenizer(name)

@@ -31,6 +31,7 @@ import numpy as np
 
 from search.errors import ModelServerError
 from search.models.approx_tokenizer import ApproxTokenizer
+from search.models.loading import local_tokenizer
 from search.models.server import (
     DEFAULT_IN_FLIGHT,
     DEFAULT_TIMEOUT,
@@ -278,43 +279,6 @@ def load_remote_embedder(
         client, name, dimension or width, chosen, ask_dimensions=ask, cut=cut,
         max_length=max_length, tokenizer=tokenizer,
     )
-
-
-def local_tokenizer(name: str) -> tuple[Any, int | None]:
-    """The model's own tokenizer and length limit when its files are on this machine (a
-    folder, or the Hugging Face cache; never downloaded); (None, None) otherwise."""
-    folder = _local_folder(name)
-    if folder is None:
-        return None, None
-    try:
-        from transformers import AutoConfig, AutoTokenizer
-        from transformers.utils import logging as hf_logging
-
-        from search.models.embedder import _max_length
-
-        hf_logging.set_verbosity_error()
-        tokenizer = AutoTokenizer.from_pretrained(str(folder))
-        try:
-            config = AutoConfig.from_pretrained(str(folder))
-        except (OSError, ValueError):
-            config = None
-        return tokenizer, _max_length(config, tokenizer, folder, None)
-    except Exception:  # a half-downloaded or odd folder: chunk with the approximate tokenizer
-        return None, None
-
-
-def _local_folder(name: str) -> Path | None:
-    path = Path(name).expanduser()
-    if path.is_dir():
-        return path
-    if name.count("/") != 1 or name.startswith((".", "/", "~")):
-        return None
-    try:
-        from huggingface_hub import snapshot_download
-
-        return Path(snapshot_download(name, local_files_only=True))
-    except Exception:  # not in the cache (or not a hub name at all)
-        return None
 
 
 def _model_card(client: ServerClient, name: str) -> dict[str, Any]:

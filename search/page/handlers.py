@@ -256,10 +256,10 @@ def add_folder(rt: Runtime, text: str) -> tuple[bool, str]:
         rt.library.add(folder)
     except (FathomError, StorageError) as exc:
         return False, render.message("Cannot add this folder", str(exc), "error")
-    waiting = "" if rt.loader.ready else " It starts as soon as the model is loaded."
+    later = "as they are embedded" if rt.loader.ready else "once the model is loaded and they are embedded"
     return True, render.message(
         f"Added {render.pretty_path(str(folder))}",
-        f"Fathom is indexing it now; its files become searchable one by one.{waiting}",
+        f"Fathom is reading it now: each file is searchable by its words at once, by meaning {later}.",
         "success",
     )
 

@@ -1,6 +1,9 @@
-"""The page's indexing: one worker thread that brings folders up to date (at start, when a
-folder is added, when one is re-indexed, after a model change), then a watcher that follows
-their changes. The page reads `view()`; nothing here waits on the page."""
+"""The page's indexing, in two phases. The words phase: one worker thread that brings folders
+up to date (at start, when a folder is added, when one is re-indexed, after a model change),
+then a watcher that follows their changes; it needs no model, so files are searchable by their
+words at once, even while the model downloads or if it cannot load. The meaning phase: a
+second thread that embeds what waits, once the model is loaded, and whenever the words phase
+wrote something. The page reads `view()`; nothing here waits on the page."""
 from __future__ import annotations
 
 import logging
@@ -46,6 +49,9 @@ class LibraryView:
     failed: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     ignored: list[tuple[str, str, bool]] = field(default_factory=list)  # path, reason, is a folder
+    waiting: Any = None  # PendingWork: indexed files whose vectors are still to come
+    embedding: dict[str, Any] | None = None  # Progress.to_json() of the meaning phase, while it runs
+    embed_error: str | None = None  # why the meaning phase stopped (the files keep their words)
 
 
 class Library:
@@ -69,6 +75,13 @@ class Library:
         self.last_change: float | None = None
         self._stats: tuple[float, Any] = (0.0, None)
         self._thread = threading.Thread(target=self._loop, name="fathom-library", daemon=True)
+        self._embed_wake = threading.Event()  # something may wait for its vectors
+        self._embed_wake.set()  # at start: what an earlier run left
+        self._embed_stop = threading.Event()
+        self._embedding = False
+        self.meaning: Progress | None = None
+        self.embed_error: str | None = None
+        self._meaning_thread = threading.Thread(target=self._embed_loop, name="fathom-meaning", daemon=True)
 
     # -- what the page asks for ----------------------------------------------------------------
 
@@ -78,19 +91,23 @@ class Library:
                 return self
             self._started = True
         self._thread.start()
+        self._meaning_thread.start()
         return self
 
     def stop(self, timeout: float = 30.0) -> None:
         with self._cond:
             self._stop = self._cancel = True
             self._cond.notify_all()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
+        self._embed_stop.set()
+        for thread in (self._thread, self._meaning_thread):
+            if thread.is_alive():
+                thread.join(timeout)
         if self.watcher is not None:
             self.watcher.stop()
 
     def add(self, folder: Path) -> None:
-        """A new folder: listed at once, indexed as soon as the model is there."""
+        """A new folder: listed at once, read at once (searchable by its words), embedded as
+        soon as the model is there."""
         self.engine.store.add_folder(str(folder))
         self._forget_stats()
         with self._cond:
@@ -114,16 +131,22 @@ class Library:
                 self._cancel = True
             self._cond.notify_all()
 
-    def idle(self) -> bool:
+    def idle(self, words_only: bool = False) -> bool:
+        """Nothing to read or remove, the watcher quiet, and (unless `words_only`, or the model
+        cannot load) nothing left to embed."""
         with self._cond:
             busy = bool(self._dirty or self._removals or self._running)
-        return not busy and (self.watcher is None or self.watcher.idle())
+        if busy or (self.watcher is not None and not self.watcher.idle()):
+            return False
+        if words_only or self.loader.failed:
+            return True
+        return not self._embedding and not self._embed_wake.is_set() and self.engine.store.pending_work().chunks == 0
 
-    def wait_idle(self, timeout: float) -> bool:
+    def wait_idle(self, timeout: float, words_only: bool = False) -> bool:
         """For tests and scripts: wait until everything asked for is done (or failed)."""
         end = time.monotonic() + timeout
         while time.monotonic() < end:
-            if self.idle() or (self.loader.failed and not self._removals):
+            if self.idle(words_only):
                 return True
             time.sleep(0.05)
         return False
@@ -139,11 +162,14 @@ class Library:
             folder = Path(path)
             state = self._folder_state(folder, dirty, running, removing, watched, polled)
             folders.append(FolderView(path, files, *state))
-        progress = self.progress
+        progress, meaning = self.progress, self.meaning
         return LibraryView(
             folders=folders,
             busy=bool(running or dirty or removing),
             progress=progress.to_json() if progress is not None and running else None,
+            waiting=stats.waiting,
+            embedding=meaning.to_json() if meaning is not None and self._embedding and meaning.phase == "meaning" else None,
+            embed_error=self.embed_error,
             running=[str(f) for f in running],
             notice=self.notice,
             error=self.error,
@@ -171,12 +197,8 @@ class Library:
         if not folder.is_dir():
             return "missing", "Not found on disk: its files stay searchable until you remove it"
         if folder in running:
-            return "indexing", "Indexing"
+            return "indexing", "Reading its files: each is searchable by its words once read"
         if folder in dirty:
-            if self.loader.failed:
-                return "waiting", "Waiting for a model that loads (see Settings)"
-            if not self.loader.ready:
-                return "waiting", "Waiting for the model to load"
             return "queued", "Queued for indexing"
         if folder in polled:
             every = round(self.watcher.poll_every)  # polled folders come from the watcher
@@ -197,8 +219,8 @@ class Library:
     def _loop(self) -> None:
         while True:
             with self._cond:
-                while not self._stop and not self._removals and not (self._dirty and self.loader.ready):
-                    self._cond.wait(0.2)  # the loader does not notify: look again shortly
+                while not self._stop and not self._removals and not self._dirty:
+                    self._cond.wait(0.2)
                 if self._stop:
                     return
                 removals, self._removals = self._removals, []
@@ -229,7 +251,7 @@ class Library:
         self.error = None
         try:
             self.progress = Progress(listener=self._check)
-            report, notice = self.engine.index(present, self.progress, fresh=fresh)
+            report, notice = self.engine.read(present, self.progress, fresh=fresh)
         except Cancelled:
             with self._cond:  # start again later; files already written are kept
                 self._fresh |= {f for f in fresh if f not in self._removals}
@@ -247,6 +269,33 @@ class Library:
         if notice:
             self.notice = notice
         self.last_run = describe_report(report)
+        self._embed_wake.set()
+
+    def _embed_loop(self) -> None:
+        """The meaning phase: once the model is loaded, embed whatever waits, again each time
+        the words phase writes something."""
+        while not self._embed_stop.is_set():
+            if not self.loader.ready or not self._embed_wake.wait(0.5):
+                self._embed_stop.wait(0.2)
+                continue
+            self._embed_wake.clear()
+            self._embedding = True
+            try:
+                self.meaning = Progress()
+                embedded = self.engine.embed(self.meaning, stop=self._embed_stop)
+                self.embed_error = None
+                if embedded.failed:
+                    self._forget_stats()
+            except (FathomError, StorageError) as exc:
+                self.embed_error = str(exc)
+                self._embed_stop.wait(30)  # a server that is down: try again a little later
+                self._embed_wake.set()
+            except Exception as exc:  # the worker must outlive one bad run
+                log.exception("embedding failed")
+                self.embed_error = f"Embedding stopped: {exc.__class__.__name__}: {exc}"
+            finally:
+                self._embedding = False
+                self._forget_stats()
 
     def _check(self, progress: Progress) -> None:
         if self._cancel:
@@ -269,8 +318,7 @@ class Library:
 
         try:
             if self.watcher is None:
-                indexer, _ = self.engine.indexer()
-                self.watcher = Watcher(indexer, [], on_report=self._changed).start()
+                self.watcher = Watcher(self.engine.words(), [], on_report=self._changed).start()
             for folder in self.engine.folders():
                 if folder.is_dir() and folder not in self.watcher.folders:
                     self.watcher.add(folder)
@@ -284,6 +332,7 @@ class Library:
             self.last_change = time.time()
             self.last_run = describe_report(report)
             self._forget_stats()
+            self._embed_wake.set()
 
     def _stats_now(self) -> Any:
         at, stats = self._stats

@@ -82,6 +82,11 @@ def card(result: dict[str, Any], rank: int, show_scores: bool = False) -> str:
     modified = when(result.get("modified"))
     if modified:
         details.append(f"<span>modified {escape(modified)}</span>")
+    if result.get("embedded") is False:
+        details.append(
+            '<span class="fathom-chip fathom-words-only" title="Its passages are not embedded yet: '
+            'found by its words; by meaning soon">words only, for now</span>'
+        )
     context = result.get("context") or ""
     section = context.split(" › ", 1)[1] if " › " in context else ""
     heading = f'<div class="fathom-section">{escape(section)}</div>' if section else ""
@@ -149,7 +154,10 @@ def pill(loader: LoaderView, library: LibraryView | None = None) -> str:
         text, kind = _loading_words(loader), "busy"
     elif library is not None and library.progress is not None:
         p = library.progress
-        text, kind = f"Indexing {p['files_done']:,} of {p['files_total']:,} files", "busy"
+        text, kind = f"Reading {p['files_done']:,} of {p['files_total']:,} files", "busy"
+    elif library is not None and library.embedding is not None:
+        p = library.embedding
+        text, kind = f"Embedding {p['chunks_done']:,} of {p['chunks_total']:,} passages", "busy"
     else:
         device = f" · {loader.device}" if loader.device else ""
         text, kind = f"Ready{device}", "ready"
@@ -236,33 +244,44 @@ def _state_words(state: str) -> str:
 
 
 def progress(library: LibraryView, loader: LoaderView) -> str:
-    """The bar and its words while indexing; a one-line state otherwise."""
+    """The bars and their words while indexing: the words phase (files read: searchable by
+    their words) then the meaning phase (passages embedded, time left from tokens); a line of
+    state otherwise."""
     p = library.progress
     if p is not None:
         total = max(int(p["files_total"]), 1)
         done = int(p["files_done"])
-        percent = 100.0 * done / total
-        current = f'<div class="fathom-current" title="{escape(p["current"])}">{escape(pretty_path(p["current"]))}</div>' if p["current"] else ""
-        eta = duration(p["eta_seconds"])
-        rate = f" · {p['chunks_per_second']:.1f} chunks/s" if p["chunks_per_second"] else ""
         failed = f" · {p['files_failed']} failed" if p["files_failed"] else ""
-        return (
-            '<div class="fathom-progress">'
-            f'<div class="fathom-progress-words"><b>Indexing {done:,} of {total:,} files</b>'
-            f"<span>{escape(eta)}</span></div>"
-            f'<div class="fathom-bar" role="progressbar" aria-valuemin="0" aria-valuemax="100" '
-            f'aria-valuenow="{percent:.0f}"><div style="width:{percent:.1f}%"></div></div>'
-            f'<div class="fathom-muted">{p["chunks_done"]:,} passages embedded{rate}{failed}</div>'
-            f"{current}{_notice(library)}</div>"
+        return _bar(
+            f"Reading {done:,} of {total:,} files", duration(p["eta_seconds"]), 100.0 * done / total,
+            f"Each file is searchable by its words as soon as it is read{failed}.", p["current"], library,
         )
-    if library.busy and loader.state == "failed":
-        return message("Indexing waits for the model", loader.error or "", "error")
-    if library.busy and not loader.state == "ready":
-        return message("Indexing starts once the model is loaded", _loading_words(loader))
+    e = library.embedding
+    if e is not None and e["chunks_total"]:
+        total, done = int(e["chunks_total"]), int(e["chunks_done"])
+        rate = f" · {e['chunks_per_second']:.1f} passages/s" if e["chunks_per_second"] else ""
+        return _bar(
+            f"Embedding {done:,} of {total:,} passages", duration(e["eta_seconds"]), 100.0 * done / max(total, 1),
+            f"Every file is searchable by its words; by meaning as it is embedded, newest first{rate}.",
+            e["current"], library,
+        )
+    waiting = library.waiting.files if library.waiting is not None else 0
     if library.busy:
         return message("Starting to index…")
     if library.error:
         return message("Indexing stopped", library.error, "error")
+    if waiting and loader.state == "failed":
+        return message(
+            f"{plural(waiting, 'file')} searchable by their words only",
+            (loader.error or "") + " They are embedded once a model loads.", "error",
+        )
+    if waiting and library.embed_error:
+        return message(f"{plural(waiting, 'file')} searchable by their words only", library.embed_error, "error")
+    if waiting and loader.state != "ready":
+        return message(
+            f"{plural(waiting, 'file')} searchable by their words; by meaning once the model is loaded",
+            _loading_words(loader),
+        )
     if not library.folders:
         return message(
             "No folders yet",
@@ -274,6 +293,20 @@ def progress(library: LibraryView, loader: LoaderView) -> str:
         '<div class="fathom-progress fathom-done">'
         f"<b>Up to date</b> · {plural(library.indexed_files, 'file')}, {plural(library.chunks, 'passage')}."
         f'<span class="fathom-muted">{escape(last + change)}</span>{_notice(library)}</div>'
+    )
+
+
+def _bar(title: str, left: str, percent: float, words: str, current: str, library: LibraryView) -> str:
+    label = (
+        f'<div class="fathom-current" title="{escape(current)}">{escape(pretty_path(current))}</div>' if current else ""
+    )
+    return (
+        '<div class="fathom-progress">'
+        f'<div class="fathom-progress-words"><b>{escape(title)}</b><span>{escape(left)}</span></div>'
+        f'<div class="fathom-bar" role="progressbar" aria-valuemin="0" aria-valuemax="100" '
+        f'aria-valuenow="{percent:.0f}"><div style="width:{percent:.1f}%"></div></div>'
+        f'<div class="fathom-muted">{escape(words)}</div>'
+        f"{label}{_notice(library)}</div>"
     )
 
 

@@ -86,13 +86,15 @@ class Meaning(PostgresBase):
         return PendingWork(files, chunks, int(tokens))
 
     @retried
-    def rechunk_others(self, chunker: str) -> int:
+    def rechunk_others(self, chunker: str, unknown_too: bool = False) -> int:
         """Files whose chunks another tokenizer cut are read and cut again by the next index
-        run before they are embedded; their old chunks stay searchable until then."""
+        run before they are embedded; their old chunks stay searchable until then.
+        `unknown_too`: also the files cut before chunkers were recorded (the model changed)."""
+        unknown = " OR chunker IS NULL" if unknown_too else ""
         with self.transaction() as conn:
             return conn.execute(
                 "UPDATE files SET size = -1, mtime_ns = -1, sha256 = NULL "
-                "WHERE status = 'indexed' AND chunker IS NOT NULL AND chunker != %s AND size != -1",
+                f"WHERE status = 'indexed' AND (chunker != %s{unknown}) AND size != -1",
                 (chunker,),
             ).rowcount
 

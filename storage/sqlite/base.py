@@ -35,7 +35,8 @@ class SQLiteBase:
     def __init__(self, path: Path | str):
         self.path = str(path)
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            # A folder made for the index is its user's only: it holds the text of their files.
+            Path(self.path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._conn = connect(self.path)
         self._lock = threading.RLock()
         self._local = threading.local()  # the reader of a thread's open snapshot

@@ -74,14 +74,16 @@ class Meaning(SQLiteBase):
         )
         return PendingWork(files, chunks, tokens)
 
-    def rechunk_others(self, chunker: str) -> int:
-        """Files whose chunks another tokenizer cut (or Fathom cut by words, with no model's
-        tokenizer at hand) are to be read and cut again by the next index run before they are
-        embedded; their old chunks stay searchable until then. Returns how many."""
+    def rechunk_others(self, chunker: str, unknown_too: bool = False) -> int:
+        """Files whose chunks another tokenizer cut (or Fathom cut by estimated tokens, with no
+        model's tokenizer at hand) are to be read and cut again by the next index run before
+        they are embedded; their old chunks stay searchable until then. `unknown_too`: also
+        the files cut before chunkers were recorded (the model changed). Returns how many."""
+        unknown = " OR chunker IS NULL" if unknown_too else ""
         with self.transaction() as conn:
             return conn.execute(
                 "UPDATE files SET size = -1, mtime_ns = -1, sha256 = NULL "
-                "WHERE status = 'indexed' AND chunker IS NOT NULL AND chunker != ? AND size != -1",
+                f"WHERE status = 'indexed' AND (chunker != ?{unknown}) AND size != -1",
                 (chunker,),
             ).rowcount
 

@@ -29,6 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.postgres import hnsw_built_after, scratch_database  # noqa: E402
 from bench.report import machine, print_result  # noqa: E402
 from storage import ChunkRow, EmbeddingSpace, IndexStore, SQLiteStore, open_store  # noqa: E402
 from storage.sqlite.vectors import COARSE_FROM_CHUNKS, RESCORE_AT_LEAST  # noqa: E402
@@ -59,77 +60,45 @@ def build(store: IndexStore, n: int, centres: np.ndarray, rng: np.random.Generat
     return n / (time.perf_counter() - start)
 
 
-def bench_database(url: str) -> str:
-    """A fresh database on the server of `url`, for this run; its URL."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS fathom_knn_bench WITH (FORCE)")
-        conn.execute("CREATE DATABASE fathom_knn_bench")
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/fathom_knn_bench", parts.query, parts.fragment))
-
-
-def drop_bench_database(url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS fathom_knn_bench WITH (FORCE)")
-
-
 def postgres_numbers(url: str, args: argparse.Namespace, centres: np.ndarray, queries: np.ndarray,
                      exact_found: list[list[tuple[str, int]]]) -> dict[str, object]:
     """The same chunks in PostgreSQL: inserts, HNSW against SQLite's exact results, exact."""
-    database = bench_database(url)
-    try:
-        with open_store(database) as store:
-            store.set_embedding_space(EmbeddingSpace("bench", args.dim))
-            # Loaded as pg_restore does it: the rows first, then the index in one build (pgvector
-            # 0.6 inserts into HNSW at ~115 chunks/s here, 1024 dims). What one insert costs
-            # with the index is measured below, by rewriting files.
-            with store._pool.connection() as conn:
-                conn.execute("DROP INDEX chunk_vectors_hnsw")
+    with scratch_database(url, "fathom_knn_bench") as database, open_store(database) as store:
+        store.set_embedding_space(EmbeddingSpace("bench", args.dim))
+        # What one insert costs with the index is measured below, by rewriting files.
+        with hnsw_built_after(store) as build_took:
             inserts = build(store, args.n, centres, np.random.default_rng(1))
-            with store._pool.connection() as conn:
-                conn.execute("SET maintenance_work_mem = '4GB'")
-                index_s, _ = timed(lambda: conn.execute(
-                    "CREATE INDEX chunk_vectors_hnsw ON chunk_vectors USING hnsw (embedding vector_cosine_ops) "
-                    "WITH (m = 16, ef_construction = 64)"))
-            (size,), = store._query("SELECT pg_database_size(current_database())")
-            store._query("SELECT COUNT(*) FROM chunk_vectors")  # warm the cache once
-            hnsw_ms, exact_ms, recall = [], [], []
-            for q, truth in zip(queries, exact_found):
-                vector = q.tobytes()
-                t_hnsw, hnsw = timed(lambda: store.nearest_chunks_hnsw(vector, 10))
-                hnsw_ms.append(t_hnsw)
-                found = store.chunks([c for c, _ in hnsw])
-                recall.append(len(set(truth) & {(found[c].path, found[c].ordinal) for c, _ in hnsw}) / 10)
-            for q in queries[:5]:
-                exact_ms.append(timed(lambda: store.nearest_chunks_exact(q.tobytes(), 10))[0])
-            rewrite_ms, changed_ms = [], []
-            folder_id = store.folders()[0].id
-            rng = np.random.default_rng(2)
-            for i, q in enumerate(queries[:10]):
-                rows = file_rows(0, 100, centres, rng)
-                rewrite_ms.append(timed(lambda: store.write_file(folder_id, "/bench/0.txt", 1, 1, f"edit {i}", rows))[0])
-                changed_ms.append(timed(lambda: store.nearest_chunks_hnsw(q.tobytes(), 10))[0])
-            return {
-                "pg_vector_search": store.vector_search(),
-                "pg_load_chunks_per_s": round(inserts),
-                "pg_hnsw_build_s": round(index_s / 1000, 1),
-                "pg_insert_chunks_per_s_with_index": round(100 / (statistics.median(rewrite_ms) / 1000)),
-                "pg_bytes_per_chunk": round(size / args.n),
-                "pg_hnsw_p50_ms": round(statistics.median(hnsw_ms), 1),
-                "pg_hnsw_p95_ms": round(float(np.percentile(hnsw_ms, 95)), 1),
-                "pg_hnsw_recall_at_10": round(float(np.mean(recall)), 3),
-                "pg_exact_p50_ms": round(statistics.median(exact_ms), 1),
-                "pg_rewrite_a_100_chunk_file_p50_ms": round(statistics.median(rewrite_ms), 1),
-                "pg_hnsw_after_a_file_changed_p50_ms": round(statistics.median(changed_ms), 1),
-            }
-    finally:
-        drop_bench_database(url)
+        (size,), = store._query("SELECT pg_database_size(current_database())")
+        store._query("SELECT COUNT(*) FROM chunk_vectors")  # warm the cache once
+        hnsw_ms, exact_ms, recall = [], [], []
+        for q, truth in zip(queries, exact_found):
+            vector = q.tobytes()
+            t_hnsw, hnsw = timed(lambda: store.nearest_chunks_hnsw(vector, 10))
+            hnsw_ms.append(t_hnsw)
+            found = store.chunks([c for c, _ in hnsw])
+            recall.append(len(set(truth) & {(found[c].path, found[c].ordinal) for c, _ in hnsw}) / 10)
+        for q in queries[:5]:
+            exact_ms.append(timed(lambda: store.nearest_chunks_exact(q.tobytes(), 10))[0])
+        rewrite_ms, changed_ms = [], []
+        folder_id = store.folders()[0].id
+        rng = np.random.default_rng(2)
+        for i, q in enumerate(queries[:10]):
+            rows = file_rows(0, 100, centres, rng)
+            rewrite_ms.append(timed(lambda: store.write_file(folder_id, "/bench/0.txt", 1, 1, f"edit {i}", rows))[0])
+            changed_ms.append(timed(lambda: store.nearest_chunks_hnsw(q.tobytes(), 10))[0])
+        return {
+            "pg_vector_search": store.vector_search(),
+            "pg_load_chunks_per_s": round(inserts),
+            "pg_hnsw_build_s": round(build_took["hnsw_build_s"], 1),
+            "pg_insert_chunks_per_s_with_index": round(100 / (statistics.median(rewrite_ms) / 1000)),
+            "pg_bytes_per_chunk": round(size / args.n),
+            "pg_hnsw_p50_ms": round(statistics.median(hnsw_ms), 1),
+            "pg_hnsw_p95_ms": round(float(np.percentile(hnsw_ms, 95)), 1),
+            "pg_hnsw_recall_at_10": round(float(np.mean(recall)), 3),
+            "pg_exact_p50_ms": round(statistics.median(exact_ms), 1),
+            "pg_rewrite_a_100_chunk_file_p50_ms": round(statistics.median(rewrite_ms), 1),
+            "pg_hnsw_after_a_file_changed_p50_ms": round(statistics.median(changed_ms), 1),
+        }
 
 
 def timed(fn) -> tuple[float, object]:

@@ -109,24 +109,38 @@ def tsquery(terms: Sequence[Term], weights: str = "") -> str:
     return " | ".join(t.tsquery(weights) for t in terms)
 
 
-# A row's positions of the query's words: lexeme -> {position: weight letter}
-Positions = dict[str, dict[int, str]]
+@dataclass
+class Places:
+    """How often and where a word occurs in a row: its count, its positions (read only when a
+    query has a phrase), and the letters of those that are not in column D (a file's name,
+    folders and title; a chunk has D only)."""
+
+    count: int
+    at: Sequence[int]
+    letters: dict[int, str]
+
+
+# A row's positions of the query's words: lexeme -> Places
+Positions = dict[str, Places]
 
 
 def frequency(term: Term, row: Positions, weights: dict[str, float]) -> float:
     """How often the term occurs in the row, each occurrence weighted by its column."""
     first = row.get(term.words[0])
-    if not first:
+    if first is None:
         return 0.0
     if len(term.words) == 1:
-        return sum(weights.get(letter, 0.0) for letter in first.values())
+        return weights.get("D", 0.0) * (first.count - len(first.letters)) + sum(
+            weights.get(letter, 0.0) for letter in first.letters.values()
+        )
     rest = [row.get(w) for w in term.words[1:]]
-    if any(not r for r in rest):
+    if any(r is None for r in rest):
         return 0.0
+    follow = [set(r.at) for r in rest]  # type: ignore[union-attr]
     total = 0.0
-    for position, letter in first.items():
-        if all(((position + i) - 1) % MAX_POSITION + 1 in r for i, r in enumerate(rest, 1)):  # type: ignore[operator]
-            total += weights.get(letter, 0.0)
+    for position in first.at:
+        if all(((position + i) - 1) % MAX_POSITION + 1 in r for i, r in enumerate(follow, 1)):
+            total += weights.get(first.letters.get(position, "D"), 0.0)
     return total
 
 
@@ -154,10 +168,16 @@ def bm25(
     return scores
 
 
-def positions(rows: Iterable[tuple[int, int, str, Sequence[int], Sequence[str]]]) -> dict[int, tuple[int, Positions]]:
-    """Rows of (id, length, lexeme, positions, weights) grouped by document."""
+def positions(
+    rows: Iterable[tuple[int, int, str, Sequence[int] | int, Sequence[str]]]
+) -> dict[int, tuple[int, Positions]]:
+    """Rows of (id, length, lexeme, positions or just their count, weights) grouped by
+    document; positions without their weights are D's."""
     docs: dict[int, tuple[int, Positions]] = {}
     for doc, length, lexeme, places, letters in rows:
         entry = docs.setdefault(doc, (length, {}))
-        entry[1][lexeme] = dict(zip(places, letters))
+        if isinstance(places, int):
+            entry[1][lexeme] = Places(places, (), {})
+        else:
+            entry[1][lexeme] = Places(len(places), places, {p: w for p, w in zip(places, letters) if w != "D"})
     return docs

@@ -147,6 +147,26 @@ def test_migrations_are_numbered_and_a_newer_database_is_refused(postgres_url: s
         open_store(postgres_url)
 
 
+def test_migration_2_sets_titles_apart_and_ranking_stays(tmp_path: Path, postgres_url: str) -> None:
+    """A database of schema 1 gets each file's name, folders and title in a tsvector of their own,
+    from the stored one; names and whole files rank as before, and a rename follows."""
+    with open_store(postgres_url) as store:
+        fill(store)
+        before = {q: (store.name_files(fts_query(q), 20), store.keyword_files(fts_query(q), 20))
+                  for q in ("title heron", "birds", "file_3", "fish")}
+        execute(store, "ALTER TABLE file_words DROP COLUMN titled")
+        execute(store, "DELETE FROM fathom_migrations WHERE number = 2")
+    with open_store(postgres_url) as store:
+        assert store.stats().schema_version == SCHEMA_VERSION
+        assert {q: (store.name_files(fts_query(q), 20), store.keyword_files(fts_query(q), 20)) for q in before} == before
+        folder = store.folders()[0]
+        store.move_files("/docs/fish/file_3.txt", "/docs/birds/renamed_3.txt", folder.id)
+        moved = store.file_record("/docs/birds/renamed_3.txt").id
+        assert [i for i, _ in store.name_files(fts_query("renamed"), 5)] == [moved]
+        assert moved in [i for i, _ in store.name_files(fts_query("heron"), 5)]  # its title stays
+        assert moved not in [i for i, _ in store.name_files(fts_query("file_3"), 5)]
+
+
 def test_check_repairs_and_backup_names_pg_dump(postgres_url: str, isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with open_store(postgres_url) as store:
         store.set_embedding_space(EmbeddingSpace("m", 2))

@@ -3,7 +3,8 @@ storage/sqlite/file_evidence.py does in SQLite).
 
 - `file_words`: one tsvector per file: its name (weight A), the folders it sits in inside its
   indexed folder (B), its title (C) and its whole text (D); BM25 weighs the columns as FTS5
-  does (FILE_WEIGHTS), and the name columns alone say what a file is about.
+  does (FILE_WEIGHTS), and the name columns alone say what a file is about. `titled` holds
+  the name, folders and title again (A-C), small, for ranking.
 - `file_vectors`: the file's opening (its first chunk's vector) and summary (the mean of its
   chunks' unit vectors), as pgvector vectors.
 
@@ -32,7 +33,9 @@ def write_rows(conn: Any, file_id: int, path: str, folder: str, title: str, body
     name, folders = name_fields(path, folder)
     literal, count = tsvector([(name, "A"), (folders, "B"), (searchable_text(title), "C"), (searchable_text(body), "D")])
     conn.execute(
-        "INSERT INTO file_words(file_id, keywords, words) VALUES (%s, %s::tsvector, %s)", (file_id, literal, count)
+        "INSERT INTO file_words(file_id, keywords, titled, words) "
+        "VALUES (%s, %s::tsvector, ts_filter(%s::tsvector, '{a,b,c}'), %s)",
+        (file_id, literal, literal, count),
     )
     if vectors is not None and len(vectors):
         write_vectors(conn, file_id, vectors)
@@ -77,10 +80,11 @@ def rename(conn: Any, file_ids: Sequence[int]) -> None:
             continue
         literal, count = tsvector(list(zip(name_fields(*row), "AB")))
         conn.execute(
-            "UPDATE file_words SET keywords = %s::tsvector || ts_filter(keywords, '{c,d}'), words = words + %s - "
+            "UPDATE file_words SET keywords = %s::tsvector || ts_filter(keywords, '{c,d}'), "
+            "titled = %s::tsvector || ts_filter(titled, '{c}'), words = words + %s - "
             "COALESCE((SELECT SUM(cardinality(u.positions)) FROM unnest(ts_filter(keywords, '{a,b}')) u), 0) "
             "WHERE file_id = %s",
-            (literal, count, file_id),
+            (literal, literal, count, file_id),
         )
 
 

@@ -14,6 +14,7 @@ from storage.records import ChunkFilter
 from storage.sqlite.keywords import PRUNE_FROM_ROWS
 
 CHUNK_WEIGHTS = {"D": 1.0}
+WORK_MEM = "64MB"  # a common word's rows are sorted in memory, not on disk (the default is 4MB)
 # table name in the interface -> (SQL table, its id column)
 _TABLES = {"chunks": ("chunks", "id"), "files": ("file_words", "file_id")}
 
@@ -26,6 +27,7 @@ def only_d(alias: str, table: str) -> str:
 
 class KeywordSearch(PostgresBase):
     prune_from_rows = PRUNE_FROM_ROWS  # per store, as in SQLite
+    _counted: tuple[int, dict[tuple[str, str, int], int]] | None = None  # rows holding a word, per generation
 
     def keyword_match(self, text: str, table: str = "chunks") -> str | None:
         """The keyword query for a person's text, against the `chunks` or the `files` rows: its
@@ -42,16 +44,22 @@ class KeywordSearch(PostgresBase):
     def _document_frequencies(self, terms: list[str], table: str, cap: int) -> dict[str, int]:
         """How many rows hold each term, counted up to `cap` (enough to know it is too common)."""
         name, _ = _TABLES[table]
+        generation = self._generation()
+        if self._counted is None or self._counted[0] != generation:  # the index changed: count again
+            self._counted = (generation, {})
+        counted = self._counted[1]
         found: dict[str, int] = {}
         for text in terms:
             parts = tuple(words(text))
             if not parts:
                 found[text] = 0
                 continue
-            (found[text],), = self._query(
-                f"SELECT COUNT(*) FROM (SELECT 1 FROM {name} WHERE keywords @@ %s::tsquery LIMIT %s) s",
-                (Term(text, parts).tsquery(), cap),
-            )
+            if (table, text, cap) not in counted:  # a common word costs a scan of half the rows
+                (counted[table, text, cap],), = self._query(
+                    f"SELECT COUNT(*) FROM (SELECT 1 FROM {name} WHERE keywords @@ %s::tsquery LIMIT %s) s",
+                    (Term(text, parts).tsquery(), cap),
+                )
+            found[text] = counted[table, text, cap]
         return found
 
     def keyword_chunks(self, match: str, k: int, only: ChunkFilter | None = None) -> list[tuple[int, float]]:
@@ -78,8 +86,11 @@ class KeywordSearch(PostgresBase):
             if only is not None and not only.empty:
                 subquery, more = (chunk_ids_sql if table == "chunks" else file_ids_sql)(only)
                 allowed, params = f"WHERE s.id IN ({subquery})", [*params, *more]
-            rows = self._query(f"SELECT s.id, s.score FROM ({scored}) s {allowed} ORDER BY s.score DESC, s.id LIMIT %s",
-                               [*params, k])
+            with self._read() as conn:
+                conn.execute("SELECT set_config('work_mem', %s, true)", (WORK_MEM,))
+                rows = conn.execute(
+                    f"SELECT s.id, s.score FROM ({scored}) s {allowed} ORDER BY s.score DESC, s.id LIMIT %s", [*params, k]
+                ).fetchall()
             return [(doc, float(score)) for doc, score in rows]
         docs = self._positions(table, terms, letters)
         rows, total = self._totals()[table]
@@ -104,14 +115,15 @@ class KeywordSearch(PostgresBase):
         lexemes = sorted({t.words[0] for t in terms})
         letter = "CASE w WHEN 'A' THEN %s WHEN 'B' THEN %s WHEN 'C' THEN %s ELSE 0 END"
         column_weights = [weights.get(x, 0.0) for x in "ABC"]
-        matched = f"SELECT d.{key} AS id, d.words, d.keywords FROM {name} d WHERE d.keywords @@ %s::tsquery"
+        titles = ", d.titled" if table == "files" else ""
+        matched = f"SELECT d.{key} AS id, d.words, d.keywords{titles} FROM {name} d WHERE d.keywords @@ %s::tsquery"
         counted = (
             "SELECT m.id, m.words, u.lexeme, cardinality(u.positions) AS n FROM m "
             f"CROSS JOIN LATERAL unnest(ts_filter(setweight({only_d('m', table)}, 'A', %s), '{{a}}')) u"
         )
         titled = (
             f"SELECT m.id, m.words, u.lexeme, COUNT(*) AS n, SUM({letter}) AS weight FROM m "
-            "CROSS JOIN LATERAL unnest(ts_filter(m.keywords, '{a,b,c}')) u CROSS JOIN LATERAL unnest(u.weights) w "
+            "CROSS JOIN LATERAL unnest(m.titled) u CROSS JOIN LATERAL unnest(u.weights) w "
             "WHERE u.lexeme = ANY(%s) GROUP BY 1, 2, 3"
         )
         params: list[Any] = [tsquery(terms, letters)]
@@ -167,7 +179,7 @@ class KeywordSearch(PostgresBase):
         title (A-C) of each file the query matches."""
         return self._query(
             "SELECT d.file_id, d.words, u.lexeme, u.positions, u.weights FROM file_words d "
-            "CROSS JOIN LATERAL unnest(ts_filter(d.keywords, '{a,b,c}')) u "
+            "CROSS JOIN LATERAL unnest(d.titled) u "
             "WHERE d.keywords @@ %s::tsquery AND u.lexeme = ANY(%s)",
             [query, lexemes],
         )

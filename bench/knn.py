@@ -70,13 +70,14 @@ def postgres_numbers(url: str, args: argparse.Namespace, centres: np.ndarray, qu
             inserts = build(store, args.n, centres, np.random.default_rng(1))
         (size,), = store._query("SELECT pg_database_size(current_database())")
         store._query("SELECT COUNT(*) FROM chunk_vectors")  # warm the cache once
-        hnsw_ms, exact_ms, recall = [], [], []
+        hnsw_ms, exact_ms, recall, recall_of_100 = [], [], [], []
         for q, truth in zip(queries, exact_found):
             vector = q.tobytes()
             t_hnsw, hnsw = timed(lambda: store.nearest_chunks_hnsw(vector, 10))
             hnsw_ms.append(t_hnsw)
-            found = store.chunks([c for c, _ in hnsw])
-            recall.append(len(set(truth) & {(found[c].path, found[c].ordinal) for c, _ in hnsw}) / 10)
+            recall.append(_recall(store, hnsw, truth))
+            # as a search asks: 100 candidates (hnsw.ef_search 200), of which the best 10
+            recall_of_100.append(_recall(store, store.nearest_chunks_hnsw(vector, 100)[:10], truth))
         for q in queries[:5]:
             exact_ms.append(timed(lambda: store.nearest_chunks_exact(q.tobytes(), 10))[0])
         rewrite_ms, changed_ms = [], []
@@ -95,10 +96,16 @@ def postgres_numbers(url: str, args: argparse.Namespace, centres: np.ndarray, qu
             "pg_hnsw_p50_ms": round(statistics.median(hnsw_ms), 1),
             "pg_hnsw_p95_ms": round(float(np.percentile(hnsw_ms, 95)), 1),
             "pg_hnsw_recall_at_10": round(float(np.mean(recall)), 3),
+            "pg_hnsw_recall_at_10_of_100": round(float(np.mean(recall_of_100)), 3),
             "pg_exact_p50_ms": round(statistics.median(exact_ms), 1),
             "pg_rewrite_a_100_chunk_file_p50_ms": round(statistics.median(rewrite_ms), 1),
             "pg_hnsw_after_a_file_changed_p50_ms": round(statistics.median(changed_ms), 1),
         }
+
+
+def _recall(store: IndexStore, hits: list[tuple[int, float]], truth: list[tuple[str, int]]) -> float:
+    found = store.chunks([c for c, _ in hits])
+    return len(set(truth) & {(found[c].path, found[c].ordinal) for c, _ in hits}) / len(truth)
 
 
 def timed(fn) -> tuple[float, object]:

@@ -46,6 +46,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "python app.py") -> int:
             reranker_url=getattr(args, "reranker_url", None),
             query_format=getattr(args, "query_format", None),
             reranker_format=getattr(args, "reranker_format", None),
+            database_url=getattr(args, "database", None),
             tokenizer=getattr(args, "tokenizer", None),
         )
         return COMMANDS[command](args, settings)
@@ -273,6 +274,8 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     dim = f" (dimension {status['dimension']})" if status["dimension"] else ""
     print(f"Database:  {status['database']}")
     print(f"Embedding: {model}{dim}")
+    if status["vector_search"]:
+        print(f"Vectors:   {status['vector_search']}")
     print(f"Reranker:  {status['reranker_model'] or 'none'}")
     print(f"Device:    {status['device']}")
     server = status["server"]
@@ -334,7 +337,7 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
 
     with Engine(settings) as engine:
         target = engine.backup(args.path)
-    print(f"Backed up {settings.database} to {target}.")
+    print(f"Backed up {settings.database_name} to {target}.")
     return 0
 
 
@@ -474,6 +477,10 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
     s = argparse.SUPPRESS
     parser.add_argument("--data-dir", default=s, metavar="DIR",
                         help="where the index lives (env FATHOM_DATA_DIR; default: your user data folder)")
+    parser.add_argument("--database", default=s, metavar="URL",
+                        help="keep the index in this PostgreSQL database, e.g. postgresql://user@host/fathom "
+                        "(env FATHOM_DATABASE_URL; default: a SQLite file in the data folder). The password: "
+                        "PGPASSWORD or ~/.pgpass")
     parser.add_argument("--embedding-model", default=s, metavar="NAME_OR_PATH",
                         help="hub name or local folder (env FATHOM_EMBEDDING_MODEL; default Qwen/Qwen3-Embedding-0.6B)")
     parser.add_argument("--reranker-model", default=s, metavar="NAME_OR_PATH",

@@ -12,6 +12,14 @@ Tune on one seed and report another: each seed draws its queries from its own fo
     python bench/quality.py --cache /tmp/fq               # keep corpora and indexes; reuse them
     python bench/quality.py --sweep                       # hybrid over a grid of fusion settings
     python bench/quality.py --reranker-model /path/to/Qwen3-Reranker-0.6B --device cuda
+    python bench/quality.py --seed 1 --database postgresql://user@host/postgres   # PostgreSQL store
+
+With `--database URL` each set's index is kept in PostgreSQL instead of SQLite, in a database of
+its own on that server (`fathom_quality_<set>`, made when missing, made again when the documents
+change; the URL's user must be allowed to create databases): same code, same model, the other
+backend. `--reuse-vectors` then takes each chunk's vector from the set's SQLite index in the
+cache folder when the chunk's text is the same (the same model made it), and runs the model for
+the others: indexing into PostgreSQL still goes through the Engine, both phases, every write.
 """
 from __future__ import annotations
 
@@ -89,7 +97,62 @@ def sweep(engine: Engine, root: Path, items: KnownItems, embedder: Any) -> list[
     return rows
 
 
-def prepare(items: KnownItems, work: Path, model: str, device: str) -> tuple[Engine, Path, float, Any]:
+class ReusedVectors:
+    """The embedder, answering a document text it already embedded for the SQLite index of the
+    same set with that vector; the model embeds the rest."""
+
+    def __init__(self, embedder: Any, vectors: dict[str, np.ndarray]):
+        self._embedder, self._vectors = embedder, vectors
+        self.reused = self.embedded = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._embedder, name)
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if missing:
+            self._vectors.update(zip(missing, self._embedder.embed_documents(missing)))
+        self.embedded += len(missing)
+        self.reused += len(texts) - len(missing)
+        return np.stack([self._vectors[t] for t in texts])
+
+
+def sqlite_vectors(db: Path) -> dict[str, np.ndarray]:
+    """What each chunk's embedder text became in a SQLite index (the bench may read SQLite)."""
+    from search.ingest.context import embedding_text
+    from storage.sqlite import connect
+
+    if not db.is_file():
+        return {}
+    conn = connect(db)
+    try:
+        rows = conn.execute(
+            "SELECT c.context, c.text, v.embedding FROM chunks c JOIN chunk_vectors v ON v.rowid = c.id"
+        ).fetchall()
+    finally:
+        conn.close()
+    return {embedding_text(context, text): np.frombuffer(vector, dtype=np.float32) for context, text, vector in rows}
+
+
+def set_database(url: str, key: str, fresh: bool) -> str:
+    """The URL of this set's own database on the server of `url`: made when missing (or when the
+    documents changed)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    name = "fathom_quality_" + "".join(c if c.isalnum() else "_" for c in key.lower())
+    with psycopg.connect(url, autocommit=True) as conn:
+        if fresh:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            conn.execute(f"CREATE DATABASE {name}")
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+def prepare(items: KnownItems, work: Path, model: str, device: str,
+            database: str | None = None, reuse: bool = False) -> tuple[Engine, Path, float, Any]:
     """The corpus on disk and its index, built by Fathom's Engine; reused when `work` already
     holds the same documents indexed with the same model."""
     root = work.resolve() / "corpus"
@@ -104,13 +167,20 @@ def prepare(items: KnownItems, work: Path, model: str, device: str) -> tuple[Eng
             path = root / doc.relpath
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(doc.text, encoding="utf-8")
-    settings = Settings(data_dir=work / "data", embedding_model=model, reranker_model=None, device=device)
+    url = set_database(database, work.name, fresh) if database else None
+    settings = Settings(data_dir=work / "data", embedding_model=model, reranker_model=None, device=device,
+                        database_url=url)
     engine = Engine(settings)
+    if database and reuse:
+        engine._embedder = ReusedVectors(engine.embedder(), sqlite_vectors(work / "data" / "fathom.db"))
     start = time.perf_counter()
     report, _ = engine.index([root])  # a reused index: nothing to do
     seconds = time.perf_counter() - start
     if fresh:
         stamp.write_text(digest.hexdigest())
+    if isinstance(engine._embedder, ReusedVectors):
+        print(f"{work.name}: {engine._embedder.reused} chunk vectors reused from the SQLite index, "
+              f"{engine._embedder.embedded} embedded", file=sys.stderr)
     return engine, root, seconds, report
 
 
@@ -118,7 +188,7 @@ def run_set(name: str, args: argparse.Namespace, model: str, reranker: Any, cach
     docs, queries = SIZES[name]
     items = build(name, args.seed, args.docs or docs, args.queries or queries)
     key = f"{name}-seed{args.seed}" if name == "functions" else name  # the others: same documents
-    engine, root, seconds, report = prepare(items, cache / key, model, args.device)
+    engine, root, seconds, report = prepare(items, cache / key, model, args.device, args.database, args.reuse_vectors)
     embedder = engine.embedder()
     embedder.embed_queries(["warm up the model"])
     if len(report.failed) or len(report.skipped):
@@ -170,6 +240,10 @@ def main() -> None:
     parser.add_argument("--rerank-top", type=int, default=SearchOptions().rerank_top)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--sweep", action="store_true", help="also run hybrid over a grid of fusion settings")
+    parser.add_argument("--database", metavar="URL",
+                        help="keep the indexes in PostgreSQL on this server, one database per set (default: SQLite)")
+    parser.add_argument("--reuse-vectors", action="store_true",
+                        help="with --database: chunk vectors of the same text from the SQLite index in --cache")
     parser.add_argument("--cache", type=Path, default=None,
                         help="keep corpora and indexes in this folder and reuse them (default: a temp folder)")
     args = parser.parse_args()
@@ -189,11 +263,14 @@ def main() -> None:
     finally:
         if args.cache is None:
             shutil.rmtree(cache, ignore_errors=True)
-    print(f"machine: {machine()}; embedder {label} on {args.device}; seed {args.seed}")
+    from storage import database_name
+
+    backend = database_name(args.database) if args.database else "sqlite"
+    print(f"machine: {machine()}; embedder {label} on {args.device}; seed {args.seed}; store {backend}")
     for result in results:
         print_set(result)
     print(json.dumps({
-        "machine": machine(), "model": label, "device": args.device, "seed": args.seed,
+        "machine": machine(), "model": label, "device": args.device, "seed": args.seed, "store": backend,
         "reranker": Path(args.reranker_model).name if args.reranker_model else None,
         "sets": results,
     }))

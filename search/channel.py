@@ -154,7 +154,7 @@ def _same_user(connection: socket.socket) -> bool:
 # What must be the same in the running Fathom and in the caller for its answers to be the ones
 # the caller would get.
 SAME = ("embedding_model", "reranker_model", "dim", "device", "embedding_url", "reranker_url",
-        "query_format", "reranker_format")
+        "query_format", "reranker_format", "database_name")
 
 
 def _mismatch(settings: Any, wanted: dict[str, Any]) -> str | None:

@@ -7,7 +7,8 @@ FATHOM_RERANKER_MODEL, FATHOM_DEVICE, FATHOM_DIM, FATHOM_MAX_FILE_MB, and for mo
 another machine FATHOM_EMBEDDING_URL, FATHOM_RERANKER_URL, FATHOM_QUERY_FORMAT,
 FATHOM_RERANKER_FORMAT, FATHOM_REMOTE_TIMEOUT, FATHOM_REMOTE_REQUESTS and the API keys
 (FATHOM_API_KEY, or FATHOM_EMBEDDING_API_KEY / FATHOM_RERANKER_API_KEY for one server), which
-are read when a model is loaded and kept nowhere else.
+are read when a model is loaded and kept nowhere else; and FATHOM_DATABASE_URL, a PostgreSQL
+database instead of the SQLite file (never saved in the settings file: it may hold a password).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit
 import platformdirs
 
 from search.errors import FathomError
+from storage import POSTGRESQL_SCHEMES, database_name
 
 DEFAULT_EMBEDDING_MODEL = "Qwen/Qwen3-Embedding-0.6B"
 DEFAULT_RERANKER_MODEL = "Qwen/Qwen3-Reranker-0.6B"
@@ -65,10 +67,17 @@ class Settings:
     tokenizer: str | None = None
     remote_timeout: float = DEFAULT_REMOTE_TIMEOUT
     remote_requests: int = DEFAULT_REMOTE_REQUESTS
+    database_url: str | None = None  # a PostgreSQL database (None: the SQLite file in data_dir)
 
     @property
-    def database(self) -> Path:
-        return self.data_dir / DATABASE_NAME
+    def database(self) -> Path | str:
+        """Where the index is: the PostgreSQL URL when one is set, else the SQLite file."""
+        return self.database_url or self.data_dir / DATABASE_NAME
+
+    @property
+    def database_name(self) -> str:
+        """The database as it may be shown: never with a password."""
+        return database_name(self.database)
 
     @property
     def embedding_key(self) -> str:
@@ -93,6 +102,7 @@ class Settings:
         reranker_url: str | None = None,
         query_format: str | None = None,
         reranker_format: str | None = None,
+        database_url: str | None = None,
         tokenizer: str | None = None,
     ) -> "Settings":
         """Options win over environment variables, which win over the settings file, which
@@ -145,6 +155,7 @@ class Settings:
             ),
             remote_timeout=_number(timeout, "FATHOM_REMOTE_TIMEOUT", float) if timeout else DEFAULT_REMOTE_TIMEOUT,
             remote_requests=_number(requests, "FATHOM_REMOTE_REQUESTS", int) if requests else DEFAULT_REMOTE_REQUESTS,
+            database_url=postgres_url(database_url or env.get("FATHOM_DATABASE_URL")),
             tokenizer=model_id(cutter) if cutter else None,
         )
 
@@ -184,6 +195,22 @@ def server_url(text: str | None, option: str) -> str | None:
         if url.endswith(endpoint):
             url = url[: -len(endpoint)]
     return url
+
+
+def postgres_url(text: str | None) -> str | None:
+    """A PostgreSQL URL, e.g. `postgresql://fathom@db-host/fathom`; None for none given (or
+    `none`: the SQLite file in the data folder). Any other text is refused, without echoing it
+    whole: it may hold a password."""
+    raw = (text or "").strip()
+    if not raw or raw.lower() == "none":
+        return None
+    if not raw.lower().startswith(POSTGRESQL_SCHEMES):
+        scheme = raw.partition("://")[0] if "://" in raw else "none"
+        raise FathomError(
+            "--database takes a PostgreSQL URL like postgresql://user@host/fathom (found a URL of scheme "
+            f"{scheme!r}); leave it out to keep the index in a SQLite file in the data folder."
+        )
+    return raw
 
 
 def remote_key(model: str, url: str | None) -> str:

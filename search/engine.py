@@ -30,7 +30,8 @@ class Status:
     def to_json(self) -> dict[str, Any]:
         s = self.stats
         return {
-            "database": s.path,
+            "database": s.path,  # a SQLite file, or a PostgreSQL URL without its password
+            "vector_search": s.vector_search,
             "data_dir": str(self.settings.data_dir),
             "schema_version": s.schema_version,
             # files: those with a row (indexed, failed or skipped); with the files ignored by

@@ -1,10 +1,11 @@
 """Fathom's storage: the only package that speaks SQL.
 
 The rest of Fathom sees one interface, `IndexStore` (interface.py), the dataclasses it takes
-and returns (records.py) and two errors (errors.py); `open_store` picks the backend. Today
-that is SQLite (storage/sqlite/): one file holds folders, files, chunks, an FTS5 index of
-their words and a sqlite-vec table of their vectors. Query rewriting shared by any backend
-is in fts.py and file_text.py.
+and returns (records.py) and two errors (errors.py); `open_store` picks the backend: SQLite
+(storage/sqlite/, the default: one file holds folders, files, chunks, an FTS5 index of their
+words and a sqlite-vec table of their vectors) or PostgreSQL (storage/postgres/: one database
+for a team, pgvector and tsvector). Query rewriting shared by both is in fts.py and
+file_text.py.
 """
 from __future__ import annotations
 
@@ -25,20 +26,24 @@ from storage.records import (
     PendingChunk,
     PendingWork,
 )
+from storage.postgres.connection import SCHEMES as POSTGRESQL_SCHEMES
+from storage.postgres.connection import is_postgres_url, safe_url
 from storage.sqlite import SQLiteStore, Store
-
-POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
 
 
 def open_store(location: Path | str) -> IndexStore:
-    """The store at `location`: a PostgreSQL URL, else the path of a SQLite file."""
-    if str(location).lower().startswith(POSTGRESQL_SCHEMES):
-        # issue 16: the PostgreSQL backend goes here. The URL may hold a password: never echo it.
-        raise StorageError(
-            "This Fathom cannot use a PostgreSQL database yet: leave out the postgresql:// URL "
-            "to keep the index in a SQLite file in the data folder."
-        )
+    """The store at `location`: a PostgreSQL URL (postgresql://...; psycopg and pgvector needed,
+    the `postgres` extra), else the path of a SQLite file."""
+    if is_postgres_url(location):
+        from storage.postgres import PostgresStore
+
+        return PostgresStore(str(location))
     return SQLiteStore(location)
+
+
+def database_name(location: Path | str) -> str:
+    """The database as it may be shown: a SQLite file's path, a PostgreSQL URL without its password."""
+    return safe_url(str(location)) if is_postgres_url(location) else str(location)
 
 
 __all__ = [
@@ -55,8 +60,10 @@ __all__ = [
     "PendingChunk",
     "PendingWork",
     "SQLiteStore",
+    "POSTGRESQL_SCHEMES",
     "StorageError",
     "Store",
+    "database_name",
     "fts_query",
     "open_store",
 ]

@@ -126,3 +126,4 @@ class IndexStats:
     # per folder path: files "indexed", "failed", "skipped", "ignored" and "ignored_folders"
     folder_counts: dict[str, dict[str, int]] = field(default_factory=dict)
     waiting: PendingWork = field(default_factory=PendingWork)  # indexed, vectors still to come
+    vector_search: str = ""  # how vector search runs on this index, in words

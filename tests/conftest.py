@@ -6,10 +6,15 @@ tiny random Qwen3 folders for the recipes, the real all-MiniLM-L6-v2 for ranking
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
+from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 import pytest
@@ -72,7 +77,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("FATHOM_EMBEDDING_MODEL", "FATHOM_RERANKER_MODEL", "FATHOM_DEVICE", "FATHOM_DIM",
                  "FATHOM_EMBEDDING_URL", "FATHOM_RERANKER_URL", "FATHOM_QUERY_FORMAT", "FATHOM_RERANKER_FORMAT",
                  "FATHOM_API_KEY", "FATHOM_EMBEDDING_API_KEY", "FATHOM_RERANKER_API_KEY",
-                 "FATHOM_REMOTE_TIMEOUT", "FATHOM_REMOTE_REQUESTS"):
+                 "FATHOM_REMOTE_TIMEOUT", "FATHOM_REMOTE_REQUESTS", "FATHOM_DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
     data = tmp_path / "fathom-data"
     monkeypatch.setenv("FATHOM_DATA_DIR", str(data))
@@ -171,3 +176,87 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, s
 
 def json_lines(text: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+# -- PostgreSQL: one server for the session, one database for each test ------------------------
+
+
+def _unavailable(reason: str) -> None:
+    """Skip where PostgreSQL cannot start; in CI, whose test command installs it, fail."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI installs pgserver with the test extra: it must start there)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """The URL of a PostgreSQL server with pgvector (pgserver ships both), started once, and a
+    template database with the extension in it."""
+    try:
+        import pgserver
+        import psycopg
+    except ImportError as exc:
+        _unavailable(f"PostgreSQL tests need pgserver and psycopg ({exc.name} is missing): pip install -e '.[test]'")
+    data = Path(tempfile.mkdtemp(prefix="fathom-pg-"))  # a short path: the server's socket lives there
+    try:
+        server = pgserver.get_server(data / "data", cleanup_mode="stop")
+        uri = server.get_uri()
+        with psycopg.connect(uri, autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS fathom_template")
+            conn.execute("CREATE DATABASE fathom_template")
+        with psycopg.connect(database_url(uri, "fathom_template"), autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+    except Exception as exc:  # whatever stops it: say what, and skip (fail in CI)
+        _unavailable(f"PostgreSQL (pgserver) cannot start here: {exc}")
+    yield uri
+    try:
+        server.cleanup()
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def database_url(server: str, name: str) -> str:
+    """The server's URL with another database name."""
+    parts = urlsplit(server)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+_databases = itertools.count()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A new, empty database for this test (with pgvector), dropped after it."""
+    import psycopg
+
+    name = f"fathom_test_{os.getpid()}_{next(_databases)}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE fathom_template")
+    yield database_url(postgres_server, name)
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Path | str:
+    """Where this test's store lives, for each backend: a SQLite file, or a PostgreSQL database."""
+    if backend == "postgres":
+        return request.getfixturevalue("postgres_url")
+    return tmp_path / "store.db"
+
+
+def execute(store: Any, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    """Run SQL on a store's own database, whichever backend (tests that damage an index)."""
+    if hasattr(store, "_pool"):
+        with store._pool.connection() as conn:
+            cursor = conn.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
+    return store._conn.execute(sql.replace("%s", "?"), params).fetchall()

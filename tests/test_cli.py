@@ -1,4 +1,5 @@
-"""The command line as a person (or a script) uses it, with the real all-MiniLM-L6-v2."""
+"""The command line as a person (or a script) uses it, with the real all-MiniLM-L6-v2; the tests
+of an indexed corpus run with the index in SQLite and in PostgreSQL (`--database`)."""
 from __future__ import annotations
 
 import json
@@ -9,6 +10,7 @@ import pytest
 
 from conftest import CORPUS, json_lines, run_cli, write_corpus
 from search.ingest.context import embedding_text
+from storage import database_name
 
 # The contract scripts rely on (issue 2), and the fields added since: extend, never break.
 RESULT_KEYS = {"path", "score", "vector_score", "keyword_score", "rerank_score", "page", "start", "end", "text"}
@@ -16,7 +18,10 @@ ADDED_KEYS = {"context", "snippet", "highlights", "modified", "embedded"}
 
 
 @pytest.fixture
-def indexed(tmp_path: Path, minilm_path: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Path:
+def indexed(tmp_path: Path, minilm_path: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+            database: Path | str) -> Path:
+    if isinstance(database, str):  # PostgreSQL: every command finds it in the environment
+        monkeypatch.setenv("FATHOM_DATABASE_URL", database)
     monkeypatch.setenv("FATHOM_EMBEDDING_MODEL", minilm_path)
     monkeypatch.setenv("FATHOM_RERANKER_MODEL", "none")
     root = write_corpus(tmp_path / "docs")
@@ -114,7 +119,8 @@ def test_human_output_shows_rank_path_and_snippet(indexed: Path, capsys: pytest.
     assert "seedlings" in out
 
 
-def test_status_json(indexed: Path, minilm_path: str, isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_status_json(indexed: Path, minilm_path: str, isolated_env: Path, capsys: pytest.CaptureFixture[str],
+                     database: Path | str) -> None:
     code, out, _ = run_cli(capsys, "status", "--json")
     assert code == 0
     status = json.loads(out)
@@ -128,8 +134,29 @@ def test_status_json(indexed: Path, minilm_path: str, isolated_env: Path, capsys
     assert status["failed"] == []
     assert status["embedding_model"] == minilm_path
     assert status["dimension"] == 384
-    assert status["database"] == str(isolated_env / "fathom.db")
+    assert status["database"] == (database_name(database) if isinstance(database, str) else str(isolated_env / "fathom.db"))
     assert status["device"] == "cpu float32"
+    assert status["vector_search"]
+
+
+def test_an_edit_and_a_delete_are_picked_up_by_the_next_index(indexed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (indexed / "pets/cat.txt").write_text("Our parrot repeats every word of the podcast.", encoding="utf-8")
+    (indexed / "garden/tomatoes.md").unlink()
+    code, out, err = run_cli(capsys, "index", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert (report["updated"], report["removed"], report["added"]) == (1, 1, 0)
+    code, out, _ = run_cli(capsys, "search", "parrot podcast", "--json", "-k", "3")
+    assert json_lines(out)[0]["results"][0]["path"] == str(indexed / "pets/cat.txt")
+    code, out, _ = run_cli(capsys, "search", "growing tomatoes seedlings", "--json")
+    found = [r["path"] for r in json_lines(out)[0]["results"]]
+    assert str(indexed / "garden/tomatoes.md") not in found and found
+    code, out, _ = run_cli(capsys, "search", "veterinarian vaccination", "--json", "--mode", "keyword")
+    assert json_lines(out)[0]["results"] == []  # the cat's old words are gone
+    code, out, _ = run_cli(capsys, "status", "--json", "--check")
+    status = json.loads(out)
+    assert status["files"] == len(CORPUS) - 1 and status["waiting"]["chunks"] == 0
+    assert all(v is True or v == 0 for v in status["check"]["problems"].values())
 
 
 def test_search_with_another_model_is_refused(indexed: Path, tiny_qwen3_embedder: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,22 +9,25 @@ import pytest
 
 from typing import Any
 
-from conftest import CORPUS, FakeEmbedder, json_lines, run_cli, write_corpus
+from conftest import CORPUS, FakeEmbedder, execute, json_lines, run_cli, write_corpus
 from pdf_fixtures import write_corrupt_pdf, write_encrypted_pdf, write_text_pdf
 from search.errors import ExtractError
 from search.ingest.indexer import Indexer, IndexReport, Progress
 from search.query import SearchOptions, search
-from storage import EmbeddingSpace, StorageError, Store
+from storage import EmbeddingSpace, StorageError, Store, open_store
 
 
-def make_indexer(tmp_path: Path, embedder: FakeEmbedder, **kwargs: Any) -> Indexer:
-    store = Store(tmp_path / "index.db")
+def make_indexer(tmp_path: Path, embedder: FakeEmbedder, database: Path | str | None = None, **kwargs: Any) -> Indexer:
+    store = open_store(database or tmp_path / "index.db")
     store.set_embedding_space(EmbeddingSpace(embedder.name, embedder.dimension))
     return Indexer(store, embedder, chunk_tokens=kwargs.pop("chunk_tokens", 64), overlap_tokens=8, **kwargs)
 
 
 def counts(store: Store) -> tuple[int, int, int]:
-    """Chunks, vectors and FTS rows: they must always agree."""
+    """Chunks, vectors and keyword rows (FTS5's, or PostgreSQL's tsvectors): they must always agree."""
+    if hasattr(store, "_pool"):
+        (row,) = execute(store, "SELECT COUNT(*), (SELECT COUNT(*) FROM chunk_vectors), COUNT(keywords) FROM chunks")
+        return row
     conn = store._conn
     return (
         conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0],
@@ -37,9 +40,9 @@ def paths_found(store: Store, query: str, embedder: FakeEmbedder) -> list[str]:
     return [r.path for r in search(store, query, SearchOptions(k=20, rerank=False), embedder)]
 
 
-def test_second_run_embeds_only_what_changed(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+def test_second_run_embeds_only_what_changed(tmp_path: Path, fake_embedder: FakeEmbedder, database: Path | str) -> None:
     root = write_corpus(tmp_path / "docs")
-    indexer = make_indexer(tmp_path, fake_embedder)
+    indexer = make_indexer(tmp_path, fake_embedder, database)
     first = indexer.index_folders([root])
     assert first.added == len(CORPUS) and first.failed == []
 
@@ -65,9 +68,9 @@ def test_second_run_embeds_only_what_changed(tmp_path: Path, fake_embedder: Fake
     assert counts(indexer.store)[0] == counts(indexer.store)[1] == counts(indexer.store)[2]
 
 
-def test_deleted_and_renamed_files_leave_the_index(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+def test_deleted_and_renamed_files_leave_the_index(tmp_path: Path, fake_embedder: FakeEmbedder, database: Path | str) -> None:
     root = write_corpus(tmp_path / "docs")
-    indexer = make_indexer(tmp_path, fake_embedder)
+    indexer = make_indexer(tmp_path, fake_embedder, database)
     indexer.index_folders([root])
     (root / "garden/tomatoes.md").unlink()
     (root / "pets/cat.txt").rename(root / "pets/kitty.txt")
@@ -241,10 +244,11 @@ def test_an_interruption_never_leaves_half_a_file(tmp_path: Path, fake_embedder:
 
 
 def test_an_interruption_of_the_meaning_phase_is_finished_by_the_next_run(
-    tmp_path: Path, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch, database: Path | str
 ) -> None:
     root = write_corpus(tmp_path / "docs")
-    indexer = make_indexer(tmp_path, fake_embedder, batch_chunks=2)
+    indexer = make_indexer(tmp_path, fake_embedder, database, batch_chunks=2)
+    Store = type(indexer.store)  # the backend's own class
     real_write = Store.write_vectors
     calls = {"n": 0}
 
@@ -453,7 +457,8 @@ def test_index_retry_tries_failed_files_again(
 
 @pytest.mark.parametrize("phase", ["words", "meaning"])
 def test_removing_a_folder_while_it_is_indexed_leaves_nothing_of_it(
-    tmp_path: Path, isolated_env: Path, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch, phase: str
+    tmp_path: Path, isolated_env: Path, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch, phase: str,
+    database: Path | str,
 ) -> None:
     """`folders remove` from another process while this one is half-way through the folder, in
     either phase: no error, and no row of the folder is left behind or written after."""
@@ -465,7 +470,10 @@ def test_removing_a_folder_while_it_is_indexed_leaves_nothing_of_it(
     root.mkdir()
     for i in range(60):
         (root / f"note{i}.txt").write_text(f"note number {i} about the heron", encoding="utf-8")
-    store = Store(isolated_env / "fathom.db")  # the database the CLI opens
+    if isinstance(database, str):  # PostgreSQL: the CLI finds it in the environment
+        monkeypatch.setenv("FATHOM_DATABASE_URL", database)
+    store = open_store(database if isinstance(database, str) else isolated_env / "fathom.db")  # the CLI's
+    Store = type(store)
     store.set_embedding_space(EmbeddingSpace(fake_embedder.name, fake_embedder.dimension))
     half_way, removed = threading.Event(), threading.Event()
     calls = {"n": 0}
@@ -514,6 +522,7 @@ def test_removing_a_folder_while_it_is_indexed_leaves_nothing_of_it(
     stats = store.stats()
     assert (stats.folders, stats.files, stats.chunks, stats.ignored) == ([], 0, 0, [])
     assert store.files_under(str(root)) == []
-    assert store._conn.execute("SELECT COUNT(*) FROM chunk_codes").fetchone() == (0,)
+    assert execute(store, "SELECT COUNT(*) FROM chunk_codes" if hasattr(store, "_conn") else
+                   "SELECT COUNT(*) FROM chunk_vectors") == [(0,)]
     assert all(v is True or v == 0 for v in store.integrity().values())
     store.close()

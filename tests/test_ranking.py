@@ -1,5 +1,5 @@
 """Files are ranked by the evidence of their chunks and of the file as a whole: each rule of the
-fusion has a case here where it decides the order (search/query.py)."""
+fusion has a case here where it decides the order (search/query.py), on both backends."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 from search.query import SearchOptions, _file_lists, search
-from storage import ChunkRow, EmbeddingSpace, Store
+from storage import ChunkRow, EmbeddingSpace, IndexStore, open_store
+
+Store = IndexStore
 
 DIM = 4
 FILLER = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor"
@@ -34,8 +36,8 @@ class Query:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    with Store(tmp_path / "rank.db") as s:
+def store(database: Path | str) -> Store:
+    with open_store(database) as s:
         s.set_embedding_space(EmbeddingSpace("m", DIM))
         yield s
 

@@ -1,4 +1,6 @@
-"""The store at the SQL level: migrations, keyword text, filters, integrity."""
+"""The store at the SQL level: migrations, keyword text, filters, integrity. Tests that take the
+`database` fixture run against both backends (SQLite and PostgreSQL); the others pin what only
+SQLite has (its migrations, FTS5, the coarse path, VACUUM, backups)."""
 from __future__ import annotations
 
 import struct
@@ -6,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from storage import ChunkFilter, ChunkRow, EmbeddingSpace, Store, fts_query
+from conftest import execute
+from storage import ChunkFilter, ChunkRow, EmbeddingSpace, PendingWork, Store, fts_query, open_store
 from storage.fts import query_terms, searchable_text
 from storage.sqlite import connect
 from storage.sqlite.filters import chunk_ids_sql
@@ -57,8 +60,8 @@ def test_a_newer_database_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("text", ['"unbalanced', "NEAR(a b", "a AND OR NOT", "*", "col:umn", "^x", "(", "-x"])
-def test_raw_text_can_break_fts5_but_the_quoted_query_cannot(tmp_path: Path, text: str) -> None:
-    with Store(tmp_path / "s.db") as store:
+def test_raw_text_can_break_fts5_but_the_quoted_query_cannot(database: Path | str, text: str) -> None:
+    with open_store(database) as store:
         store.set_embedding_space(EmbeddingSpace("m", 2))
         folder = store.add_folder("/notes")
         store.write_file(folder.id, "/notes/a.txt", 1, 1, "h", [ChunkRow(0, 0, 5, None, "hello x umn a b", vec(1, 0))])
@@ -75,8 +78,8 @@ def test_searchable_text_splits_cjk_and_camel_case() -> None:
     assert fts_query("...") is None
 
 
-def test_keyword_search_finds_cjk_and_identifier_parts(tmp_path: Path) -> None:
-    with Store(tmp_path / "s.db") as store:
+def test_keyword_search_finds_cjk_and_identifier_parts(database: Path | str) -> None:
+    with open_store(database) as store:
         store.set_embedding_space(EmbeddingSpace("m", 2))
         folder = store.add_folder("/notes")
         texts = ["東京でラーメンを食べた", "def parseDateString(value): pass", "plain english words"]
@@ -89,19 +92,30 @@ def test_keyword_search_finds_cjk_and_identifier_parts(tmp_path: Path) -> None:
         assert hits("parse_date_string") == ["/notes/1.txt"]
 
 
-def test_filters_build_sql_and_hold_for_both_searches(tmp_path: Path) -> None:
+def test_filters_build_sql(tmp_path: Path) -> None:
     only = ChunkFilter(folder="/a", extensions=(".md",), path_glob="note*", modified_after_ns=5)
     sql, params = chunk_ids_sql(only)
     assert params == ["/a/", "/a0", "%.md", "note*", 5]
-    with Store(tmp_path / "s.db") as store:
+
+
+def test_filters_hold_for_both_searches(database: Path | str) -> None:
+    only = ChunkFilter(folder="/a", extensions=(".md",), path_glob="note*", modified_after_ns=5)
+    with open_store(database) as store:
         store.set_embedding_space(EmbeddingSpace("m", 2))
         folder = store.add_folder("/")
-        for path, mtime in (("/a/note1.md", 10), ("/a/note2.txt", 10), ("/b/note3.md", 10), ("/a/old.md", 1), ("/a/note4.md", 1)):
+        for path, mtime in (("/a/note1.md", 10), ("/a/note2.txt", 10), ("/b/note3.md", 10), ("/a/old.md", 1),
+                            ("/a/note4.md", 1), ("/a/b/Note5.MD", 10)):
             store.write_file(folder.id, path, 1, mtime, "h", [ChunkRow(0, 0, 4, None, "word", vec(1, 0))])
         paths = lambda ids: sorted(store.chunks([i for i, _ in ids])[i].path for i, _ in ids)
         assert paths(store.nearest_chunks(vec(1, 0), 10, only)) == ["/a/note1.md"]
         assert paths(store.keyword_chunks('"word"', 10, only)) == ["/a/note1.md"]
         assert len(store.nearest_chunks(vec(1, 0), 10, ChunkFilter(modified_before_ns=5))) == 2
+        # an extension in any case (SQLite's LIKE); a glob is case-sensitive
+        assert paths(store.keyword_chunks('"word"', 10, ChunkFilter(extensions=(".md",), folder="/a/b"))) == ["/a/b/Note5.MD"]
+        assert paths(store.keyword_chunks('"word"', 10, ChunkFilter(path_glob="N*"))) == ["/a/b/Note5.MD"]
+        assert paths(store.keyword_chunks('"word"', 10, ChunkFilter(path_glob="note[13].*"))) == ["/a/note1.md", "/b/note3.md"]
+        assert paths(store.keyword_chunks('"word"', 10, ChunkFilter(path_glob="note[^13].md"))) == ["/a/note4.md"]
+        assert paths(store.keyword_chunks('"word"', 10, ChunkFilter(path_glob="note?.txt"))) == ["/a/note2.txt"]
 
 
 @pytest.mark.parametrize(
@@ -115,8 +129,8 @@ def test_filters_build_sql_and_hold_for_both_searches(tmp_path: Path) -> None:
         ("/h/notes*", ["/h/notes-archive/x.txt", "/h/notes.md"]),
     ],
 )
-def test_a_glob_without_a_slash_matches_the_file_name_only(tmp_path: Path, glob: str, expected: list[str]) -> None:
-    with Store(tmp_path / "s.db") as store:
+def test_a_glob_without_a_slash_matches_the_file_name_only(database: Path | str, glob: str, expected: list[str]) -> None:
+    with open_store(database) as store:
         store.set_embedding_space(EmbeddingSpace("m", 2))
         folder = store.add_folder("/h")
         for path in ("/h/notes.md", "/h/notes-archive/x.txt", "/h/drafts.md/plan.txt"):
@@ -125,13 +139,20 @@ def test_a_glob_without_a_slash_matches_the_file_name_only(tmp_path: Path, glob:
         assert sorted(store.chunks([i for i, _ in hits])[i].path for i, _ in hits) == expected
 
 
-def test_integrity_counts_and_moves(tmp_path: Path) -> None:
-    with Store(tmp_path / "s.db") as store:
+def test_integrity_counts_and_moves(database: Path | str, backend: str) -> None:
+    with open_store(database) as store:
         store.set_embedding_space(EmbeddingSpace("m", 2))
         folder = store.add_folder("/n")
         store.write_file(folder.id, "/n/x/a.md", 1, 1, "h", [ChunkRow(0, 0, 4, None, "word", vec(1, 0))])
+        store.write_file(folder.id, "/n/y/a.md", 1, 1, "h", [ChunkRow(0, 0, 4, None, "stale", vec(0, 1))])
         assert store.move_files("/n/x", "/n/y", folder.id) == 1
         assert store.file_record("/n/y/a.md") is not None and store.file_record("/n/x/a.md") is None
+        assert store.stats().files == 1 and store.keyword_chunks('"stale"', 10) == []  # replaced by what moved
+        assert all(v is True or v == 0 for v in store.integrity().values())
+        if backend == "postgres":
+            execute(store, "DELETE FROM chunk_vectors")
+            assert store.integrity()["chunks_without_vector"] == 1
+            return
         assert store.integrity() == {
             "chunks_without_vector": 0, "vectors_without_chunk": 0, "chunks_without_code": 0,
             "codes_without_chunk": 0, "chunks_without_fts": 0, "fts_without_chunk": 0,
@@ -301,8 +322,8 @@ def test_codes_in_memory_follow_each_change_without_reading_them_all(
         assert in_memory(reader) == [] and on_disk(writer) == chunks_before
 
 
-def test_files_have_keyword_rows_and_vectors_of_their_own(tmp_path: Path) -> None:
-    with Store(tmp_path / "s.db") as store:
+def test_files_have_keyword_rows_and_vectors_of_their_own(database: Path | str) -> None:
+    with open_store(database) as store:
         store.set_embedding_space(EmbeddingSpace("m", 2))
         folder = store.add_folder("/notes")
         rows = [ChunkRow(0, 0, 11, None, "alpha bravo", vec(1, 0)), ChunkRow(1, 6, 19, None, "bravo charlie", vec(0, 1))]
@@ -346,6 +367,42 @@ def test_migration_6_builds_file_rows_from_stored_chunks_without_a_model(tmp_pat
         app = store.file_record("/n/app.py")
         assert (app.size, app.sha256) == (-1, None) and (guide.size, guide.sha256) == (1, "h")
         assert all(v is True or v == 0 for v in store.integrity().values())
+
+
+def test_the_meaning_phase_state_holds_on_every_backend(database: Path | str) -> None:
+    """Chunks written without vectors are searchable by their words and wait, newest file first;
+    a vector for a chunk that changed meanwhile is left out; a file is embedded once all its
+    chunks are; other chunkers' files are read again; a file the model cannot embed fails."""
+    with open_store(database) as store:
+        store.set_embedding_space(EmbeddingSpace("m", 2))
+        folder = store.add_folder("/n")
+        rows = lambda word: [ChunkRow(i, 0, 4, None, f"{word} {i}", None, "ctx", 3) for i in range(3)]
+        store.write_file(folder.id, "/n/old.md", 1, 10, "h", rows("old"), chunker="tok")
+        store.write_file(folder.id, "/n/new.md", 1, 20, "h", rows("new"), chunker="tok")
+        store.write_file(folder.id, "/n/other.md", 1, 30, "h", rows("other"), chunker="words")
+        assert store.keyword_chunks('"old"', 10)  # searchable before any vector
+        assert store.pending_work("tok") == PendingWork(2, 6, 18)
+        pending = store.pending_chunks(4, "tok")
+        assert [(c.path, c.text) for c in pending] == [("/n/new.md", "new 0"), ("/n/new.md", "new 1"),
+                                                       ("/n/new.md", "new 2"), ("/n/old.md", "old 0")]
+        assert store.chunks([pending[0].chunk_id])[pending[0].chunk_id].embedded is False
+        store.write_file(folder.id, "/n/old.md", 1, 11, "h2", rows("older"), chunker="tok")  # old changed
+        assert store.write_vectors([(c, vec(1, 0)) for c in pending]) == 3
+        assert store.write_vectors([(c, vec(1, 0)) for c in pending[:1]]) == 0  # stored once
+        new = store.file_record("/n/new.md")
+        assert store.chunks([pending[0].chunk_id])[pending[0].chunk_id].embedded is True
+        assert store.file_similarities([new.id], vec(1, 0))[new.id][0] == pytest.approx(1.0, abs=1e-2)
+        assert [c.path for c in store.pending_chunks(10, "tok")] == ["/n/old.md"] * 3
+        assert all(v is True or v == 0 for v in store.integrity().values())
+        assert store.rechunk_others("tok") == 1
+        assert (store.file_record("/n/other.md").size, store.file_record("/n/other.md").sha256) == (-1, None)
+        store.embedding_failed(store.file_record("/n/old.md").id, "the model said no")
+        assert store.stats().failed == [("/n/old.md", "the model said no")]
+        assert store.keyword_chunks('"older"', 10) == [] and store.pending_work("tok").files == 0
+        store.write_file(folder.id, "/n/before.md", 1, 40, "h", rows("before"), chunker=None)
+        assert store.rechunk_others("tok") == 0  # cut before chunkers were recorded: kept
+        assert store.rechunk_others("tok", unknown_too=True) == 1  # unless the model changed
+        assert store.file_record("/n/before.md").sha256 is None
 
 
 def test_a_data_folder_made_for_the_index_is_private(tmp_path: Path) -> None:

@@ -573,7 +573,7 @@ def settings_facts(rt: Runtime) -> str:
     s, serving = rt.settings, rt.serving
     rows = [
         ("Data folder", str(s.data_dir)),
-        ("Database", str(s.database)),
+        ("Database", s.database_name),  # a PostgreSQL URL without its password
         ("Settings file", str(settings_file(s.data_dir))),
         ("Served at", f"http://{serving.host}:{serving.port}" + (" and a share link" if serving.share else "")),
         ("Password", "required" if serving.auth else "none (this computer only)"),

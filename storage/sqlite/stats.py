@@ -57,4 +57,8 @@ class Stats(SQLiteBase):
             ignored=ignored,
             folder_counts=counts,
             waiting=self.pending_work(),
+            vector_search=(
+                f"sqlite-vec, exact below {self.coarse_from_chunks:,} chunks, then binary codes in memory "
+                "rescored with int8 copies"
+            ),
         )

@@ -1,0 +1,19 @@
+"""The PostgreSQL backend: one database that several Fathom processes, on several machines, index
+into and search at once; pgvector for vectors, tsvector for words. It mirrors storage/sqlite/
+room by room:
+
+- connection.py: psycopg 3, its connection pool, pgvector's types; the URL without its password.
+- migrations.py: the numbered schema migrations (and the pgvector extension).
+- base.py: transactions (retried when chosen as a deadlock's victim), errors, meta, counts.
+- writes.py, reads.py: folders, files, chunks and their file-level rows (file_evidence.py).
+- meaning.py: chunks waiting for their vectors, handed out and their vectors stored.
+- vectors.py: exact KNN for a small index, pgvector's HNSW index for a large one.
+- words.py, keywords.py: tsvectors fed the same words as FTS5, ranked by FTS5's BM25.
+- filters.py: a ChunkFilter as SQL.
+- upkeep.py: integrity and repair (backups: pg_dump); stats.py: what `status` counts.
+- store.py: PostgresStore, the class they make up.
+"""
+from storage.postgres.connection import is_postgres_url, safe_url
+from storage.postgres.store import PostgresStore
+
+__all__ = ["PostgresStore", "is_postgres_url", "safe_url"]

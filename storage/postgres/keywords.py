@@ -1,0 +1,210 @@
+"""Keyword search in PostgreSQL: a GIN index over tsvectors finds the rows, FTS5's BM25 ranks
+them (words.py), over chunks and over whole files (weighted columns); the query's terms are
+pruned of those too common to rank anything in a large index, as in SQLite."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from storage.fts import MAX_TERMS, match_terms, query_terms
+from storage.postgres import file_evidence
+from storage.postgres.base import PostgresBase
+from storage.postgres.filters import chunk_ids_sql, file_ids_sql
+from storage.postgres.words import B, K1, Term, bm25, parse, positions, tsquery, words
+from storage.records import ChunkFilter
+from storage.sqlite.keywords import PRUNE_FROM_ROWS
+
+CHUNK_WEIGHTS = {"D": 1.0}
+WORK_MEM = "64MB"  # a common word's rows are sorted in memory, not on disk (the default is 4MB)
+# table name in the interface -> (SQL table, its id column)
+_TABLES = {"chunks": ("chunks", "id"), "files": ("file_words", "file_id")}
+
+
+def only_d(alias: str, table: str) -> str:
+    """A row's tsvector with no A's in it, so that A can mark the query's words: a file's name
+    is in A; a chunk has D only."""
+    return f"setweight({alias}.keywords, 'D')" if table == "files" else f"{alias}.keywords"
+
+
+class KeywordSearch(PostgresBase):
+    prune_from_rows = PRUNE_FROM_ROWS  # per store, as in SQLite
+    _counted: tuple[int, dict[tuple[str, str, int], int]] | None = None  # rows holding a word, per generation
+
+    def keyword_match(self, text: str, table: str = "chunks") -> str | None:
+        """The keyword query for a person's text, against the `chunks` or the `files` rows: its
+        terms, less those in more than half of a large index's rows; the rarest term stays when
+        all are that common. Written as storage/fts.py writes it; None when the text has no word."""
+        terms = query_terms(text)[:MAX_TERMS]
+        rows = self._totals()["chunks" if table == "chunks" else "indexed"][0]
+        if rows >= self.prune_from_rows and len(terms) > 1:
+            found = self._document_frequencies(terms, table, cap=rows // 2 + 1)
+            kept = [t for t in terms if found.get(t, 0) <= rows / 2]
+            terms = kept or [min(terms, key=lambda t: found.get(t, 0))]
+        return match_terms(terms)
+
+    def _document_frequencies(self, terms: list[str], table: str, cap: int) -> dict[str, int]:
+        """How many rows hold each term, counted up to `cap` (enough to know it is too common)."""
+        name, _ = _TABLES[table]
+        generation = self._generation()
+        if self._counted is None or self._counted[0] != generation:  # the index changed: count again
+            self._counted = (generation, {})
+        counted = self._counted[1]
+        found: dict[str, int] = {}
+        for text in terms:
+            parts = tuple(words(text))
+            if not parts:
+                found[text] = 0
+                continue
+            if (table, text, cap) not in counted:  # a common word costs a scan of half the rows
+                (counted[table, text, cap],), = self._query(
+                    f"SELECT COUNT(*) FROM (SELECT 1 FROM {name} WHERE keywords @@ %s::tsquery LIMIT %s) s",
+                    (Term(text, parts).tsquery(), cap),
+                )
+            found[text] = counted[table, text, cap]
+        return found
+
+    def keyword_chunks(self, match: str, k: int, only: ChunkFilter | None = None) -> list[tuple[int, float]]:
+        """(chunk id, BM25 score where higher is better), best first."""
+        return self._ranked("chunks", match, k, only, CHUNK_WEIGHTS)
+
+    def keyword_files(self, match: str, k: int, only: ChunkFilter | None = None) -> list[tuple[int, float]]:
+        """(file id, BM25 over the whole file: name, folders, title and text), best first."""
+        return self._ranked("files", match, k, only, file_evidence.FILE_LETTER_WEIGHTS)
+
+    def name_files(self, match: str, k: int, only: ChunkFilter | None = None) -> list[tuple[int, float]]:
+        """(file id, BM25 over its name, folders and title only), best first."""
+        return self._ranked("files", match, k, only, file_evidence.NAME_LETTER_WEIGHTS, file_evidence.NAME_LETTERS)
+
+    def _ranked(
+        self, table: str, match: str, k: int, only: ChunkFilter | None, weights: dict[str, float], letters: str = ""
+    ) -> list[tuple[int, float]]:
+        terms = parse(match)
+        if not terms or k <= 0:
+            return []
+        if all(len(t.words) == 1 for t in terms):
+            scored, params = self._scored(table, terms, weights, letters)
+            allowed = ""
+            if only is not None and not only.empty:
+                subquery, more = (chunk_ids_sql if table == "chunks" else file_ids_sql)(only)
+                allowed, params = f"WHERE s.id IN ({subquery})", [*params, *more]
+            with self._read() as conn:
+                conn.execute("SELECT set_config('work_mem', %s, true)", (WORK_MEM,))
+                rows = conn.execute(
+                    f"SELECT s.id, s.score FROM ({scored}) s {allowed} ORDER BY s.score DESC, s.id LIMIT %s", [*params, k]
+                ).fetchall()
+            return [(doc, float(score)) for doc, score in rows]
+        docs = self._positions(table, terms, letters)
+        rows, total = self._totals()[table]
+        scores = bm25(docs, terms, weights, rows, total / rows if rows else 1.0)
+        if only is not None and not only.empty and scores:
+            subquery, params = (chunk_ids_sql if table == "chunks" else file_ids_sql)(only)
+            allowed = {row[0] for row in self._query(f"SELECT id FROM ({subquery}) s WHERE id = ANY(%s)",
+                                                     [*params, list(scores)])}
+            scores = {doc: s for doc, s in scores.items() if doc in allowed}
+        return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
+
+    def _scored(
+        self, table: str, terms: Sequence[Term], weights: dict[str, float], letters: str
+    ) -> tuple[str, list[Any]]:
+        """SQL of (id, score): FTS5's BM25 (words.bm25) of every row a query of single words
+        matches, computed where the rows are, so that only the best travel. A word's count
+        in a row comes from its positions (the query's words marked A by setweight and kept by
+        ts_filter: no row per word of the text); in a file, the words of its name, folders and
+        title (A-C) are counted apart, with their columns' weights, the rest as its text (D)."""
+        name, key = _TABLES[table]
+        rows, total = self._totals()[table]
+        lexemes = sorted({t.words[0] for t in terms})
+        letter = "CASE w WHEN 'A' THEN %s WHEN 'B' THEN %s WHEN 'C' THEN %s ELSE 0 END"
+        column_weights = [weights.get(x, 0.0) for x in "ABC"]
+        titles = ", d.titled" if table == "files" else ""
+        matched = f"SELECT d.{key} AS id, d.words, d.keywords{titles} FROM {name} d WHERE d.keywords @@ %s::tsquery"
+        counted = (
+            "SELECT m.id, m.words, u.lexeme, cardinality(u.positions) AS n FROM m "
+            f"CROSS JOIN LATERAL unnest(ts_filter(setweight({only_d('m', table)}, 'A', %s), '{{a}}')) u"
+        )
+        titled = (
+            f"SELECT m.id, m.words, u.lexeme, COUNT(*) AS n, SUM({letter}) AS weight FROM m "
+            "CROSS JOIN LATERAL unnest(m.titled) u CROSS JOIN LATERAL unnest(u.weights) w "
+            "WHERE u.lexeme = ANY(%s) GROUP BY 1, 2, 3"
+        )
+        params: list[Any] = [tsquery(terms, letters)]
+        if table == "chunks":
+            ctes, tf = f"m AS ({matched}), c AS ({counted})", "SELECT id, words, lexeme, %s * n AS tf FROM c"
+            params += [lexemes, weights.get("D", 0.0)]
+        elif letters:  # the name, folders and title only
+            ctes, tf = f"m AS ({matched}), t AS ({titled})", "SELECT id, words, lexeme, weight AS tf FROM t"
+            params += [*column_weights, lexemes]
+        else:
+            ctes = f"m AS ({matched}), c AS ({counted}), t AS ({titled})"
+            tf = ("SELECT c.id, c.words, c.lexeme, %s * (c.n - COALESCE(t.n, 0)) + COALESCE(t.weight, 0) AS tf "
+                  "FROM c LEFT JOIN t USING (id, lexeme)")
+            params += [lexemes, *column_weights, lexemes, weights.get("D", 0.0)]
+        having = "COUNT(*) FILTER (WHERE tf > 0) OVER (PARTITION BY lexeme)"
+        sql = (
+            f"WITH {ctes}, f AS ({tf}), "
+            f"i AS (SELECT id, words, tf, GREATEST(LN((%s - {having} + 0.5) / ({having} + 0.5)), 1e-6) AS idf FROM f) "
+            "SELECT id, SUM(idf * tf * %s / (tf + %s * (1 - %s + %s * words / %s))) AS score FROM i GROUP BY id"
+        )
+        params += [float(rows), K1 + 1, K1, B, B, total / rows if rows else 1.0]
+        return sql, params
+
+    def _positions(self, table: str, terms: Sequence[Term], letters: str) -> dict[int, Any]:
+        """Every row the query matches, with the positions of the query's words in it.
+
+        Unnesting a whole tsvector makes a row of every word in it; instead the query's words
+        are marked A (setweight) and only A's are kept (ts_filter), which is 2.5 times faster
+        at 100k chunks, and exact. Their positions come back without their columns' letters:
+        chunks have one column (D); for a file, the few words of its name, folders and title
+        (A-C) are read apart, and every other position is its text's (D)."""
+        name, key = _TABLES[table]
+        lexemes = sorted({w for t in terms for w in t.words})
+        query = tsquery(terms, letters)
+        if letters:  # a file's name, folders and title only
+            return positions(self._titled(query, lexemes))
+        # A word's count is all that BM25 needs, unless a phrase asks where its words are.
+        places = "u.positions" if any(len(t.words) > 1 for t in terms) else "cardinality(u.positions)"
+        rows = self._query(
+            f"SELECT d.{key}, d.words, u.lexeme, {places} FROM {name} d "
+            f"CROSS JOIN LATERAL unnest(ts_filter(setweight({only_d('d', table)}, 'A', %s), '{{a}}')) u "
+            "WHERE d.keywords @@ %s::tsquery",
+            [lexemes, query],
+        )
+        docs = positions((doc, length, lexeme, places, ()) for doc, length, lexeme, places in rows)
+        if table == "files":
+            for doc, _, lexeme, places, letters_of in self._titled(query, lexemes):
+                docs[doc][1][lexeme].letters.update(zip(places, letters_of))
+        return docs
+
+    def _titled(self, query: str, lexemes: list[str]) -> list[tuple[int, int, str, list[int], list[str]]]:
+        """The positions, with their letters, of the query's words in the name, folders and
+        title (A-C) of each file the query matches."""
+        return self._query(
+            "SELECT d.file_id, d.words, u.lexeme, u.positions, u.weights FROM file_words d "
+            "CROSS JOIN LATERAL unnest(d.titled) u "
+            "WHERE d.keywords @@ %s::tsquery AND u.lexeme = ANY(%s)",
+            [query, lexemes],
+        )
+
+    def _best_chunks_by_words(self, match: str, file_ids: list[int]) -> dict[int, int]:
+        """The best chunk of each file by BM25 (ranked against the whole index), for passages."""
+        terms = parse(match)
+        if not terms:
+            return {}
+        if all(len(t.words) == 1 for t in terms):
+            scored, params = self._scored("chunks", terms, CHUNK_WEIGHTS, "")
+            return dict(self._query(
+                f"SELECT DISTINCT ON (c.file_id) c.file_id, s.id FROM ({scored}) s JOIN chunks c ON c.id = s.id "
+                "WHERE c.file_id = ANY(%s) ORDER BY c.file_id, s.score DESC, s.id",
+                [*params, file_ids],
+            ))
+        docs = self._positions("chunks", terms, "")  # every match: the terms' frequencies are the index's
+        owners = dict(self._query("SELECT id, file_id FROM chunks WHERE id = ANY(%s) AND file_id = ANY(%s)",
+                                  (list(docs), file_ids)))
+        if not owners:
+            return {}
+        rows, total = self._totals()["chunks"]
+        scores = {c: s for c, s in bm25(docs, terms, CHUNK_WEIGHTS, rows, total / rows if rows else 1.0).items()
+                  if c in owners}
+        best: dict[int, int] = {}
+        for chunk, score in sorted(scores.items(), key=lambda item: (-item[1], item[0])):
+            best.setdefault(owners[chunk], chunk)
+        return best

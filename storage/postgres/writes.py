@@ -1,0 +1,263 @@
+"""Writes of the PostgreSQL store: the embedding space (and its vector tables), folders, files
+with their chunks (text, keyword tsvector, vector) and file-level rows, failures, moves,
+deletes, and what folders leave out by rule. Each is one transaction (see base.py), run again
+when PostgreSQL picks it as a deadlock's victim."""
+from __future__ import annotations
+
+import time
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from storage.errors import FolderRemoved
+from storage.file_text import joined_text
+from storage.fts import searchable_text
+from storage.postgres import file_evidence
+from storage.postgres.base import PostgresBase, retried
+from storage.postgres.migrations import SPACE_LOCK
+from storage.postgres.words import tsvector
+from storage.records import ChunkRow, EmbeddingSpace, Folder, IgnoredPath
+
+# HNSW's build settings: pgvector's defaults (m 16, ef_construction 64), said here so that a
+# later change of pgvector's defaults does not change Fathom's index silently.
+HNSW = "WITH (m = 16, ef_construction = 64)"
+
+
+def clean(text: str) -> str:
+    """PostgreSQL's text holds no NUL character: each becomes U+FFFD, so offsets stay right."""
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
+def as_array(vector: bytes) -> np.ndarray:
+    return np.frombuffer(vector, dtype=np.float32)
+
+
+def create_vector_tables(conn: Any, dimension: int, with_hnsw: bool) -> None:
+    conn.execute(
+        f"CREATE TABLE chunk_vectors (chunk_id bigint PRIMARY KEY REFERENCES chunks(id) ON DELETE CASCADE, "
+        f"embedding vector({int(dimension)}) NOT NULL)"
+    )
+    if with_hnsw:
+        conn.execute(f"CREATE INDEX chunk_vectors_hnsw ON chunk_vectors USING hnsw (embedding vector_cosine_ops) {HNSW}")
+    conn.execute(
+        f"CREATE TABLE file_vectors (file_id bigint PRIMARY KEY REFERENCES files(id) ON DELETE CASCADE, "
+        f"opening vector({int(dimension)}) NOT NULL, summary vector({int(dimension)}) NOT NULL)"
+    )
+
+
+class Writes(PostgresBase):
+    # -- the embedding space ------------------------------------------------------------------
+
+    @retried
+    def set_embedding_space(self, space: EmbeddingSpace) -> None:
+        """Choose the model and width of the vectors; a different space drops every vector.
+        Under an advisory lock: two processes starting at once agree on one space."""
+        if self.embedding_space() == space:
+            return
+        with self.transaction() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (SPACE_LOCK,))
+            current = self._space_in(conn)
+            if current == space:
+                return
+            if current is not None:
+                conn.execute("DROP TABLE IF EXISTS chunk_vectors, file_vectors")
+                conn.execute("UPDATE files SET embedded = false WHERE status = 'indexed' AND embedded")
+                if current.model != space.model:
+                    conn.execute("UPDATE files SET chunker = 'unknown' WHERE chunker IS NULL")
+            create_vector_tables(conn, space.dimension, self.indexed_with_hnsw(space))
+            for key, value in (
+                ("embedding_model", space.model),
+                ("embedding_dimension", str(space.dimension)),
+                ("embedding_recipe", space.recipe),
+            ):
+                conn.execute(
+                    "INSERT INTO meta(key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (key, value),
+                )
+
+    # -- folders ------------------------------------------------------------------------------
+
+    @retried
+    def add_folder(self, path: str) -> Folder:
+        with self.transaction() as conn:
+            (folder_id,) = conn.execute(
+                "INSERT INTO folders(path, added_at) VALUES (%s, %s) "
+                "ON CONFLICT (path) DO UPDATE SET path = excluded.path RETURNING id",
+                (path, time.time()),
+            ).fetchone()
+        return Folder(folder_id, path)
+
+    @retried
+    def remove_folder(self, folder_id: int) -> int:
+        """Forget a folder and every file indexed through it; returns how many files went."""
+        with self.transaction() as conn:
+            if conn.execute("SELECT 1 FROM folders WHERE id = %s FOR UPDATE", (folder_id,)).fetchone() is None:
+                return 0
+            (count,), = conn.execute("SELECT COUNT(*) FROM files WHERE folder_id = %s", (folder_id,)).fetchall()
+            conn.execute("DELETE FROM folders WHERE id = %s", (folder_id,))  # files, chunks... cascade
+        return count
+
+    # -- files --------------------------------------------------------------------------------
+
+    @retried
+    def write_file(
+        self,
+        folder_id: int,
+        path: str,
+        size: int,
+        mtime_ns: int,
+        sha256: str,
+        chunks: Sequence[ChunkRow],
+        title: str = "",
+        text: str | None = None,
+        chunker: str | None = None,
+    ) -> None:
+        """Replace everything stored for `path` with these chunks, atomically, with the rows
+        of the file as a whole. Chunks without a vector are searchable by their words at once
+        and wait for the meaning phase; `chunker` names what cut them."""
+        with self.transaction() as conn:
+            folder = _check_folder(conn, folder_id)
+            space = self._space_in(conn)
+            embedded = space is not None and all(c.vector is not None for c in chunks)
+            file_id = _upsert_file(conn, folder_id, path, size, mtime_ns, sha256, "indexed", None, chunker=chunker,
+                                   embedded=embedded)
+            self._delete_chunks(conn, [file_id])
+            if text is None:
+                text = joined_text([(c.start, c.end, c.text) for c in chunks])
+            rows = []
+            for chunk in chunks:
+                literal, count = tsvector([(searchable_text(f"{chunk.context}\n{chunk.text}"), "D")])
+                rows.append((file_id, chunk.ordinal, chunk.start, chunk.end, chunk.page, clean(chunk.text),
+                             clean(chunk.context), chunk.tokens, literal, count))
+            with conn.cursor() as cursor:
+                cursor.executemany(
+                    'INSERT INTO chunks(file_id, ordinal, start, "end", page, text, context, tokens, keywords, words) '
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s::tsvector, %s)",
+                    rows,
+                )
+            vectors = None
+            if embedded and chunks:
+                ids = dict(conn.execute("SELECT ordinal, id FROM chunks WHERE file_id = %s", (file_id,)).fetchall())
+                vectors = np.stack([as_array(c.vector) for c in chunks])  # type: ignore[arg-type]
+                with conn.cursor() as cursor:
+                    cursor.executemany(
+                        "INSERT INTO chunk_vectors(chunk_id, embedding) VALUES (%s, %s)",
+                        [(ids[c.ordinal], vectors[i]) for i, c in enumerate(chunks)],
+                    )
+            file_evidence.write_rows(conn, file_id, clean(path), folder, clean(title), clean(text), vectors)
+
+    @retried
+    def record_failure(
+        self,
+        folder_id: int,
+        path: str,
+        size: int,
+        mtime_ns: int,
+        sha256: str | None,
+        error: str,
+        status: str = "failed",
+        tried: str | None = None,
+    ) -> None:
+        """Remember why a file was not indexed (status `failed` or `skipped`) and what it was
+        tried with; its old chunks, now stale, go."""
+        with self.transaction() as conn:
+            _check_folder(conn, folder_id)
+            file_id = _upsert_file(conn, folder_id, path, size, mtime_ns, sha256, status, clean(error), tried)
+            self._delete_chunks(conn, [file_id])
+
+    @retried
+    def touch_file(self, file_id: int, size: int, mtime_ns: int) -> None:
+        with self.transaction() as conn:
+            conn.execute("UPDATE files SET size = %s, mtime_ns = %s WHERE id = %s", (size, mtime_ns, file_id))
+
+    @retried
+    def move_files(self, old: str, new: str, folder_id: int) -> int:
+        """A file or folder was renamed: its records follow it, embeddings and all."""
+        old_prefix, new_prefix = old.rstrip("/") + "/", new.rstrip("/") + "/"
+        under = "path = %s OR (path >= %s AND path < %s)"
+        with self.transaction() as conn:
+            _check_folder(conn, folder_id)
+            moving = [r[0] for r in conn.execute(f"SELECT id FROM files WHERE {under}", (old, old_prefix, old_prefix[:-1] + "0"))]
+            stale = [r[0] for r in conn.execute(f"SELECT id FROM files WHERE {under}", (new, new_prefix, new_prefix[:-1] + "0"))]
+            self._lock_files(conn, sorted(set(moving) | set(stale)))
+            if stale:  # whatever was indexed at the destination is replaced by what moved there
+                conn.execute("DELETE FROM files WHERE id = ANY(%s)", (stale,))
+            moved = conn.execute(
+                "UPDATE files SET path = %s, folder_id = %s WHERE path = %s", (new, folder_id, old)
+            ).rowcount
+            moved += conn.execute(
+                "UPDATE files SET path = %s || substr(path, %s), folder_id = %s WHERE path >= %s AND path < %s",
+                (new_prefix, len(old_prefix) + 1, folder_id, old_prefix, old_prefix[:-1] + "0"),
+            ).rowcount
+            file_evidence.rename(conn, sorted(set(moving) - set(stale)))
+        return moved
+
+    @retried
+    def delete_files(self, file_ids: Iterable[int]) -> None:
+        ids = sorted(set(file_ids))
+        if not ids:
+            return
+        with self.transaction() as conn:
+            self._lock_files(conn, ids)
+            conn.execute("DELETE FROM files WHERE id = ANY(%s)", (ids,))  # chunks, vectors, rows: cascade
+
+    # -- what folders leave out by rule -------------------------------------------------------
+
+    @retried
+    def replace_ignored(self, folder_id: int, top: str, entries: Sequence[IgnoredPath]) -> None:
+        """What `folder_id` leaves out at or below `top` is now `entries` (and nothing else).
+        Writes only when that changed."""
+        prefix = top.rstrip("/") + "/"
+        where = "folder_id = %s AND (path = %s OR (path >= %s AND path < %s))"
+        params = (folder_id, top, prefix, prefix[:-1] + "0")
+        known = {
+            IgnoredPath(path, reason, bool(is_folder))
+            for path, reason, is_folder in self._query(f"SELECT path, reason, is_folder FROM ignored WHERE {where}", params)
+        }
+        if known == {IgnoredPath(clean(e.path), clean(e.reason), e.is_folder) for e in entries}:
+            return
+        with self.transaction() as conn:
+            _check_folder(conn, folder_id)
+            conn.execute(f"DELETE FROM ignored WHERE {where}", params)
+            with conn.cursor() as cursor:
+                cursor.executemany(
+                    "INSERT INTO ignored(folder_id, path, reason, is_folder) VALUES (%s, %s, %s, %s) "
+                    "ON CONFLICT (folder_id, path) DO UPDATE SET reason = excluded.reason, is_folder = excluded.is_folder",
+                    [(folder_id, clean(e.path), clean(e.reason), e.is_folder) for e in entries],
+                )
+
+
+def _upsert_file(
+    conn: Any,
+    folder_id: int,
+    path: str,
+    size: int,
+    mtime_ns: int,
+    sha256: str | None,
+    status: str,
+    error: str | None,
+    tried: str | None = None,
+    chunker: str | None = None,
+    embedded: bool = True,
+) -> int:
+    """The file's row, inserted or replaced; concurrent writers of one path wait for each
+    other here (the row stays locked until the commit), so a path never has two rows."""
+    (file_id,) = conn.execute(
+        "INSERT INTO files(folder_id, path, size, mtime_ns, sha256, status, error, indexed_at, tried, chunker, embedded) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (path) DO UPDATE SET "
+        "folder_id = excluded.folder_id, size = excluded.size, mtime_ns = excluded.mtime_ns, "
+        "sha256 = excluded.sha256, status = excluded.status, error = excluded.error, "
+        "indexed_at = excluded.indexed_at, tried = excluded.tried, chunker = excluded.chunker, "
+        "embedded = excluded.embedded RETURNING id",
+        (folder_id, clean(path), size, mtime_ns, sha256, status, error, time.time(), tried, chunker, embedded),
+    ).fetchone()
+    return file_id
+
+
+def _check_folder(conn: Any, folder_id: int) -> str:
+    """Inside a write transaction: the folder is still there, and stays until the commit (a
+    remove waits for this write, or this write sees it gone). Returns its path."""
+    row = conn.execute("SELECT path FROM folders WHERE id = %s FOR KEY SHARE", (folder_id,)).fetchone()
+    if row is None:
+        raise FolderRemoved(f"folder {folder_id} was removed")
+    return row[0]

@@ -2,6 +2,8 @@
 written from the model cards, on tiny random Qwen3 models loaded through the real loader."""
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -206,3 +208,30 @@ def test_a_batch_that_runs_out_of_memory_is_split_and_retried() -> None:
 
     with pytest.raises(OutOfMemoryError, match="single text of 10 tokens"):
         run_batches([10, 10], 1000, torch.device("cpu"), always)
+
+
+def test_threads_loading_models_at_once_do_not_break_each_others_imports(minilm_path: str) -> None:
+    """The page's words thread (a tokenizer) and meaning thread (the model) load from
+    transformers at the same moment, in a process that has not imported it yet; with plain
+    `from transformers import ...` one of them failed ("cannot import name 'AutoConfig'")."""
+    program = f"""
+import threading
+from search.models.embedder import load_embedder
+from search.models.loading import local_tokenizer
+failed = []
+def run(load):
+    try:
+        load()
+    except Exception as exc:
+        failed.append(repr(exc))
+loads = [lambda: local_tokenizer({minilm_path!r}), lambda: load_embedder({minilm_path!r}, device="cpu")] * 3
+threads = [threading.Thread(target=run, args=(load,)) for load in loads]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(failed or "ok")
+"""
+    out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=300,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert out.stdout.strip().splitlines()[-1:] == ["ok"], out.stdout + out.stderr

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from search.errors import ModelLoadError
 from search.models.batching import default_token_budget, pad, run_batches
 from search.models.device import Placement, place
-from search.models.loading import load_pretrained, model_folder, read_json
+from search.models.loading import from_transformers, load_pretrained, model_folder, read_json
 
 DEFAULT_TASK = "Given a web search query, retrieve relevant passages that answer the query"
 QWEN3_EOS = "<|endoftext|>"
@@ -191,7 +191,7 @@ def load_embedder(
     max_length: int | None = None,
 ) -> Embedder:
     """Load an embedding model from a local folder or a hub name (downloaded once)."""
-    from transformers import AutoConfig, AutoModel, AutoTokenizer
+    AutoConfig, AutoModel, AutoTokenizer = from_transformers("AutoConfig", "AutoModel", "AutoTokenizer")
 
     option = "--embedding-model"
     placement = place(device)

@@ -2,14 +2,42 @@
 its config, tokenizer and weights, turning every way this fails into one clear sentence."""
 from __future__ import annotations
 
+import functools
+import importlib
 import json
+import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from search.errors import ModelLoadError
 
+# transformers builds its package lazily, as it is used: two threads loading at once (the page's
+# words thread a tokenizer, its meaning thread the model) make one fail with "cannot import name
+# 'AutoConfig' from 'transformers'". Fathom loads from it one thing at a time (a download of a
+# model's files, before, is not held up by this).
+_LOADING = threading.RLock()
+_Loader = TypeVar("_Loader", bound=Callable[..., Any])
+
+
+def one_at_a_time(load: _Loader) -> _Loader:
+    """A function that loads from transformers, run by one thread at a time."""
+
+    @functools.wraps(load)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        with _LOADING:
+            return load(*args, **kwargs)
+
+    return guarded  # type: ignore[return-value]
+
 # What a model needs; skips ONNX/OpenVINO/TF copies that some repositories also carry.
 _WANTED_FILES = ["*.json", "*.safetensors", "*.txt", "*.model", "tokenizer*", "merges.txt"]
+
+
+@one_at_a_time
+def from_transformers(*names: str, module: str = "transformers") -> tuple[Any, ...]:
+    """These names of transformers (or of one of its modules)."""
+    imported = importlib.import_module(module)
+    return tuple(getattr(imported, name) for name in names)
 
 
 def model_folder(name: str, option: str) -> Path:
@@ -58,11 +86,12 @@ def read_json(path: Path) -> dict[str, Any]:
         return {}
 
 
+@one_at_a_time
 def load_pretrained(loader: Any, folder: Path, name: str, option: str, **kwargs: Any) -> Any:
     """Call `loader.from_pretrained` and explain failures (missing files, memory)."""
     import torch
-    from transformers.utils import logging as hf_logging
 
+    (hf_logging,) = from_transformers("logging", module="transformers.utils")
     hf_logging.set_verbosity_error()  # length warnings and weight-loading bars are noise here
     hf_logging.disable_progress_bar()
     try:
@@ -88,6 +117,7 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else "no detail"
 
 
+@one_at_a_time
 def local_tokenizer(name: str) -> tuple[Any, int | None]:
     """The model's own tokenizer and length limit when its files are on this machine (a
     folder, or the Hugging Face cache; never downloaded); (None, None) otherwise."""
@@ -95,10 +125,10 @@ def local_tokenizer(name: str) -> tuple[Any, int | None]:
     if folder is None:
         return None, None
     try:
-        from transformers import AutoConfig, AutoTokenizer
-        from transformers.utils import logging as hf_logging
-
         from search.models.embedder import _max_length
+
+        AutoConfig, AutoTokenizer = from_transformers("AutoConfig", "AutoTokenizer")
+        (hf_logging,) = from_transformers("logging", module="transformers.utils")
 
         hf_logging.set_verbosity_error()
         tokenizer = AutoTokenizer.from_pretrained(str(folder))

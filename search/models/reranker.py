@@ -14,7 +14,7 @@ from search.errors import ModelLoadError
 from search.models.batching import default_token_budget, pad, run_batches
 from search.models.device import Placement, place
 from search.models.embedder import DEFAULT_TASK
-from search.models.loading import load_pretrained, model_folder
+from search.models.loading import from_transformers, load_pretrained, model_folder
 
 PREFIX = (
     "<|im_start|>system\nJudge whether the Document meets the requirements based on the Query "
@@ -88,7 +88,9 @@ def _single_token(tokenizer: Any, word: str, name: str) -> int:
 
 
 def load_reranker(name: str, device: str = "auto", max_length: int | None = None) -> Reranker:
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+    AutoConfig, AutoModelForCausalLM, AutoTokenizer = from_transformers(
+        "AutoConfig", "AutoModelForCausalLM", "AutoTokenizer"
+    )
 
     option = "--reranker-model"
     placement = place(device)

@@ -86,6 +86,7 @@ def test_create_edit_rename_delete_show_up_in_search(live) -> None:
 
     note.write_text("Quarterly offsite planning in the mountains", encoding="utf-8")
     eventually(lambda: str(note) in paths(store, "offsite") and str(note) not in paths(store, "budget"))
+    eventually(watcher.idle)  # its words are searchable before its vectors are in
 
     calls = len(embedder.calls)
     renamed = root / "offsite.md"

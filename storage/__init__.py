@@ -5,7 +5,7 @@ and returns (records.py) and two errors (errors.py); `open_store` picks the back
 (storage/sqlite/, the default: one file holds folders, files, chunks, an FTS5 index of their
 words and a sqlite-vec table of their vectors) or PostgreSQL (storage/postgres/: one database
 for a team, pgvector and tsvector). Query rewriting shared by both is in fts.py and
-file_text.py.
+file_text.py, the reads of folders and file records in file_reads.py.
 """
 from __future__ import annotations
 

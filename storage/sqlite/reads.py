@@ -4,46 +4,14 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from storage.records import ChunkHit, FileRecord, Folder
+from storage.file_reads import FileReads
+from storage.records import ChunkHit
 from storage.sqlite.base import SQLiteBase, _batches, _marks
 from storage.sqlite.coarse import int8_distances
 
-_FILE_COLUMNS = "id, folder_id, path, size, mtime_ns, sha256, status, error, tried"
 
-
-class Reads(SQLiteBase):
-    def folders(self) -> list[Folder]:
-        return [Folder(*row) for row in self._query("SELECT id, path FROM folders ORDER BY path")]
-
-    def files_in_folder(self, folder_id: int) -> dict[str, FileRecord]:
-        rows = self._query(f"SELECT {_FILE_COLUMNS} FROM files WHERE folder_id = ?", (folder_id,))
-        return {row[2]: FileRecord(*row) for row in rows}
-
-    def files_under(self, path: str) -> list[FileRecord]:
-        """The file at `path`, or every file below it when it is (or was) a folder."""
-        prefix = path.rstrip("/") + "/"
-        rows = self._query(
-            f"SELECT {_FILE_COLUMNS} FROM files WHERE path = ? OR (path >= ? AND path < ?)",
-            (path, prefix, prefix[:-1] + "0"),  # '0' sorts right after '/'
-        )
-        return [FileRecord(*row) for row in rows]
-
-    def file_record(self, path: str) -> FileRecord | None:
-        rows = self._query(f"SELECT {_FILE_COLUMNS} FROM files WHERE path = ?", (path,))
-        return FileRecord(*rows[0]) if rows else None
-
-    def file_text(self, path: str, max_chars: int) -> str | None:
-        """The start of an indexed file's text, from its chunks (None if not indexed)."""
-        record = self.file_record(path)
-        if record is None or record.status != "indexed":
-            return None
-        parts, total = [], 0
-        for (text,) in self._query("SELECT text FROM chunks WHERE file_id = ? ORDER BY ordinal", (record.id,)):
-            parts.append(text)
-            total += len(text)
-            if total >= max_chars:
-                break
-        return "\n".join(parts)[:max_chars]
+class Reads(FileReads, SQLiteBase):
+    _param = "?"
 
     def chunks(self, chunk_ids: Sequence[int]) -> dict[int, ChunkHit]:
         out: dict[int, ChunkHit] = {}

@@ -1,0 +1,48 @@
+"""Reads of folders and file records that both backends answer with the same SQL, but for the
+driver's placeholder (`_param`: "?" for sqlite3, "%s" for psycopg)."""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+from storage.records import FileRecord, Folder
+
+FILE_COLUMNS = "id, folder_id, path, size, mtime_ns, sha256, status, error, tried"
+
+
+class FileReads:
+    _param = "?"
+    _query: Callable[[str, Sequence[Any]], list[Any]]  # the backend's
+
+    def folders(self) -> list[Folder]:
+        return [Folder(*row) for row in self._query("SELECT id, path FROM folders ORDER BY path", ())]
+
+    def files_in_folder(self, folder_id: int) -> dict[str, FileRecord]:
+        rows = self._query(f"SELECT {FILE_COLUMNS} FROM files WHERE folder_id = {self._param}", (folder_id,))
+        return {row[2]: FileRecord(*row) for row in rows}
+
+    def files_under(self, path: str) -> list[FileRecord]:
+        """The file at `path`, or every file below it when it is (or was) a folder."""
+        p, prefix = self._param, path.rstrip("/") + "/"
+        rows = self._query(
+            f"SELECT {FILE_COLUMNS} FROM files WHERE path = {p} OR (path >= {p} AND path < {p})",
+            (path, prefix, prefix[:-1] + "0"),  # '0' sorts right after '/'
+        )
+        return [FileRecord(*row) for row in rows]
+
+    def file_record(self, path: str) -> FileRecord | None:
+        rows = self._query(f"SELECT {FILE_COLUMNS} FROM files WHERE path = {self._param}", (path,))
+        return FileRecord(*rows[0]) if rows else None
+
+    def file_text(self, path: str, max_chars: int) -> str | None:
+        """The start of an indexed file's text, from its chunks (None if not indexed)."""
+        record = self.file_record(path)
+        if record is None or record.status != "indexed":
+            return None
+        parts, total = [], 0
+        sql = f"SELECT text FROM chunks WHERE file_id = {self._param} ORDER BY ordinal"
+        for (text,) in self._query(sql, (record.id,)):
+            parts.append(text)
+            total += len(text)
+            if total >= max_chars:
+                break
+        return "\n".join(parts)[:max_chars]

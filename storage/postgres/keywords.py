@@ -17,6 +17,7 @@ CHUNK_WEIGHTS = {"D": 1.0}
 WORK_MEM = "64MB"  # a common word's rows are sorted in memory, not on disk (the default is 4MB)
 # table name in the interface -> (SQL table, its id column)
 _TABLES = {"chunks": ("chunks", "id"), "files": ("file_words", "file_id")}
+_PASSING = {"chunks": chunk_ids_sql, "files": file_ids_sql}  # a filter's subquery of ids
 
 
 def only_d(alias: str, table: str) -> str:
@@ -84,7 +85,7 @@ class KeywordSearch(PostgresBase):
             scored, params = self._scored(table, terms, weights, letters)
             allowed = ""
             if only is not None and not only.empty:
-                subquery, more = (chunk_ids_sql if table == "chunks" else file_ids_sql)(only)
+                subquery, more = _PASSING[table](only)
                 allowed, params = f"WHERE s.id IN ({subquery})", [*params, *more]
             with self._read() as conn:
                 conn.execute("SELECT set_config('work_mem', %s, true)", (WORK_MEM,))
@@ -96,7 +97,7 @@ class KeywordSearch(PostgresBase):
         rows, total = self._totals()[table]
         scores = bm25(docs, terms, weights, rows, total / rows if rows else 1.0)
         if only is not None and not only.empty and scores:
-            subquery, params = (chunk_ids_sql if table == "chunks" else file_ids_sql)(only)
+            subquery, params = _PASSING[table](only)
             allowed = {row[0] for row in self._query(f"SELECT id FROM ({subquery}) s WHERE id = ANY(%s)",
                                                      [*params, list(scores)])}
             scores = {doc: s for doc, s in scores.items() if doc in allowed}
@@ -148,7 +149,8 @@ class KeywordSearch(PostgresBase):
         return sql, params
 
     def _positions(self, table: str, terms: Sequence[Term], letters: str) -> dict[int, Any]:
-        """Every row the query matches, with the positions of the query's words in it.
+        """Every row the query matches, with the positions of the query's words in it (for a
+        query with a phrase; single words are counted in SQL, `_scored`).
 
         Unnesting a whole tsvector makes a row of every word in it; instead the query's words
         are marked A (setweight) and only A's are kept (ts_filter), which is 2.5 times faster
@@ -160,10 +162,8 @@ class KeywordSearch(PostgresBase):
         query = tsquery(terms, letters)
         if letters:  # a file's name, folders and title only
             return positions(self._titled(query, lexemes))
-        # A word's count is all that BM25 needs, unless a phrase asks where its words are.
-        places = "u.positions" if any(len(t.words) > 1 for t in terms) else "cardinality(u.positions)"
         rows = self._query(
-            f"SELECT d.{key}, d.words, u.lexeme, {places} FROM {name} d "
+            f"SELECT d.{key}, d.words, u.lexeme, u.positions FROM {name} d "
             f"CROSS JOIN LATERAL unnest(ts_filter(setweight({only_d('d', table)}, 'A', %s), '{{a}}')) u "
             "WHERE d.keywords @@ %s::tsquery",
             [lexemes, query],

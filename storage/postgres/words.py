@@ -111,11 +111,9 @@ def tsquery(terms: Sequence[Term], weights: str = "") -> str:
 
 @dataclass
 class Places:
-    """How often and where a word occurs in a row: its count, its positions (read only when a
-    query has a phrase), and the letters of those that are not in column D (a file's name,
-    folders and title; a chunk has D only)."""
+    """Where a word occurs in a row: its positions, and the letters of those that are not in
+    column D (a file's name, folders and title; a chunk has D only)."""
 
-    count: int
     at: Sequence[int]
     letters: dict[int, str]
 
@@ -130,7 +128,7 @@ def frequency(term: Term, row: Positions, weights: dict[str, float]) -> float:
     if first is None:
         return 0.0
     if len(term.words) == 1:
-        return weights.get("D", 0.0) * (first.count - len(first.letters)) + sum(
+        return weights.get("D", 0.0) * (len(first.at) - len(first.letters)) + sum(
             weights.get(letter, 0.0) for letter in first.letters.values()
         )
     rest = [row.get(w) for w in term.words[1:]]
@@ -168,16 +166,11 @@ def bm25(
     return scores
 
 
-def positions(
-    rows: Iterable[tuple[int, int, str, Sequence[int] | int, Sequence[str]]]
-) -> dict[int, tuple[int, Positions]]:
-    """Rows of (id, length, lexeme, positions or just their count, weights) grouped by
-    document; positions without their weights are D's."""
+def positions(rows: Iterable[tuple[int, int, str, Sequence[int], Sequence[str]]]) -> dict[int, tuple[int, Positions]]:
+    """Rows of (id, length, lexeme, positions, weights) grouped by document; positions without
+    their weights are D's."""
     docs: dict[int, tuple[int, Positions]] = {}
     for doc, length, lexeme, places, letters in rows:
         entry = docs.setdefault(doc, (length, {}))
-        if isinstance(places, int):
-            entry[1][lexeme] = Places(places, (), {})
-        else:
-            entry[1][lexeme] = Places(len(places), places, {p: w for p, w in zip(places, letters) if w != "D"})
+        entry[1][lexeme] = Places(places, {p: w for p, w in zip(places, letters) if w != "D"})
     return docs

@@ -3,7 +3,7 @@ terms pruned of those too common to rank anything in a large index."""
 from __future__ import annotations
 
 import unicodedata
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from storage.fts import MAX_TERMS, match_terms, query_terms
 from storage.records import ChunkFilter
@@ -47,14 +47,7 @@ class KeywordSearch(SQLiteBase):
         self, match: str, k: int, only: ChunkFilter | None = None
     ) -> list[tuple[int, float]]:
         """(chunk id, BM25 score where higher is better) for an FTS5 expression, best first."""
-        sql = "SELECT rowid, -bm25(chunks_fts) AS score FROM chunks_fts WHERE chunks_fts MATCH ?"
-        params: list[Any] = [match]
-        if only is not None and not only.empty:
-            subquery, extra = chunk_ids_sql(only)
-            sql += f" AND rowid IN ({subquery})"
-            params += extra
-        rows = self._query(sql + " ORDER BY score DESC LIMIT ?", [*params, k])
-        return [(row[0], row[1]) for row in rows]
+        return self._ranked("chunks_fts", "bm25(chunks_fts)", chunk_ids_sql, match, k, only)
 
     def keyword_files(
         self, match: str, k: int, only: ChunkFilter | None = None
@@ -73,10 +66,18 @@ class KeywordSearch(SQLiteBase):
         self, weights: Sequence[float], match: str, k: int, only: ChunkFilter | None
     ) -> list[tuple[int, float]]:
         rank = "bm25(files_fts, " + ", ".join(str(w) for w in weights) + ")"
-        sql = f"SELECT rowid, -{rank} AS score FROM files_fts WHERE files_fts MATCH ?"
+        return self._ranked("files_fts", rank, file_ids_sql, match, k, only)
+
+    def _ranked(
+        self, table: str, rank: str, passing: Callable[[ChunkFilter], tuple[str, list[Any]]],
+        match: str, k: int, only: ChunkFilter | None,
+    ) -> list[tuple[int, float]]:
+        """(rowid, -rank) of the rows of an FTS5 `table` that match, and pass the filter's
+        subquery of ids, best first."""
+        sql = f"SELECT rowid, -{rank} AS score FROM {table} WHERE {table} MATCH ?"
         params: list[Any] = [match]
         if only is not None and not only.empty:
-            subquery, extra = file_ids_sql(only)
+            subquery, extra = passing(only)
             sql += f" AND rowid IN ({subquery})"
             params += extra
         rows = self._query(sql + " ORDER BY score DESC LIMIT ?", [*params, k])

@@ -73,7 +73,7 @@ class IndexStore(Protocol):
 
     # -- the meaning phase: vectors for chunks that are searchable by their words ---------------
 
-    def pending_chunks(self, limit: int, chunker: str | None = None) -> list[PendingChunk]:
+    def pending_chunks(self, limit: int, chunker: str | None = None, first: Sequence[str] = ()) -> list[PendingChunk]:
         """Chunks waiting for vectors, most recently modified files first."""
 
     def write_vectors(self, vectors: Sequence[tuple[PendingChunk, bytes]]) -> int:

@@ -147,6 +147,33 @@ def test_migrations_are_numbered_and_a_newer_database_is_refused(postgres_url: s
         open_store(postgres_url)
 
 
+def undo_migration_3(store: Any) -> None:
+    """Take out what migration 3 added (text keys and loose vectors), to make an older database."""
+    execute(store, "DROP TRIGGER chunks_keep_loose_vector ON chunks")
+    execute(store, "DROP FUNCTION fathom_keep_loose_vector")
+    execute(store, "DROP TABLE loose_vectors")
+    execute(store, "ALTER TABLE chunks DROP COLUMN text_key")
+    execute(store, "DELETE FROM fathom_migrations WHERE number = 3")
+
+
+def test_migration_3_keys_old_chunks_by_their_text(postgres_url: str) -> None:
+    """A database of schema 2 gets the text keys of its chunks, equal to those new chunks get,
+    so an old chunk's vector serves a copy of its text."""
+    from storage.text_keys import text_key
+
+    with open_store(postgres_url) as store:
+        store.set_embedding_space(EmbeddingSpace("m", 2))
+        folder = store.add_folder("/n")
+        store.write_file(folder.id, "/n/a.md", 1, 1, "h", [ChunkRow(0, 0, 4, None, "wörd", vec(1, 0), context="T")])
+        undo_migration_3(store)
+    with open_store(postgres_url) as store:
+        assert store.stats().schema_version == SCHEMA_VERSION
+        (key,), = execute(store, "SELECT text_key FROM chunks")
+        assert bytes(key) == text_key("T", "wörd")
+        store.write_file(store.folders()[0].id, "/n/copy.md", 1, 1, "h", [ChunkRow(0, 0, 4, None, "wörd", context="T")])
+        assert store.pending_work().chunks == 0
+
+
 def test_migration_2_sets_titles_apart_and_ranking_stays(tmp_path: Path, postgres_url: str) -> None:
     """A database of schema 1 gets each file's name, folders and title in a tsvector of their own,
     from the stored one; names and whole files rank as before, and a rename follows."""
@@ -155,6 +182,7 @@ def test_migration_2_sets_titles_apart_and_ranking_stays(tmp_path: Path, postgre
         before = {q: (store.name_files(fts_query(q), 20), store.keyword_files(fts_query(q), 20))
                   for q in ("title heron", "birds", "file_3", "fish")}
         execute(store, "ALTER TABLE file_words DROP COLUMN titled")
+        undo_migration_3(store)
         execute(store, "DELETE FROM fathom_migrations WHERE number = 2")
     with open_store(postgres_url) as store:
         assert store.stats().schema_version == SCHEMA_VERSION

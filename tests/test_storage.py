@@ -21,7 +21,10 @@ def vec(*values: float) -> bytes:
 
 
 def undo_migration_8(store: Store) -> None:
-    """Take out what migration 8 added, to make an older database."""
+    """Take out what migrations 8 and 9 added, to make an older database."""
+    store._conn.execute("DROP TABLE loose_vectors")
+    store._conn.execute("DROP INDEX chunks_text_key")
+    store._conn.execute("ALTER TABLE chunks DROP COLUMN text_key")
     store._conn.execute("DROP INDEX files_to_embed")
     for table, column in (("files", "embedded"), ("files", "chunker"), ("chunks", "tokens")):
         store._conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")

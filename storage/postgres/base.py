@@ -22,6 +22,7 @@ from storage.errors import StorageError
 from storage.postgres.connection import connect, driver, pool, safe_url, scrub
 from storage.postgres.migrations import migrate
 from storage.records import EmbeddingSpace
+from storage.text_keys import LOOSE_KEEP
 
 if TYPE_CHECKING:  # typing.Self is Python 3.11's; annotations are never evaluated here
     from typing_extensions import Self
@@ -192,7 +193,8 @@ class PostgresBase:
         """A file's chunks (their vectors go with them) and its file-level rows."""
         if not file_ids:
             return
-        conn.execute("DELETE FROM chunks WHERE file_id = ANY(%s)", (file_ids,))
+        conn.execute("DELETE FROM chunks WHERE file_id = ANY(%s)", (file_ids,))  # vectors kept loose
+        trim_loose_vectors(conn)
         conn.execute("DELETE FROM file_words WHERE file_id = ANY(%s)", (file_ids,))
         if self._space_in(conn) is not None:
             conn.execute("DELETE FROM file_vectors WHERE file_id = ANY(%s)", (file_ids,))
@@ -200,6 +202,15 @@ class PostgresBase:
     def _lock_files(self, conn: Any, file_ids: Sequence[int]) -> None:
         """Lock these files' rows, in id order (every writer takes them in that order)."""
         conn.execute("SELECT id FROM files WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE", (list(file_ids),))
+
+
+def trim_loose_vectors(conn: Any) -> None:
+    """Forget the oldest loose vectors beyond LOOSE_KEEP (storage/text_keys.py)."""
+    conn.execute(
+        "DELETE FROM loose_vectors WHERE text_key IN "
+        "(SELECT text_key FROM loose_vectors ORDER BY loosed_at DESC OFFSET %s)",
+        (LOOSE_KEEP,),
+    )
 
 
 _SPACE_SQL = (

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from storage.postgres import file_evidence
 from storage.postgres.base import PostgresBase, retried
-from storage.postgres.writes import as_array
+from storage.postgres.writes import as_array, clean, complete_file
 from storage.records import PendingChunk, PendingWork
 
 # A file waits when it is indexed but not every chunk has its vector; `chunker` None matches
@@ -23,13 +22,19 @@ class Meaning(PostgresBase):
         """Chunks without a vector: all of them while there is no embedding space."""
         return _NO_VECTOR if self.embedding_space() is not None else "TRUE"
 
-    def pending_chunks(self, limit: int, chunker: str | None = None) -> list[PendingChunk]:
-        """At most `limit` chunks waiting for their vectors, of the most recently modified files
-        first, in order within each file; only files cut by `chunker`."""
+    def pending_chunks(self, limit: int, chunker: str | None = None, first: Sequence[str] = ()) -> list[PendingChunk]:
+        """At most `limit` chunks waiting for their vectors: of the files at the paths `first`
+        (what the person just changed), then of the most recently modified files, in order
+        within each file; only files cut by `chunker`."""
         files = self._query(
+            f"SELECT f.id, f.path FROM files f WHERE {_WAITING} AND f.path = ANY(%(first)s) "
+            "ORDER BY f.mtime_ns DESC, f.id",
+            {"chunker": chunker, "first": [clean(p) for p in first]},
+        ) if first else []
+        files += [tuple(row) for row in self._query(
             f"SELECT f.id, f.path FROM files f WHERE {_WAITING} ORDER BY f.mtime_ns DESC, f.id LIMIT %(limit)s",
-            {"chunker": chunker, "limit": limit},
-        )
+            {"chunker": chunker, "limit": limit + len(files)},
+        ) if tuple(row) not in files]
         found: list[PendingChunk] = []
         no_vector = self._no_vector()
         for file_id, path in files:
@@ -70,8 +75,21 @@ class Meaning(PostgresBase):
                     (chunk.chunk_id, as_array(vector)),
                 ).rowcount
                 touched.add(chunk.file_id)
+            if stored:  # the same text waiting elsewhere (a copy not embedded yet) takes the vector too
+                twins = conn.execute(
+                    "INSERT INTO chunk_vectors(chunk_id, embedding) SELECT DISTINCT ON (t.id) t.id, v.embedding "
+                    "FROM chunks s JOIN chunk_vectors v ON v.chunk_id = s.id "
+                    "JOIN chunks t ON t.text_key = s.text_key AND t.id <> s.id "
+                    "WHERE s.id = ANY(%s) AND NOT EXISTS (SELECT 1 FROM chunk_vectors w WHERE w.chunk_id = t.id) "
+                    "ON CONFLICT (chunk_id) DO NOTHING RETURNING chunk_id",
+                    ([chunk.chunk_id for chunk, _ in vectors],),
+                ).fetchall()
+                if twins:
+                    touched |= {row[0] for row in conn.execute(
+                        "SELECT DISTINCT file_id FROM chunks WHERE id = ANY(%s)", ([row[0] for row in twins],)
+                    )}
             for file_id in sorted(touched):
-                _complete(conn, file_id)
+                complete_file(conn, file_id)
         return stored
 
     def pending_work(self, chunker: str | None = None) -> PendingWork:
@@ -108,15 +126,3 @@ class Meaning(PostgresBase):
                 (error.replace("\x00", "\ufffd"), file_id),
             )
             self._delete_chunks(conn, [file_id])
-
-
-def _complete(conn: Any, file_id: int) -> None:
-    """When every chunk of a file has its vector: its file-level vectors, and `embedded`."""
-    vectors = file_evidence.chunk_vectors(conn, file_id)
-    if vectors is None:
-        (chunks,), = conn.execute("SELECT COUNT(*) FROM chunks WHERE file_id = %s", (file_id,)).fetchall()
-        if chunks:
-            return
-    else:
-        file_evidence.write_vectors(conn, file_id, vectors)
-    conn.execute("UPDATE files SET embedded = true WHERE id = %s", (file_id,))

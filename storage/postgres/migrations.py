@@ -83,9 +83,44 @@ def m002_file_titles_apart(conn: Any) -> None:
     conn.execute("UPDATE file_words SET titled = ts_filter(keywords, '{a,b,c}')")
 
 
+def m003_vectors_found_by_text(conn: Any) -> None:
+    """A chunk's vector is found by its text: each chunk keeps a key of its context and text
+    (sha-256, 16 bytes, of `context NUL text`), and when a chunk with a vector goes, a trigger
+    keeps its vector under that key (`loose_vectors`) for a copy, a re-index or a file coming
+    back. The vector table may be missing (no embedding space yet): the trigger looks first."""
+    conn.execute("ALTER TABLE chunks ADD COLUMN text_key bytea")
+    conn.execute(
+        "UPDATE chunks SET text_key = substring(sha256(convert_to(context, 'UTF8') || '\\x00'::bytea "
+        "|| convert_to(text, 'UTF8')) FROM 1 FOR 16)"
+    )
+    conn.execute("CREATE INDEX chunks_text_key ON chunks (text_key)")
+    conn.execute(
+        "CREATE TABLE loose_vectors (text_key bytea PRIMARY KEY, embedding real[] NOT NULL, "
+        "loosed_at double precision NOT NULL)"
+    )
+    conn.execute("CREATE INDEX loose_vectors_age ON loose_vectors (loosed_at)")
+    conn.execute(
+        """CREATE FUNCTION fathom_keep_loose_vector() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF OLD.text_key IS NOT NULL AND to_regclass('chunk_vectors') IS NOT NULL THEN
+                INSERT INTO loose_vectors(text_key, embedding, loosed_at)
+                SELECT OLD.text_key, v.embedding::real[], extract(epoch FROM clock_timestamp())
+                FROM chunk_vectors v WHERE v.chunk_id = OLD.id
+                ON CONFLICT (text_key) DO UPDATE SET embedding = excluded.embedding, loosed_at = excluded.loosed_at;
+            END IF;
+            RETURN OLD;
+        END $$"""
+    )
+    conn.execute(
+        "CREATE TRIGGER chunks_keep_loose_vector BEFORE DELETE ON chunks "
+        "FOR EACH ROW EXECUTE FUNCTION fathom_keep_loose_vector()"
+    )
+
+
 MIGRATIONS: list[Callable[[Any], None]] = [
     m001_create_tables,
     m002_file_titles_apart,
+    m003_vectors_found_by_text,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -13,10 +13,11 @@ from storage.errors import FolderRemoved
 from storage.file_text import joined_text
 from storage.fts import searchable_text
 from storage.postgres import file_evidence
-from storage.postgres.base import PostgresBase, retried
+from storage.postgres.base import PostgresBase, retried, trim_loose_vectors
 from storage.postgres.migrations import SPACE_LOCK
 from storage.postgres.words import tsvector
 from storage.records import ChunkRow, EmbeddingSpace, Folder, IgnoredPath
+from storage.text_keys import text_key
 
 # HNSW's build settings: pgvector's defaults (m 16, ef_construction 64), said here so that a
 # later change of pgvector's defaults does not change Fathom's index silently.
@@ -61,6 +62,7 @@ class Writes(PostgresBase):
                 return
             if current is not None:
                 conn.execute("DROP TABLE IF EXISTS chunk_vectors, file_vectors")
+                conn.execute("DELETE FROM loose_vectors")
                 conn.execute("UPDATE files SET embedded = false WHERE status = 'indexed' AND embedded")
                 if current.model != space.model:
                     conn.execute("UPDATE files SET chunker = 'unknown' WHERE chunker IS NULL")
@@ -95,6 +97,7 @@ class Writes(PostgresBase):
                 return 0
             (count,), = conn.execute("SELECT COUNT(*) FROM files WHERE folder_id = %s", (folder_id,)).fetchall()
             conn.execute("DELETE FROM folders WHERE id = %s", (folder_id,))  # files, chunks... cascade
+            trim_loose_vectors(conn)
         return count
 
     # -- files --------------------------------------------------------------------------------
@@ -127,14 +130,17 @@ class Writes(PostgresBase):
             rows = []
             for chunk in chunks:
                 literal, count = tsvector([(searchable_text(f"{chunk.context}\n{chunk.text}"), "D")])
-                rows.append((file_id, chunk.ordinal, chunk.start, chunk.end, chunk.page, clean(chunk.text),
-                             clean(chunk.context), chunk.tokens, literal, count))
+                text_, context = clean(chunk.text), clean(chunk.context)
+                rows.append((file_id, chunk.ordinal, chunk.start, chunk.end, chunk.page, text_,
+                             context, chunk.tokens, literal, count, text_key(context, text_)))
             with conn.cursor() as cursor:
                 cursor.executemany(
-                    'INSERT INTO chunks(file_id, ordinal, start, "end", page, text, context, tokens, keywords, words) '
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s::tsvector, %s)",
+                    'INSERT INTO chunks(file_id, ordinal, start, "end", page, text, context, tokens, keywords, words, '
+                    "text_key) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s::tsvector, %s, %s)",
                     rows,
                 )
+            if space is not None and not embedded and chunks:
+                _reuse_vectors(conn, file_id)
             vectors = None
             if embedded and chunks:
                 ids = dict(conn.execute("SELECT ordinal, id FROM chunks WHERE file_id = %s", (file_id,)).fetchall())
@@ -145,6 +151,8 @@ class Writes(PostgresBase):
                         [(ids[c.ordinal], vectors[i]) for i, c in enumerate(chunks)],
                     )
             file_evidence.write_rows(conn, file_id, clean(path), folder, clean(title), clean(text), vectors)
+            if space is not None and not embedded and chunks:  # every text embedded before?
+                complete_file(conn, file_id)
 
     @retried
     def record_failure(
@@ -200,6 +208,7 @@ class Writes(PostgresBase):
         with self.transaction() as conn:
             self._lock_files(conn, ids)
             conn.execute("DELETE FROM files WHERE id = ANY(%s)", (ids,))  # chunks, vectors, rows: cascade
+            trim_loose_vectors(conn)
 
     # -- what folders leave out by rule -------------------------------------------------------
 
@@ -225,6 +234,35 @@ class Writes(PostgresBase):
                     "ON CONFLICT (folder_id, path) DO UPDATE SET reason = excluded.reason, is_folder = excluded.is_folder",
                     [(folder_id, clean(e.path), clean(e.reason), e.is_folder) for e in entries],
                 )
+
+
+def _reuse_vectors(conn: Any, file_id: int) -> None:
+    """This file's chunks take the vectors already made for their texts: loose ones first,
+    then live chunks' (storage/text_keys.py)."""
+    conn.execute(
+        "INSERT INTO chunk_vectors(chunk_id, embedding) SELECT c.id, l.embedding::vector FROM chunks c "
+        "JOIN loose_vectors l ON l.text_key = c.text_key WHERE c.file_id = %s ON CONFLICT (chunk_id) DO NOTHING",
+        (file_id,),
+    )
+    conn.execute(
+        "INSERT INTO chunk_vectors(chunk_id, embedding) SELECT DISTINCT ON (c.id) c.id, v.embedding FROM chunks c "
+        "JOIN chunks o ON o.text_key = c.text_key AND o.id <> c.id JOIN chunk_vectors v ON v.chunk_id = o.id "
+        "WHERE c.file_id = %s AND NOT EXISTS (SELECT 1 FROM chunk_vectors w WHERE w.chunk_id = c.id) "
+        "ON CONFLICT (chunk_id) DO NOTHING",
+        (file_id,),
+    )
+
+
+def complete_file(conn: Any, file_id: int) -> None:
+    """When every chunk of a file has its vector: its file-level vectors, and `embedded`."""
+    vectors = file_evidence.chunk_vectors(conn, file_id)
+    if vectors is None:
+        (chunks,), = conn.execute("SELECT COUNT(*) FROM chunks WHERE file_id = %s", (file_id,)).fetchall()
+        if chunks:
+            return
+    else:
+        file_evidence.write_vectors(conn, file_id, vectors)
+    conn.execute("UPDATE files SET embedded = true WHERE id = %s", (file_id,))
 
 
 def _upsert_file(

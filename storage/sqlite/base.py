@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
@@ -18,6 +19,7 @@ from storage.sqlite import file_evidence
 from storage.sqlite.coarse import CodeMatrix
 from storage.sqlite.connection import ReaderPool, connect, operational_errors
 from storage.sqlite.migrations import migrate
+from storage.text_keys import LOOSE_KEEP
 
 if TYPE_CHECKING:  # typing.Self is Python 3.11's; annotations are never evaluated here
     from typing_extensions import Self
@@ -163,16 +165,63 @@ class SQLiteBase:
     # -- what every delete of chunks does (writes and repair) ---------------------------------
 
     def _delete_chunks(self, conn: Any, file_ids: list[int]) -> None:
-        tables = ["chunks_fts", "chunk_codes"] + ([VECTOR_TABLE] if self.embedding_space() is not None else [])
+        """These files' chunks and every row of theirs; their vectors are kept as loose vectors
+        (storage/text_keys.py) for the same text coming back."""
+        embedded = self.embedding_space() is not None
+        tables = ["chunks_fts", "chunk_codes"] + ([VECTOR_TABLE] if embedded else [])
+        kept = 0
         for batch in _batches(file_ids):
             marks = _marks(batch)
             ids = conn.execute(f"SELECT id FROM chunks WHERE file_id IN ({marks})", batch).fetchall()
+            if embedded and kept < LOOSE_KEEP:
+                kept += _keep_loose(conn, marks, batch, LOOSE_KEEP - kept)
             for table in tables:
                 # One rowid at a time: vec0 answers `rowid IN (...)` by reading every row (11 ms
                 # at 50k chunks, and growing); `rowid = ?` is a lookup everywhere.
                 conn.executemany(f"DELETE FROM {table} WHERE rowid = ?", ids)
             conn.execute(f"DELETE FROM chunks WHERE file_id IN ({marks})", batch)
             file_evidence.delete_rows(conn, batch)
+
+
+def _keep_loose(conn: Any, marks: str, file_ids: list[int], most: int) -> int:
+    """Keep the vectors of these files' chunks (at most `most`) under their text keys, then
+    forget the oldest loose vectors beyond LOOSE_KEEP. Returns how many were kept."""
+    rows = conn.execute(
+        f"SELECT c.id, c.text_key FROM chunks c WHERE c.file_id IN ({marks}) AND c.text_key IS NOT NULL "
+        "AND c.id IN (SELECT id FROM chunk_codes) LIMIT ?",
+        [*file_ids, most],
+    ).fetchall()
+    now = time.time()
+    for chunk_id, key in rows:
+        found = conn.execute(f"SELECT embedding FROM {VECTOR_TABLE} WHERE rowid = ?", (chunk_id,)).fetchone()
+        if found is not None:
+            conn.execute(
+                "INSERT OR REPLACE INTO loose_vectors(text_key, embedding, loosed_at) VALUES (?, ?, ?)",
+                (key, found[0], now),
+            )
+    if rows:
+        (count,), = conn.execute("SELECT COUNT(*) FROM loose_vectors").fetchall()
+        if count > LOOSE_KEEP:
+            conn.execute(
+                "DELETE FROM loose_vectors WHERE text_key IN "
+                "(SELECT text_key FROM loose_vectors ORDER BY loosed_at LIMIT ?)",
+                (count - LOOSE_KEEP,),
+            )
+    return len(rows)
+
+
+def stored_vector(conn: Any, key: bytes) -> bytes | None:
+    """The vector already made for a chunk text of this key: a loose one, or a live chunk's."""
+    found = conn.execute("SELECT embedding FROM loose_vectors WHERE text_key = ?", (key,)).fetchone()
+    if found is not None:
+        return found[0]
+    for (chunk_id,) in conn.execute(
+        "SELECT id FROM chunks WHERE text_key = ? AND id IN (SELECT id FROM chunk_codes) LIMIT 1", (key,)
+    ).fetchall():
+        found = conn.execute(f"SELECT embedding FROM {VECTOR_TABLE} WHERE rowid = ?", (chunk_id,)).fetchone()
+        if found is not None:
+            return found[0]
+    return None
 
 
 _BATCH = 500

@@ -6,12 +6,9 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-import numpy as np
-
 from storage.records import PendingChunk, PendingWork
-from storage.sqlite import file_evidence
-from storage.sqlite.base import SQLiteBase
-from storage.sqlite.writes import insert_vector
+from storage.sqlite.base import SQLiteBase, _batches, _marks
+from storage.sqlite.writes import complete_file, insert_vector
 
 # A file waits when it is indexed but not every chunk has its vector; `chunker` None matches
 # any file (files cut before chunkers were recorded have none).
@@ -20,14 +17,22 @@ _NO_VECTOR = "c.id NOT IN (SELECT id FROM chunk_codes)"
 
 
 class Meaning(SQLiteBase):
-    def pending_chunks(self, limit: int, chunker: str | None = None) -> list[PendingChunk]:
-        """At most `limit` chunks waiting for their vectors, of the most recently modified files
-        first (what a person most likely looks for), in order within each file. Only files cut
-        by `chunker`: the others are read again first (`rechunk_others`)."""
-        files = self._query(
+    def pending_chunks(self, limit: int, chunker: str | None = None, first: Sequence[str] = ()) -> list[PendingChunk]:
+        """At most `limit` chunks waiting for their vectors: of the files at the paths `first`
+        (what the person just changed), then of the most recently modified files (what a
+        person most likely looks for), in order within each file. Only files cut by `chunker`:
+        the others are read again first (`rechunk_others`)."""
+        files: list[Any] = []
+        for batch in _batches(list(first)):
+            files += self._query(
+                f"SELECT f.id, f.path FROM files f WHERE {_WAITING} AND f.path IN ({_marks(batch)}) "
+                "ORDER BY f.mtime_ns DESC",
+                (chunker, chunker, *batch),
+            )
+        files += [row for row in self._query(
             f"SELECT f.id, f.path FROM files f WHERE {_WAITING} ORDER BY f.mtime_ns DESC LIMIT ?",
-            (chunker, chunker, limit),
-        )
+            (chunker, chunker, limit + len(files)),
+        ) if row not in files]
         found: list[PendingChunk] = []
         for file_id, path in files:
             rows = self._query(
@@ -50,8 +55,8 @@ class Meaning(SQLiteBase):
             touched = set()
             for chunk, vector in vectors:
                 current = conn.execute(
-                    "SELECT 1 FROM chunks c WHERE c.id = ? AND c.file_id = ? AND c.text = ? AND c.context = ? "
-                    f"AND {_NO_VECTOR}",
+                    "SELECT c.text_key FROM chunks c WHERE c.id = ? AND c.file_id = ? AND c.text = ? "
+                    f"AND c.context = ? AND {_NO_VECTOR}",
                     (chunk.chunk_id, chunk.file_id, chunk.text, chunk.context),
                 ).fetchone()
                 if current is None:
@@ -59,8 +64,14 @@ class Meaning(SQLiteBase):
                 insert_vector(conn, chunk.chunk_id, vector)
                 touched.add(chunk.file_id)
                 stored += 1
+                # The same text waiting elsewhere (a copy not embedded yet) takes this vector too.
+                for twin, file_id in conn.execute(
+                    f"SELECT c.id, c.file_id FROM chunks c WHERE c.text_key = ? AND {_NO_VECTOR}", (current[0],)
+                ).fetchall():
+                    insert_vector(conn, twin, vector)
+                    touched.add(file_id)
             for file_id in touched:
-                _complete(conn, file_id)
+                complete_file(conn, file_id)
         return stored
 
     def pending_work(self, chunker: str | None = None) -> PendingWork:
@@ -92,21 +103,3 @@ class Meaning(SQLiteBase):
         with self.transaction() as conn:
             conn.execute("UPDATE files SET status = 'failed', error = ?, embedded = 1 WHERE id = ?", (error, file_id))
             self._delete_chunks(conn, [file_id])
-
-
-def _complete(conn: Any, file_id: int) -> None:
-    """When every chunk of a file has its vector: its file-level vectors, and `embedded`."""
-    (left,), = conn.execute(
-        f"SELECT COUNT(*) FROM chunks c WHERE c.file_id = ? AND {_NO_VECTOR}", (file_id,)
-    ).fetchall()
-    if left:
-        return
-    codes = [row[0] for row in conn.execute(
-        "SELECT k.q8 FROM chunks c JOIN chunk_codes k ON k.id = c.id WHERE c.file_id = ? ORDER BY c.ordinal",
-        (file_id,),
-    )]
-    conn.execute("DELETE FROM file_vectors WHERE file_id = ?", (file_id,))
-    if codes:
-        matrix = np.frombuffer(b"".join(codes), dtype=np.int8).reshape(len(codes), -1)
-        file_evidence.write_vectors(conn, file_id, matrix[0], matrix)
-    conn.execute("UPDATE files SET embedded = 1 WHERE id = ?", (file_id,))

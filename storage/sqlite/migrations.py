@@ -183,6 +183,26 @@ def m008_two_phase_indexing(conn: Any) -> None:
     )
 
 
+def m009_vectors_found_by_text(conn: Any) -> None:
+    """A chunk's vector is found by its text: each chunk keeps a key of its context and text
+    (sha-256, 16 bytes, of `context NUL text`), and vectors of chunks that went are kept a
+    while under that key (`loose_vectors`) for a copy, a re-index or a file coming back."""
+    import hashlib
+
+    conn.execute("ALTER TABLE chunks ADD COLUMN text_key BLOB")
+    rows = conn.execute("SELECT id, context, text FROM chunks").fetchall()
+    conn.executemany(
+        "UPDATE chunks SET text_key = ? WHERE id = ?",
+        [(hashlib.sha256(f"{context}\0{text}".encode("utf-8", "surrogatepass")).digest()[:16], cid)
+         for cid, context, text in rows],
+    )
+    conn.execute("CREATE INDEX chunks_text_key ON chunks(text_key)")
+    conn.execute(
+        "CREATE TABLE loose_vectors (text_key BLOB PRIMARY KEY, embedding BLOB NOT NULL, loosed_at REAL NOT NULL)"
+    )
+    conn.execute("CREATE INDEX loose_vectors_age ON loose_vectors(loosed_at)")
+
+
 MIGRATIONS: list[Callable[[Any], None]] = [
     m001_create_tables,
     m002_files_can_be_skipped,
@@ -192,6 +212,7 @@ MIGRATIONS: list[Callable[[Any], None]] = [
     m006_file_level_evidence,
     m007_retry_conditions_and_ignored_paths,
     m008_two_phase_indexing,
+    m009_vectors_found_by_text,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -6,13 +6,16 @@ from __future__ import annotations
 import time
 from typing import Any, Iterable, Sequence
 
+import numpy as np
+
 from storage.errors import FolderRemoved
 from storage.file_text import joined_text
 from storage.fts import searchable_text
 from storage.records import ChunkRow, EmbeddingSpace, Folder, IgnoredPath
 from storage.sqlite import file_evidence
-from storage.sqlite.base import VECTOR_TABLE, SQLiteBase, _batches, _marks, _trim_code_changes
+from storage.sqlite.base import VECTOR_TABLE, SQLiteBase, _batches, _marks, _trim_code_changes, stored_vector
 from storage.sqlite.coarse import code, int8_copy
+from storage.text_keys import text_key
 
 
 class Writes(SQLiteBase):
@@ -33,6 +36,7 @@ class Writes(SQLiteBase):
                 conn.execute("DELETE FROM chunk_codes")
                 _trim_code_changes(conn, keep=0)  # readers start over
                 conn.execute("DELETE FROM file_vectors")
+                conn.execute("DELETE FROM loose_vectors")
                 conn.execute("UPDATE files SET embedded = 0 WHERE status = 'indexed'")
                 if current.model != space.model:
                     conn.execute("UPDATE files SET chunker = 'unknown' WHERE chunker IS NULL")
@@ -102,19 +106,24 @@ class Writes(SQLiteBase):
                 text = joined_text([(c.start, c.end, c.text) for c in chunks])
             vectors = [c.vector for c in chunks if c.vector is not None] if embedded else []
             file_evidence.write_rows(conn, file_id, path, folder, title, text, vectors)
+            reuse = not embedded and self.embedding_space() is not None
             for chunk in chunks:
+                key = text_key(chunk.context, chunk.text)
                 cursor = conn.execute(
-                    "INSERT INTO chunks(file_id, ordinal, start, end, page, text, context, tokens) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO chunks(file_id, ordinal, start, end, page, text, context, tokens, text_key) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (file_id, chunk.ordinal, chunk.start, chunk.end, chunk.page, chunk.text, chunk.context,
-                     chunk.tokens),
+                     chunk.tokens, key),
                 )
-                if chunk.vector is not None and embedded:
-                    insert_vector(conn, cursor.lastrowid, chunk.vector)
+                vector = chunk.vector if embedded else stored_vector(conn, key) if reuse else None
+                if vector is not None:
+                    insert_vector(conn, cursor.lastrowid, vector)
                 conn.execute(
                     "INSERT INTO chunks_fts(rowid, body) VALUES (?, ?)",
                     (cursor.lastrowid, searchable_text(f"{chunk.context}\n{chunk.text}")),
                 )
+            if reuse:  # every text embedded before: the file is embedded already
+                complete_file(conn, file_id)
 
     def record_failure(
         self,
@@ -234,6 +243,24 @@ def insert_vector(conn: Any, chunk_id: int, vector: bytes) -> None:
     conn.execute(
         "INSERT INTO chunk_codes(id, code, q8) VALUES (?, ?, ?)", (chunk_id, code(vector), int8_copy(vector))
     )
+
+
+def complete_file(conn: Any, file_id: int) -> None:
+    """When every chunk of a file has its vector: its file-level vectors, and `embedded`."""
+    (left,), = conn.execute(
+        "SELECT COUNT(*) FROM chunks c WHERE c.file_id = ? AND c.id NOT IN (SELECT id FROM chunk_codes)", (file_id,)
+    ).fetchall()
+    if left:
+        return
+    codes = [row[0] for row in conn.execute(
+        "SELECT k.q8 FROM chunks c JOIN chunk_codes k ON k.id = c.id WHERE c.file_id = ? ORDER BY c.ordinal",
+        (file_id,),
+    )]
+    conn.execute("DELETE FROM file_vectors WHERE file_id = ?", (file_id,))
+    if codes:
+        matrix = np.frombuffer(b"".join(codes), dtype=np.int8).reshape(len(codes), -1)
+        file_evidence.write_vectors(conn, file_id, matrix[0], matrix)
+    conn.execute("UPDATE files SET embedded = 1 WHERE id = ?", (file_id,))
 
 
 def _check_folder(conn: Any, folder_id: int) -> None:

@@ -106,6 +106,9 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
             # dimension is said before anything is written. A local model may take minutes to
             # load: its files are read (searchable by their words) first.
             engine.index_embedder()
+        if args.watch:
+            _watch(engine, args)
+            return 0
         with _progress_bar(enabled=not args.json) as progress:
             report, notice = engine.read(args.paths, progress, retry=getattr(args, "retry", False))
             try:
@@ -123,61 +126,65 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         report.chunks += embedded.chunks
         report.failed += embedded.failed
         _print_report(report, args.json)
-        if args.watch:
-            _watch(engine, args.json)
     return 0
 
 
-def _watch(engine: Any, as_json: bool) -> None:
-    """Follow changes until Ctrl-C, printing what each update did: the words phase at once, the
-    meaning phase in the background."""
-    import threading
+def _watch(engine: Any, args: argparse.Namespace) -> None:
+    """Follow changes until Ctrl-C, from the first second: the live index catches up with what
+    changed while Fathom was off, follows changes meanwhile (the files the person changes are
+    embedded first) and answers terminal searches; each update is printed as it happens."""
     import time
 
     from search.channel import Channel
-    from search.ingest.meaning import embed_in_background
+    from search.engine import folder_path
+    from search.live_index import LiveIndex
 
-    wake, stop = threading.Event(), threading.Event()
+    folders = [folder_path(p) for p in args.paths]
+    said: dict[str, str | None] = {"error": None, "notice": None}
 
     def on_report(report: Any) -> None:
-        if report.added or report.updated or report.removed or report.moved or report.failed or report.skipped:
-            _print_report(report, as_json, prefix="Updated: ")
-            wake.set()
+        _print_report(report, args.json, prefix="Updated: ")
 
-    def embed() -> None:
-        try:
-            embedded = engine.embed(stop=stop)
-        except FathomError as exc:
-            print(f"fathom: {exc}", file=sys.stderr, flush=True)
-            return
+    def on_embedded(embedded: Any) -> None:
         if embedded.chunks or embedded.failed:
-            print(f"Embedded: {embedded.chunks} chunk(s).", flush=True)
-            for path, reason in embedded.failed:
-                print(f"  failed: {path}: {reason}", flush=True)
+            if args.json:
+                print(json.dumps({"embedded": embedded.chunks, "failed": embedded.failed}), flush=True)
+            else:
+                print(f"Embedded: {embedded.chunks} chunk(s).", flush=True)
+                for path, reason in embedded.failed:
+                    print(f"  failed: {path}: {reason}", flush=True)
 
-    embedding = embed_in_background(embed, wake, stop)
-    watcher = engine.watch(engine.words(), on_report=on_report)
-    channel = Channel(lambda: engine, engine.settings.data_dir, "index --watch").start()
-    folders = ", ".join(str(f) for f in watcher.folders)
-    print(f"Watching {folders} for changes; press Ctrl-C to stop.", file=sys.stderr, flush=True)
-    for folder, why in watcher.polled.items():
-        print(f"{folder} is checked every {watcher.poll_every:.0f} s instead: {why}.", file=sys.stderr, flush=True)
+    live = LiveIndex(engine, on_report=on_report, on_embedded=on_embedded, retry=getattr(args, "retry", False))
+    for folder in folders:
+        live.add(folder)
+    if not live.folders():
+        raise FathomError("No folder to index: give one, e.g. `python app.py index --watch ~/Documents`.")
+    live.start()
+    channel = Channel(lambda: engine if engine.embedder_loaded else None, engine.settings.data_dir,
+                      "index --watch").start()
+    print(f"Watching {', '.join(str(f) for f in live.folders())} for changes; press Ctrl-C to stop.",
+          file=sys.stderr, flush=True)
     try:
         while True:
             time.sleep(1)
+            view = live.view()
+            for key in ("error", "notice"):
+                words = getattr(view, key) if key == "notice" else (view.error or view.embed_error or view.watch_error)
+                if words and words != said[key]:
+                    print(f"fathom: {words}", file=sys.stderr, flush=True)
+                said[key] = words
     except KeyboardInterrupt:
         print("Stopped watching.", file=sys.stderr)
     finally:
-        stop.set()
         if channel is not None:
             channel.stop()
-        watcher.stop()
-        embedding.join(timeout=30)
+        live.stop()
 
 
 def _print_report(report: Any, as_json: bool, prefix: str = "Indexed: ") -> None:
     if as_json:
-        print(json.dumps(report.__dict__, ensure_ascii=False), flush=True)
+        data = {key: value for key, value in report.__dict__.items() if key != "written"}
+        print(json.dumps(data, ensure_ascii=False), flush=True)
         return
     moved = f", {report.moved} moved" if report.moved else ""
     print(

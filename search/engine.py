@@ -105,6 +105,10 @@ class Engine:
 
     # -- models ------------------------------------------------------------------------------
 
+    @property
+    def embedder_loaded(self) -> bool:
+        return self._embedder is not None
+
     def embedder(self, dimension: int | None = None) -> Any:
         """The embedding model, loaded once (the meaning phase and searches may ask at once)."""
         with self._models_lock:
@@ -184,7 +188,7 @@ class Engine:
 
         Returns the report and, when the embedding model changed, a sentence saying that every
         folder is embedded again."""
-        folders = [_folder(p) for p in paths] or self.folders()
+        folders = [folder_path(p) for p in paths] or self.folders()
         if not folders:
             raise FathomError("No folder to index: give one, e.g. `python app.py index ~/Documents`.")
         notice = self._model_change()
@@ -197,14 +201,15 @@ class Engine:
             self.store.vacuum_if_worth_it()
         return report, notice
 
-    def embed(self, progress: Progress | None = None, stop: Any = None) -> Any:
+    def embed(self, progress: Progress | None = None, stop: Any = None, first: Any = None) -> Any:
         """The meaning phase: loads the embedding model (ModelLoadError if it cannot), makes the
-        store's embedding space follow it, and embeds every chunk that waits."""
+        store's embedding space follow it, and embeds every chunk that waits; `first` gives
+        the paths that go before the others (see MeaningPhase)."""
         from search.ingest.meaning import MeaningPhase
 
         embedder = self.index_embedder()
         self.store.set_embedding_space(EmbeddingSpace(self.settings.embedding_key, embedder.dimension, INDEX_RECIPE))
-        return MeaningPhase(self.store, embedder, self.chunker().identity).run(progress, stop)
+        return MeaningPhase(self.store, embedder, self.chunker().identity, first=first).run(progress, stop)
 
     def index_embedder(self) -> Any:
         """The embedder indexing uses: the index's own dimension unless another is asked for."""
@@ -463,7 +468,8 @@ def _clean(problems: dict[str, int | bool]) -> bool:
     return all(value is True or value == 0 for value in problems.values())
 
 
-def _folder(path: str | Path) -> Path:
+def folder_path(path: str | Path) -> Path:
+    """A folder given by a person, checked and resolved (FathomError says what is wrong)."""
     folder = Path(path).expanduser()
     if not folder.exists():
         raise FathomError(f"No folder at {path}: check the path.")

@@ -131,12 +131,16 @@ def search(
     elif options.mode == "keyword":
         scores = {f: keyword_scores[c] for f, c in by_keyword.items()}
     else:
-        lists = [(options.vector_weight * VECTOR_LISTS["chunks"], list(by_vector)),
-                 (options.keyword_weight * KEYWORD_LISTS["chunks"], list(by_keyword))]
+        lists = [Ranked(options.vector_weight * VECTOR_LISTS["chunks"], list(by_vector), by_vector=True),
+                 Ranked(options.keyword_weight * KEYWORD_LISTS["chunks"], list(by_keyword))]
+        waiting = {chunks[c].file_id for c in by_keyword.values() if not chunks[c].embedded}
         if options.file_weight > 0:
             file_match = store.keyword_match(query, "files") if match else None
-            lists += _file_lists(store, file_match, vector, options, skip, [*by_vector, *by_keyword])
-        scores = _rrf(lists, options.rrf_k)
+            file_lists, embedded = _file_lists(store, file_match, vector, options, skip, [*by_vector, *by_keyword])
+            lists += file_lists
+            if embedded is not None:  # the files of every list that have no file vectors yet
+                waiting = {f for ranked in lists for f in ranked.files if f not in embedded}
+        scores = _fuse(lists, options.rrf_k, waiting)
     # Each file is shown by its best chunk: of its best by vector and by keyword, the one the
     # two chunk lists together rank higher.
     chunk_rank = _rrf([(options.vector_weight, [c for c, _ in vector_hits]),
@@ -191,6 +195,16 @@ def _best_per_file(hits: list[tuple[int, float]], chunks: dict[int, ChunkHit], s
     return best
 
 
+@dataclass(frozen=True)
+class Ranked:
+    """One ranked list of files and its weight in the fusion; `by_vector`: it ranks by the
+    files' vectors, so a file without them yet cannot be in it."""
+
+    weight: float
+    files: list[int]
+    by_vector: bool = False
+
+
 def _file_lists(
     store: IndexStore,
     match: str | None,
@@ -198,23 +212,41 @@ def _file_lists(
     options: SearchOptions,
     skip: set[int],
     found: list[int],
-) -> list[tuple[float, list[int]]]:
-    """The file-level ranked lists, each with its weight."""
+) -> tuple[list[Ranked], set[int] | None]:
+    """The file-level ranked lists, and the files among all found that have their file vectors
+    (None when no vector was asked for)."""
     n, only, weight = options.candidates, options.filters, options.file_weight
-    lists: list[tuple[float, list[int]]] = []
+    lists: list[Ranked] = []
     pool = list(found)
     if match:
         for name, ranked in (("file", store.keyword_files(match, n, only)), ("names", store.name_files(match, n, only))):
             files = [f for f, _ in ranked if f not in skip]
-            lists.append((weight * options.keyword_weight * KEYWORD_LISTS[name], files))
+            lists.append(Ranked(weight * options.keyword_weight * KEYWORD_LISTS[name], files))
             pool += files
-    if vector is not None:
-        # The files every other list found, ranked by their opening and by their summary.
-        similarity = store.file_similarities(list(dict.fromkeys(pool)), vector)
-        for i, name in enumerate(("opening", "summary")):
-            files = sorted(similarity, key=lambda f: similarity[f][i], reverse=True)
-            lists.append((weight * options.vector_weight * VECTOR_LISTS[name], files))
-    return lists
+    if vector is None:
+        return lists, None
+    # The files every other list found, ranked by their opening and by their summary.
+    similarity = store.file_similarities(list(dict.fromkeys(pool)), vector)
+    for i, name in enumerate(("opening", "summary")):
+        files = sorted(similarity, key=lambda f: similarity[f][i], reverse=True)
+        lists.append(Ranked(weight * options.vector_weight * VECTOR_LISTS[name], files, by_vector=True))
+    return lists, set(similarity)
+
+
+def _fuse(lists: list[Ranked], k: int, waiting: set[int]) -> dict[int, float]:
+    """Weighted reciprocal rank fusion, fair to files whose vectors are still to come: a file
+    is scored over the lists it could be in (a waiting file is in no list by vector, unless
+    some of its chunks already have vectors), then scaled to the weight of all lists, so a file
+    not embedded yet competes on its words as an embedded file competes on everything."""
+    total = sum(r.weight for r in lists)
+    scores = _rrf([(r.weight, r.files) for r in lists], k)
+    if not waiting or not total:
+        return scores
+    members = [set(r.files) if r.by_vector else None for r in lists]
+    for f in waiting.intersection(scores):
+        could = sum(r.weight for r, inside in zip(lists, members) if inside is None or f in inside)
+        scores[f] *= total / could
+    return scores
 
 
 def _rrf(lists: list[tuple[float, list[int]]], k: int) -> dict[int, float]:

@@ -126,7 +126,7 @@ def test_status_json(indexed: Path, minilm_path: str, isolated_env: Path, capsys
     status = json.loads(out)
     assert status["folders"] == [{
         "path": str(indexed), "files": len(CORPUS),
-        "indexed": len(CORPUS), "failed": 0, "skipped": 0, "ignored": 0, "ignored_folders": 0,
+        "indexed": len(CORPUS), "failed": 0, "skipped": 0, "ignored": 0, "ignored_folders": 0, "waiting": 0,
     }]
     assert status["ignored"] == []
     assert status["files"] == status["indexed_files"] == len(CORPUS)

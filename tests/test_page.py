@@ -21,7 +21,7 @@ from search.errors import FathomError
 from search.page import handlers, render
 from search.page.access import check_exposure, credentials, is_loopback
 from search.page.files import FileCopies, servable_file
-from search.page.library import LibraryView
+from search.live_index import LibraryView
 from search.page.loader import LoaderView
 from search.page.runtime import Runtime
 
@@ -271,7 +271,7 @@ class GatedEmbedder:
         return self.inner.embed_documents(texts)
 
 
-def test_reindex_keeps_the_old_results_searchable_until_the_new_replace_them(
+def test_reindex_reads_again_but_embeds_nothing_that_did_not_change(
     minilm_path: str, minilm: Any, tmp_path: Path
 ) -> None:
     gated = GatedEmbedder(minilm)
@@ -280,16 +280,16 @@ def test_reindex_keeps_the_old_results_searchable_until_the_new_replace_them(
         assert rt.loader.wait(60)
         docs = write_corpus(tmp_path / "docs")
         added(rt, docs)
-        gated.gate.clear()
+        gated.gate.clear()  # from now on the model would block
         assert "Re-indexing" in handlers.reindex_folder(rt, str(docs))
-        assert gated.waiting.wait(60)  # the re-index is embedding its first files
-        assert rt.library.view().indexed_files == len(CORPUS)
-        for query, name in (("sourdough starter", "sourdough.md"), ("marathon training", "running.txt")):
-            view = handlers.search(rt, handlers.SearchForm(query=query, mode="keyword"))
-            assert view.results and Path(view.results[0]["path"]).name == name
-        gated.gate.set()
         assert rt.library.wait_idle(60)
-        assert rt.library.view().indexed_files == len(CORPUS)
+        assert not gated.waiting.is_set()  # every passage took its stored vector
+        assert rt.library.view().indexed_files == len(CORPUS) and rt.library.view().waiting.chunks == 0
+        for query, name in (("sourdough starter", "sourdough.md"), ("marathon training", "running.txt")):
+            view = handlers.search(rt, handlers.SearchForm(query=query, mode="vector"))
+            assert view.results and Path(view.results[0]["path"]).name == name
+        (docs / "sourdough.md").write_text("A note about sea kayaks and tides.", encoding="utf-8")
+        assert gated.waiting.wait(60)  # an edit is embedded, by the model
     finally:
         gated.gate.set()
         rt.close()

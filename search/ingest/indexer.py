@@ -61,6 +61,7 @@ class IndexReport:
     ignored: int = 0
     chunks: int = 0  # chunks embedded
     written_chunks: int = 0  # chunks written by the words phase (searchable by their words)
+    written: list[str] = field(default_factory=list)  # paths of the files written (new or changed)
     failed: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     unreadable: list[tuple[str, str]] = field(default_factory=list)
@@ -418,6 +419,7 @@ class Indexer:
         else:
             report.updated += 1
         report.written_chunks += len(rows)
+        report.written.append(str(job.path))
         progress.update(files=1, size=job.stat.st_size)
 
     def _not_indexed(

@@ -271,7 +271,7 @@ def reindex_folder(rt: Runtime, path: str | None) -> str:
     rt.library.reindex(folder)
     return render.message(
         f"Re-indexing {render.pretty_path(str(folder))}",
-        "Its files are read and embedded again from scratch; until each is done, search finds its old version.",
+        "Its files are read again; only passages whose text changed are embedded again.",
         "success",
     )
 

@@ -179,6 +179,11 @@ def build(rt: Runtime) -> gr.Blocks:
                     )
                     reindex = gr.Button("Re-index", scale=0, min_width=130, elem_id="fathom-reindex")
                     remove = gr.Button("Remove", variant="stop", scale=0, min_width=110, elem_id="fathom-remove")
+                with gr.Row(visible=False, equal_height=True, elem_id="fathom-confirm-reindex") as confirm_reindex:
+                    reindex_words = gr.HTML()
+                    yes_reindex = gr.Button("Re-index it", variant="primary", scale=0, min_width=120,
+                                            elem_id="fathom-reindex-yes")
+                    no_reindex = gr.Button("Cancel", scale=0, min_width=110)
                 with gr.Row(visible=False, equal_height=True, elem_id="fathom-confirm-remove") as confirm_remove:
                     confirm_words = gr.HTML()
                     yes_remove = gr.Button("Remove it", variant="stop", scale=0, min_width=120)
@@ -322,7 +327,23 @@ def build(rt: Runtime) -> gr.Blocks:
 
         add.click(do_add, path, [added, path])
         path.submit(do_add, path, [added, path])
-        reindex.click(lambda p: _html(handlers.reindex_folder(rt, p)), chosen, folder_message)
+        def ask_reindex(chosen_path: str | None) -> list[Any]:
+            if not chosen_path:
+                return [gr.Row(visible=False), "", _html(render.message("Choose an indexed folder first", "", "error"))]
+            words = (
+                f"<b>Read every file of {escape(render.pretty_path(chosen_path))} again?</b> Passages whose text "
+                "did not change keep their vectors: only what changed is embedded again. Search finds the "
+                "current version meanwhile."
+            )
+            return [gr.Row(visible=True), f'<div class="fathom-confirm">{words}</div>', _html("")]
+
+        reindex.click(ask_reindex, chosen, [confirm_reindex, reindex_words, folder_message])
+        yes_reindex.click(
+            lambda p: [gr.Row(visible=False), _html(handlers.reindex_folder(rt, p))],
+            chosen,
+            [confirm_reindex, folder_message],
+        )
+        no_reindex.click(lambda: gr.Row(visible=False), None, confirm_reindex)
 
         def ask_remove(chosen_path: str | None) -> list[Any]:
             if not chosen_path:

@@ -9,7 +9,7 @@ from html import escape
 from pathlib import Path
 from typing import Any, Sequence
 
-from search.page.library import LibraryView
+from search.live_index import LibraryView
 from search.page.loader import LoaderView, short_name
 
 MAX_PROBLEMS = 200  # rows listed; the count says how many there are
@@ -319,6 +319,7 @@ STATE_LABELS = {
     "polling": "Checking",
     "indexing": "Indexing",
     "queued": "Queued",
+    "embedding": "Embedding",
     "waiting": "Waiting",
     "removing": "Removing",
     "missing": "Missing",

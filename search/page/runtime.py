@@ -9,7 +9,7 @@ from typing import Any
 
 from search.config import Settings
 from search.page.files import FileCopies
-from search.page.library import Library
+from search.live_index import LiveIndex
 from search.page.loader import ModelLoader
 
 
@@ -36,7 +36,7 @@ class Runtime:
         if embedder is not None:  # tests hand in a model they already loaded
             self.engine._embedder = embedder
         self.loader = ModelLoader(self.engine)
-        self.library = Library(self.engine, self.loader)
+        self.library = LiveIndex(self.engine, self.loader)
         self.files = FileCopies(settings.data_dir)  # private: <data folder>/page-files/...
         self._started = False
         self.channel: Any = None
@@ -66,7 +66,7 @@ class Runtime:
             self.settings = settings
             self.engine = Engine(settings)
             self.loader = ModelLoader(self.engine)
-            self.library = Library(self.engine, self.loader)
+            self.library = LiveIndex(self.engine, self.loader)
             if self._started:
                 self.loader.start()
         threading.Thread(target=self._retire, args=old, name="fathom-retire", daemon=True).start()

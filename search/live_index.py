@@ -1,9 +1,13 @@
-"""The page's indexing, in two phases. The words phase: one worker thread that brings folders
-up to date (at start, when a folder is added, when one is re-indexed, after a model change),
-then a watcher that follows their changes; it needs no model, so files are searchable by their
-words at once, even while the model downloads or if it cannot load. The meaning phase: a
-second thread that embeds what waits, once the model is loaded, and whenever the words phase
-wrote something. The page reads `view()`; nothing here waits on the page."""
+"""One live index: what keeps the indexed folders searchable while Fathom runs, for the page
+and `index --watch` alike (they only show it).
+
+The words phase: a worker thread that brings folders up to date (the catch-up at start, a
+folder added, a folder read again, a model change), and a watcher, started first, that follows
+changes meanwhile; it needs no model, so files are searchable by their words at once, even
+while the model loads or if it cannot. The meaning phase: a second thread that embeds what
+waits, in two lanes: the files the watcher just wrote go before the catch-up. `view()` says
+where it all stands; nothing here waits on whoever shows it.
+"""
 from __future__ import annotations
 
 import logging
@@ -11,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Protocol
 
 from search.errors import FathomError
 from search.ingest.indexer import IndexReport, Progress
@@ -19,6 +23,26 @@ from storage import StorageError
 
 log = logging.getLogger(__name__)
 STATS_SECONDS = 1.0  # how long a count of the index is reused (every open page polls it)
+LANE_PATHS = 1000  # files the person changed that go first, the newest kept
+RETRY_SECONDS = 30.0  # a meaning phase stopped by a server or model error is tried again
+
+
+class Models(Protocol):
+    """Whether the embedding model is loaded (the page's ModelLoader); without one, the
+    meaning phase loads the model itself."""
+
+    @property
+    def ready(self) -> bool: ...
+
+    @property
+    def failed(self) -> bool: ...
+
+
+class LoadsOnItsOwn:
+    """For `index --watch`: the meaning phase loads the model when it first needs it."""
+
+    ready = True
+    failed = False
 
 
 class Cancelled(Exception):
@@ -29,7 +53,7 @@ class Cancelled(Exception):
 class FolderView:
     path: str
     files: int
-    state: str  # watching, polling, indexing, queued, waiting, removing, missing, indexed
+    state: str  # watching, polling, indexing, queued, embedding, waiting, removing, missing, indexed
     detail: str = ""
 
 
@@ -54,10 +78,22 @@ class LibraryView:
     embed_error: str | None = None  # why the meaning phase stopped (the files keep their words)
 
 
-class Library:
-    def __init__(self, engine: Any, loader: Any):
+class LiveIndex:
+    def __init__(
+        self,
+        engine: Any,
+        loader: Models | None = None,
+        on_report: Callable[[IndexReport], None] | None = None,
+        on_embedded: Callable[[Any], None] | None = None,
+        retry: bool = False,
+    ):
         self.engine = engine
-        self.loader = loader
+        self.loader = loader or LoadsOnItsOwn()
+        self.on_report = on_report  # each run of the words phase, the catch-up's and the watcher's
+        self.on_embedded = on_embedded  # each run of the meaning phase (a MeaningReport)
+        self._lane: dict[str, None] = {}  # paths the watcher wrote, oldest first
+        self._lane_lock = threading.Lock()
+        self._retry = retry  # the first catch-up tries failed and skipped files again
         self._cond = threading.Condition()
         self._dirty: list[Path] = list(engine.folders())  # catch up with what changed meanwhile
         self._fresh: set[Path] = set()  # to read again from scratch (old results stay meanwhile)
@@ -85,7 +121,7 @@ class Library:
 
     # -- what the page asks for ----------------------------------------------------------------
 
-    def start(self) -> "Library":
+    def start(self) -> "LiveIndex":
         with self._cond:
             if self._started or self._stop:
                 return self
@@ -112,6 +148,9 @@ class Library:
         self._forget_stats()
         with self._cond:
             self._queue(folder)
+
+    def folders(self) -> list[Path]:
+        return self.engine.folders()
 
     def reindex(self, folder: Path) -> None:
         """Read and embed a folder again from scratch (failed files get another try); its old
@@ -160,7 +199,8 @@ class Library:
         folders = []
         for path, files in stats.folders:
             folder = Path(path)
-            state = self._folder_state(folder, dirty, running, removing, watched, polled)
+            counts = stats.folder_counts.get(path, {})
+            state = self._folder_state(folder, dirty, running, removing, watched, polled, counts)
             folders.append(FolderView(path, files, *state))
         progress, meaning = self.progress, self.meaning
         return LibraryView(
@@ -191,6 +231,7 @@ class Library:
         removing: list[Path],
         watched: set[Path],
         polled: dict[Path, str],
+        counts: dict[str, int],
     ) -> tuple[str, str]:
         if folder in removing:
             return "removing", "Removing it from the index"
@@ -200,6 +241,14 @@ class Library:
             return "indexing", "Reading its files: each is searchable by its words once read"
         if folder in dirty:
             return "queued", "Queued for indexing"
+        waiting, indexed = counts.get("waiting", 0), counts.get("indexed", 0)
+        if waiting and not self.loader.failed:
+            return "embedding", (
+                f"Embedding: {indexed - waiting} of {indexed} files searchable by meaning; "
+                "the others by their words until then"
+            )
+        if waiting:
+            return "waiting", f"{waiting} of {indexed} files searchable by their words only: the model did not load"
         if folder in polled:
             every = round(self.watcher.poll_every)  # polled folders come from the watcher
             return "polling", f"Up to date; checked for changes every {every} s, since {polled[folder]}"
@@ -217,6 +266,7 @@ class Library:
         self._cond.notify_all()
 
     def _loop(self) -> None:
+        self._watch()  # changes are followed from the first second, during the catch-up too
         while True:
             with self._cond:
                 while not self._stop and not self._removals and not self._dirty:
@@ -251,7 +301,8 @@ class Library:
         self.error = None
         try:
             self.progress = Progress(listener=self._check)
-            report, notice = self.engine.read(present, self.progress, fresh=fresh)
+            report, notice = self.engine.read(present, self.progress, fresh=fresh, retry=self._retry)
+            self._retry = False
         except Cancelled:
             with self._cond:  # start again later; files already written are kept
                 self._fresh |= {f for f in fresh if f not in self._removals}
@@ -270,10 +321,12 @@ class Library:
             self.notice = notice
         self.last_run = describe_report(report)
         self._embed_wake.set()
+        if self.on_report is not None:
+            self.on_report(report)
 
     def _embed_loop(self) -> None:
         """The meaning phase: once the model is loaded, embed whatever waits, again each time
-        the words phase writes something."""
+        the words phase writes something; the files the watcher wrote go first."""
         while not self._embed_stop.is_set():
             if not self.loader.ready or not self._embed_wake.wait(0.5):
                 self._embed_stop.wait(0.2)
@@ -282,13 +335,15 @@ class Library:
             self._embedding = True
             try:
                 self.meaning = Progress()
-                embedded = self.engine.embed(self.meaning, stop=self._embed_stop)
+                embedded = self.engine.embed(self.meaning, stop=self._embed_stop, first=self._first)
                 self.embed_error = None
                 if embedded.failed:
                     self._forget_stats()
+                if self.on_embedded is not None:
+                    self.on_embedded(embedded)
             except (FathomError, StorageError) as exc:
                 self.embed_error = str(exc)
-                self._embed_stop.wait(30)  # a server that is down: try again a little later
+                self._embed_stop.wait(RETRY_SECONDS)  # a server that is down: try again a little later
                 self._embed_wake.set()
             except Exception as exc:  # the worker must outlive one bad run
                 log.exception("embedding failed")
@@ -296,6 +351,11 @@ class Library:
             finally:
                 self._embedding = False
                 self._forget_stats()
+
+    def _first(self) -> list[str]:
+        """The lane that goes first: files the watcher wrote, newest first."""
+        with self._lane_lock:
+            return list(reversed(self._lane))
 
     def _check(self, progress: Progress) -> None:
         if self._cancel:
@@ -328,11 +388,20 @@ class Library:
             )
 
     def _changed(self, report: IndexReport) -> None:
+        if report.written:
+            with self._lane_lock:
+                for path in report.written:
+                    self._lane.pop(path, None)
+                    self._lane[path] = None
+                for path in list(self._lane)[: max(0, len(self._lane) - LANE_PATHS)]:
+                    del self._lane[path]
         if report.added or report.updated or report.removed or report.moved or report.failed or report.skipped:
             self.last_change = time.time()
             self.last_run = describe_report(report)
             self._forget_stats()
             self._embed_wake.set()
+            if self.on_report is not None:
+                self.on_report(report)
 
     def _stats_now(self) -> Any:
         at, stats = self._stats

@@ -303,6 +303,10 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         f"{len(status['skipped'])} skipped, {ignored_files} ignored"
     )
     print(f"Chunks:    {status['chunks']}")
+    waiting = status["waiting"]
+    if waiting["files"]:
+        print(f"Waiting:   {waiting['files']} files ({waiting['chunks']} chunks, {waiting['tokens']:,} tokens) "
+              "to embed; searchable by their words meanwhile")
     for key in ("failed", "skipped"):
         if status[key]:
             print(f"{key.capitalize()} files:")
@@ -418,9 +422,18 @@ def _print_results(query: str, results: list[dict[str, Any]], show_query: bool) 
     bold, plain = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("", "")
     for rank, result in enumerate(results, 1):
         page = f"  (page {result['page']})" if result["page"] else ""
-        print(f"{rank:2}. {result['score']:.4f}  {result['path']}{page}")
+        marks = ("" if result.get("embedded", True) else "  [words only: not embedded yet]") + (
+            "" if result.get("strong", True) else "  [weak match]")
+        print(f"{rank:2}. {_score(result)}  {result['path']}{page}{marks}")
         excerpt = Snippet(result["snippet"], [tuple(h) for h in result["highlights"]])
         print(f"    {excerpt.marked(bold, plain) if bold else excerpt.text}")
+
+
+def _score(result: dict[str, Any]) -> str:
+    """The fused score; for a file found by its words alone, its word score (BM25)."""
+    if result["vector_score"] is None and result["rerank_score"] is None and result["keyword_score"] is not None:
+        return f"words {result['keyword_score']:.1f}"
+    return f"{result['score']:.4f}"
 
 
 def _filters(args: argparse.Namespace) -> ChunkFilter | None:

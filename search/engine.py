@@ -340,6 +340,17 @@ class Engine:
                     f"({options.rerank_top} files); add --rerank to turn it on."
                 )
         results = self.search(query, options)
+        if results and options.mode == "hybrid" and not any(r.strong for r in results):
+            notes.append(
+                "no strong match: none of these files has most of your words or a close meaning; "
+                "try other words or a longer description."
+            )
+        waiting = self.store.pending_work().files if options.mode != "keyword" else 0
+        if waiting:
+            notes.append(
+                f"{waiting} indexed file(s) are not embedded yet: they are found by their words only "
+                "until then, so results may be incomplete."
+            )
         if (options.task or options.instruction) and self.ignores_instructions(options):
             notes.append(
                 f"{Path(self.settings.embedding_model).name} takes no instructions and nothing is "

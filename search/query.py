@@ -18,7 +18,7 @@ import numpy as np
 from search.errors import FathomError
 from search.ingest.context import embedding_text
 from search.presets import instruction_for
-from search.snippets import make_snippet
+from search.snippets import make_snippet, words_covered
 from storage import ChunkFilter, ChunkHit, IndexStore
 
 MODES = ("hybrid", "vector", "keyword")
@@ -31,6 +31,13 @@ KEYWORD_WEIGHT = 0.5
 VECTOR_LISTS = {"chunks": 1.0, "opening": 0.5, "summary": 1.0}
 KEYWORD_LISTS = {"chunks": 1.0, "file": 2.0, "names": 1.0}
 FILE_WEIGHT = 1.0  # the file-level lists; 0 ranks files by their chunks only (bench/search.py)
+# How far a cosine must stand above the query's background (its mean cosine with any chunk):
+# below WEAK_MARGIN a vector match is noise and ranks nothing; from STRONG_MARGIN it is a match
+# (all-MiniLM-L6-v2 on our sets: nonsense queries' best 0.19-0.29, answers' median 0.40).
+WEAK_MARGIN = 0.1
+STRONG_MARGIN = 0.3
+STRONG_WORDS = 0.67  # or this share of the query's words in the passage
+NO_STRONG_MATCH_K = 5  # results shown when none is a strong match
 DEFAULT_RERANK_TOP = 10
 
 
@@ -81,6 +88,7 @@ class Result:
     highlights: list[tuple[int, int]] = field(default_factory=list)
     mtime_ns: int = 0
     embedded: bool = True  # False: its vectors are still to come; found by its words meanwhile
+    strong: bool = True  # a strong match: most of the query's words, or a close meaning
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -123,6 +131,9 @@ def search(
     skip = {excluded.id} if excluded else set()
     vector_scores = {cid: 1.0 - dist for cid, dist in vector_hits}
     keyword_scores = dict(keyword_hits)
+    background = store.background_similarity(vector) if vector is not None else None
+    if background is not None and options.mode == "hybrid":  # noise-level matches rank nothing
+        vector_hits = [(c, d) for c, d in vector_hits if 1.0 - d - background >= WEAK_MARGIN]
     by_vector = _best_per_file(vector_hits, chunks, skip)
     by_keyword = _best_per_file(keyword_hits, chunks, skip)
 
@@ -136,7 +147,9 @@ def search(
         waiting = {chunks[c].file_id for c in by_keyword.values() if not chunks[c].embedded}
         if options.file_weight > 0:
             file_match = store.keyword_match(query, "files") if match else None
-            file_lists, embedded = _file_lists(store, file_match, vector, options, skip, [*by_vector, *by_keyword])
+            file_lists, embedded = _file_lists(
+                store, file_match, vector, options, skip, [*by_vector, *by_keyword], background
+            )
             lists += file_lists
             if embedded is not None:  # the files of every list that have no file vectors yet
                 waiting = {f for ranked in lists for f in ranked.files if f not in embedded}
@@ -164,7 +177,8 @@ def search(
             {cid: 1.0 - dist for cid, dist in store.cosine_distances([shown[f] for f in ranked], vector).items()}
         )
     results = {
-        f: _result(chunks[shown[f]], query, scores[f], vector_scores.get(shown[f]), keyword_scores.get(shown[f]))
+        f: _result(chunks[shown[f]], query, scores[f], vector_scores.get(shown[f]), keyword_scores.get(shown[f]),
+                   background)
         for f in ranked
     }
     order = ranked
@@ -177,7 +191,10 @@ def search(
             results[f].score = score
         top.sort(key=lambda f: results[f].score, reverse=True)
         order = top + ranked[options.rerank_top :]
-    return [results[f] for f in order[: options.k]]
+    found = [results[f] for f in order[: options.k]]
+    if options.mode == "hybrid" and not any(r.strong for r in found):
+        return found[:NO_STRONG_MATCH_K]  # fewer, and each says it is weak
+    return found
 
 
 def has_words(query: str) -> bool:
@@ -212,9 +229,10 @@ def _file_lists(
     options: SearchOptions,
     skip: set[int],
     found: list[int],
+    background: float | None = None,
 ) -> tuple[list[Ranked], set[int] | None]:
     """The file-level ranked lists, and the files among all found that have their file vectors
-    (None when no vector was asked for)."""
+    (None when no vector was asked for); files near the query's `background` rank by no vector."""
     n, only, weight = options.candidates, options.filters, options.file_weight
     lists: list[Ranked] = []
     pool = list(found)
@@ -227,8 +245,9 @@ def _file_lists(
         return lists, None
     # The files every other list found, ranked by their opening and by their summary.
     similarity = store.file_similarities(list(dict.fromkeys(pool)), vector)
+    floor = -1.0 if background is None else background + WEAK_MARGIN
     for i, name in enumerate(("opening", "summary")):
-        files = sorted(similarity, key=lambda f: similarity[f][i], reverse=True)
+        files = sorted((f for f in similarity if similarity[f][i] >= floor), key=lambda f: similarity[f][i], reverse=True)
         lists.append(Ranked(weight * options.vector_weight * VECTOR_LISTS[name], files, by_vector=True))
     return lists, set(similarity)
 
@@ -260,9 +279,12 @@ def _rrf(lists: list[tuple[float, list[int]]], k: int) -> dict[int, float]:
 
 
 def _result(
-    hit: ChunkHit, query: str, score: float, vector_score: float | None, keyword_score: float | None
+    hit: ChunkHit, query: str, score: float, vector_score: float | None, keyword_score: float | None,
+    background: float | None = None,
 ) -> Result:
     excerpt = make_snippet(hit.text, query)
+    close = vector_score is not None and background is not None and vector_score - background >= STRONG_MARGIN
+    strong = close or words_covered(f"{hit.context}\n{hit.text}", query) >= STRONG_WORDS
     return Result(
         path=hit.path,
         score=score,
@@ -278,4 +300,5 @@ def _result(
         highlights=excerpt.highlights,
         mtime_ns=hit.mtime_ns,
         embedded=hit.embedded,
+        strong=strong,
     )

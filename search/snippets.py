@@ -104,3 +104,13 @@ def make_snippet(text: str, query: str, width: int = WIDTH) -> Snippet:
         else:
             spans.append((s + shift, e + shift))
     return Snippet(prefix + flat[start:end] + suffix, spans)
+
+
+def words_covered(text: str, query: str) -> float:
+    """The share of the query's words (not stop-words) found in `text`, as the snippet marks
+    them; 0.0 for a query of stop-words only."""
+    terms = {t.lower() for t in query_terms(query) if (len(t) > 1 or not t.isascii()) and t.lower() not in STOP_WORDS}
+    if not terms:
+        return 0.0
+    found = {m.group(0).lower() for m in _pattern(query).finditer(text)}  # type: ignore[union-attr]
+    return sum(1 for t in terms if t in found) / len(terms)

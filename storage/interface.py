@@ -16,6 +16,9 @@ from storage.records import (
     PendingWork,
 )
 
+SAMPLE_CHUNKS = 512  # the sample of chunks a query's background similarity is measured on
+SAMPLE_SECONDS = 60.0  # how long one sample serves while the index changes
+
 if TYPE_CHECKING:  # typing.Self is Python 3.11's; annotations are never evaluated here
     from typing_extensions import Self
 
@@ -94,6 +97,8 @@ class IndexStore(Protocol):
     def cosine_distances(self, chunk_ids: Sequence[int], vector: bytes) -> dict[int, float]: ...
 
     def file_similarities(self, file_ids: Sequence[int], vector: bytes) -> dict[int, tuple[float, float]]: ...
+
+    def background_similarity(self, vector: bytes) -> float | None: ...
 
     def keyword_match(self, text: str, table: str = "chunks") -> str | None:
         """The backend's keyword query for a person's text ("chunks" or "files" rows)."""

@@ -123,7 +123,8 @@ class IndexStats:
     schema_version: int
     path: str
     ignored: list[IgnoredPath] = field(default_factory=list)
-    # per folder path: files "indexed", "failed", "skipped", "ignored" and "ignored_folders"
+    # per folder path: files "indexed", "failed", "skipped", "ignored" and "ignored_folders", and
+    # "waiting": indexed files whose vectors are still to come
     folder_counts: dict[str, dict[str, int]] = field(default_factory=dict)
     waiting: PendingWork = field(default_factory=PendingWork)  # indexed, vectors still to come
     vector_search: str = ""  # how vector search runs on this index, in words

@@ -86,12 +86,13 @@ def test_files_are_ranked_by_their_opening_and_by_their_summary(store: Store) ->
     write(store, "/docs/opens.txt", ["a", "b", "c"], [unit(0.9, 0.1, 0, 0), unit(0, 1, 0, 0), unit(0, 0, 1, 0)])
     write(store, "/docs/about.txt", ["d", "e", "f"], [unit(0.5, 0, 0, 0.9), unit(0.8, 0.6, 0, 0), unit(0.8, 0, 0.6, 0)])
     ids = {Path(r.path).name: r.id for r in store.files_under("/docs")}
-    lists = _file_lists(store, None, q.tobytes(), SearchOptions(), set(), list(ids.values()))
+    lists, embedded = _file_lists(store, None, q.tobytes(), SearchOptions(), set(), list(ids.values()))
     by_id = {v: k for k, v in ids.items()}
-    (opening_weight, opening), (summary_weight, summary) = lists
-    assert [by_id[f] for f in opening] == ["opens.txt", "about.txt"]
-    assert [by_id[f] for f in summary] == ["about.txt", "opens.txt"]
-    assert opening_weight > 0 and summary_weight > 0
+    opening, summary = lists
+    assert [by_id[f] for f in opening.files] == ["opens.txt", "about.txt"]
+    assert [by_id[f] for f in summary.files] == ["about.txt", "opens.txt"]
+    assert opening.weight > 0 and summary.weight > 0 and opening.by_vector and summary.by_vector
+    assert embedded == set(ids.values())
 
 
 def test_a_file_about_the_query_throughout_beats_one_good_chunk(store: Store) -> None:

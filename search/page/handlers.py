@@ -103,7 +103,10 @@ def _run(rt: Runtime, query: str | None, form: SearchForm, like: str | None) -> 
         return SearchView(message=render.message("That search did not work", str(exc), "error"))
     payload = [r.to_json() for r in results]
     name = Path(like).name if like else None
-    view = SearchView(payload, render.summary(len(payload), elapsed, notes, like=name))
+    weak = bool(results) and options.mode == "hybrid" and not any(r.strong for r in results)
+    waiting = rt.library.view().waiting
+    waiting_files = waiting.files if waiting is not None and options.mode != "keyword" else 0
+    view = SearchView(payload, render.summary(len(payload), elapsed, notes, like=name, weak=weak, waiting=waiting_files))
     if not payload:
         view.message = _no_results(rt, form, loader)
     return view

@@ -87,6 +87,11 @@ def card(result: dict[str, Any], rank: int, show_scores: bool = False) -> str:
             '<span class="fathom-chip fathom-words-only" title="Its passages are not embedded yet: '
             'found by its words; by meaning soon">words only, for now</span>'
         )
+    if result.get("strong") is False:
+        details.append(
+            '<span class="fathom-chip fathom-weak" title="Few of your words, and no close meaning: '
+            'shown because nothing matches better">weak match</span>'
+        )
     context = result.get("context") or ""
     section = context.split(" › ", 1)[1] if " › " in context else ""
     heading = f'<div class="fathom-section">{escape(section)}</div>' if section else ""
@@ -109,10 +114,25 @@ def card(result: dict[str, Any], rank: int, show_scores: bool = False) -> str:
     )
 
 
-def summary(count: int, milliseconds: float, notes: Sequence[str] = (), like: str | None = None) -> str:
+def summary(
+    count: int, milliseconds: float, notes: Sequence[str] = (), like: str | None = None, weak: bool = False,
+    waiting: int = 0,
+) -> str:
+    """How many files, how fast; then "no strong match" (`weak`), the files still without their
+    meaning (`waiting`), and what else the options did not do (`notes`)."""
     what = f"Files like <b>{escape(like)}</b>: " if like else ""
     found = f"{plural(count, 'file')} in {_ms(milliseconds)}"
     text = f'<div class="fathom-summary">{what}{found}</div>'
+    if weak:
+        text += (
+            '<div class="fathom-note fathom-no-strong-match"><b>No strong match.</b> None of these files has '
+            "most of your words or a meaning close to your query: try other words, or a longer description.</div>"
+        )
+    if waiting:
+        text += (
+            f'<div class="fathom-note fathom-incomplete">{plural(waiting, "file")} not embedded yet: found by '
+            "their words only until then, so results may be incomplete (progress in Library).</div>"
+        )
     for note in notes:
         text += f'<div class="fathom-note">{escape(note)}</div>'
     return text

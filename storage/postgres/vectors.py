@@ -13,12 +13,15 @@ get the index (its Matryoshka training keeps most of its quality).
 """
 from __future__ import annotations
 
+import time
 from typing import Any, Sequence
 
 import numpy as np
 
 from storage.postgres.base import HNSW_MAX_DIMENSIONS, PostgresBase
+from storage.postgres.file_evidence import as_numpy
 from storage.postgres.filters import chunk_ids_sql
+from storage.interface import SAMPLE_CHUNKS, SAMPLE_SECONDS
 from storage.records import ChunkFilter
 
 # Below this many chunks every vector is compared (exact, and quick); above, HNSW.
@@ -83,6 +86,27 @@ class VectorSearch(PostgresBase):
         if only is not None and not only.empty and len(rows) < k:
             return self.nearest_chunks_exact(vector, k, only)
         return [(row[0], float(row[1])) for row in rows]
+
+    def background_similarity(self, vector: bytes) -> float | None:
+        """The query's mean cosine with a sample of the index's chunks: what any chunk scores
+        against it (a model's scale differs; a match is judged above this). None: no vectors."""
+        if self.embedding_space() is None:
+            return None
+        sample = getattr(self, "_sample", None)
+        if sample is None or (time.monotonic() - sample[0] > SAMPLE_SECONDS and sample[1] != self._generation()):
+            rows = self._query(
+                "SELECT embedding FROM chunk_vectors WHERE chunk_id %% GREATEST(1, "
+                "(SELECT (COUNT(*) / %s)::bigint FROM chunk_vectors)) = 0 LIMIT %s",
+                (SAMPLE_CHUNKS, SAMPLE_CHUNKS),
+            )
+            matrix = np.stack([as_numpy(row[0]) for row in rows]) if rows else None
+            sample = self._sample = (time.monotonic(), self._generation(), matrix)
+        if sample[2] is None:
+            return None
+        query = np.frombuffer(vector, dtype=np.float32)
+        matrix = sample[2]
+        cosine = matrix @ query / (np.linalg.norm(matrix, axis=1) * (np.linalg.norm(query) or 1.0) + 1e-12)
+        return float(cosine.mean())
 
     def cosine_distances(self, chunk_ids: Sequence[int], vector: bytes) -> dict[int, float]:
         if not chunk_ids or self.embedding_space() is None:

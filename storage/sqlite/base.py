@@ -46,6 +46,7 @@ class SQLiteBase:
         self._codes: CodeMatrix | None = None
         self._codes_lock = threading.Lock()
         self._counts: tuple[int, int, int] | None = None  # generation, chunks, indexed files
+        self._sample: tuple[float, int, list[Any]] | None = None  # when, generation, chunk rows
         with self._errors():
             migrate(self._conn)
 

@@ -25,7 +25,7 @@ class Stats(SQLiteBase):
             problems[status].append((path, error))
         (chunks,), = self._query("SELECT COUNT(*) FROM chunks")
         counts: dict[str, dict[str, int]] = {
-            path: {"indexed": 0, "failed": 0, "skipped": 0, "ignored": 0, "ignored_folders": 0}
+            path: {"indexed": 0, "failed": 0, "skipped": 0, "ignored": 0, "ignored_folders": 0, "waiting": 0}
             for path, _ in folders
         }
         for path, status, count in self._query(
@@ -33,6 +33,11 @@ class Stats(SQLiteBase):
             "GROUP BY d.id, f.status"
         ):
             counts[path][status] = count
+        for path, count in self._query(  # indexed files whose vectors are still to come
+            "SELECT d.path, COUNT(*) FROM folders d JOIN files f ON f.folder_id = d.id "
+            "WHERE f.status = 'indexed' AND f.embedded = 0 GROUP BY d.id"
+        ):
+            counts[path]["waiting"] = count
         for path, is_folder, count in self._query(
             "SELECT d.path, i.is_folder, COUNT(*) FROM folders d JOIN ignored i ON i.folder_id = d.id "
             "GROUP BY d.id, i.is_folder"

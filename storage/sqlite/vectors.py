@@ -3,10 +3,12 @@ indexes the coarse path over binary codes kept in memory and brought up to date 
 change log (coarse.py says why), then rescored with int8 copies."""
 from __future__ import annotations
 
+import time
 from typing import Any, Sequence
 
 import numpy as np
 
+from storage.interface import SAMPLE_CHUNKS, SAMPLE_SECONDS
 from storage.records import ChunkFilter
 from storage.sqlite.base import VECTOR_TABLE, SQLiteBase, _batches, _marks
 from storage.sqlite.coarse import CodeMatrix, int8_distances
@@ -81,6 +83,19 @@ class VectorSearch(SQLiteBase):
             rows = self._query("SELECT id, code FROM chunk_codes")
             self._codes = CodeMatrix.from_rows(rows, generation, seq)
             return self._codes
+
+    def background_similarity(self, vector: bytes) -> float | None:
+        """The query's mean cosine with a sample of the index's chunks: what any chunk scores
+        against it (a model's scale differs; a match is judged above this). None: no vectors."""
+        sample = self._sample
+        if sample is None or (time.monotonic() - sample[0] > SAMPLE_SECONDS and sample[1] != self._generation()):
+            (count,), = self._query("SELECT COUNT(*) FROM chunk_codes")
+            step = max(1, count // SAMPLE_CHUNKS)
+            rows = self._query("SELECT id, q8 FROM chunk_codes WHERE id % ? = 0 LIMIT ?", (step, SAMPLE_CHUNKS))
+            sample = self._sample = (time.monotonic(), self._generation(), rows)
+        if not sample[2]:
+            return None
+        return float(np.mean([1.0 - d for _, d in int8_distances(sample[2], vector)]))
 
     def cosine_distances(self, chunk_ids: Sequence[int], vector: bytes) -> dict[int, float]:
         if not chunk_ids or self.embedding_space() is None:

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 import pytest
 
 from conftest import run_cli, write_corpus
-from page_server import page_in_process, request, start_server, stop
+from page_server import BEARER, page_in_process, request, start_server, stop
 from search.config import Settings
 from search.errors import FathomError
 from search.page import handlers
@@ -148,7 +148,7 @@ def test_the_login_page_shows_nothing_of_the_index(tmp_path: Path, minilm_path: 
                                env={"FATHOM_AUTH": f"anna:{LONG}"})
     try:
         for path in ("/", "/?page=", "/config", "/gradio_api/info", "/gradio_api/openapi.json", "/gradio_api/queue/status"):
-            code, _, body = request(url, path)
+            code, _, body = request(url, path, token=None)
             for secret in (str(docs), "private-docs", minilm_path, str(isolated_env), "fathom-data", "sourdough"):
                 assert secret not in body, (path, secret)
             if path == "/":
@@ -166,7 +166,7 @@ def login(url: str, password: str, forwarded_for: str | None = None, **kw: Any) 
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     if forwarded_for:
         headers["X-Forwarded-For"] = forwarded_for
-    code, headers, text = request(url, "/login", "POST", body=body, headers=headers, **kw)
+    code, headers, text = request(url, "/login", "POST", body=body, headers=headers, token=None, **kw)
     return code, headers, text, time.monotonic() - began
 
 
@@ -245,7 +245,7 @@ def test_downloads_are_private_copies(
     with page_in_process(settings, monkeypatch, minilm) as (rt, page, url):
         rt.start()
         assert rt.loader.wait(60) and handlers.add_folder(rt, str(docs))[0] and rt.library.wait_idle(60)
-        client = Client(url + "/", download_files=False, verbose=False)
+        client = Client(url + "/", download_files=False, verbose=False, headers=BEARER)
         client.predict("bread with a dark crust", "question", "", False, "hybrid", "", "", "", "", "", False,
                        api_name="/do_search")
         get_first = next(i for i, f in page.fns.items()

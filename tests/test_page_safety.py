@@ -16,7 +16,7 @@ from typing import Any, Iterator
 import pytest
 
 from conftest import run_cli, write_corpus
-from page_server import BEARER, page_in_process, request, start_server, stop
+from page_server import BEARER, TOKEN, page_in_process, request, start_server, stop
 from search.config import Settings
 from search.errors import FathomError
 from search.page import handlers
@@ -129,6 +129,88 @@ def test_gradio_variables_do_not_open_the_file_route(passwordless_page: tuple[st
             assert code in (403, 404), (route, path, code)
             assert "SQLite" not in body and "vaccination" not in body
     assert not (data.parent / "gradio-elsewhere").exists()
+
+
+# -- the page's token --------------------------------------------------------------------------------
+
+
+def test_without_the_token_nothing_answers(passwordless_page: tuple[str, Path, Path]) -> None:
+    """Another user of this computer reaches 127.0.0.1 too: without the token, 401 on every
+    route (the landing page says how to get in); with it, as a script sends it, 200."""
+    url, data, _ = passwordless_page
+    routes = ("/config", "/gradio_api/info", "/gradio_api/openapi.json", "/gradio_api/queue/status", "/theme.css",
+              "/gradio_api/startup-events", f"/gradio_api/file={data / 'fathom.db'}", "/gradio_api/mcp/")
+    for path in routes:
+        assert request(url, path, token=None)[0] == 401, path
+        assert request(url, path, token="a-wrong-token-of-some-length")[0] == 401, path
+        assert request(url, path, headers={"Cookie": f"fathom-token-1={TOKEN}"}, token=None)[0] == 401, path
+    code, _, body = request(url, "/", token=None)
+    assert code == 401 and "needs its token" in body and TOKEN not in body and str(data) not in body
+    assert request(url, "/gradio_api/queue/join", "POST", body="{}", token=None)[0] == 401
+    for path in ("/config", "/gradio_api/info"):
+        assert request(url, path)[0] == 200, path  # Authorization: Bearer $FATHOM_TOKEN
+        assert request(url, path, token=None, headers={"Authorization": f"bearer  {TOKEN} "})[0] == 200
+
+
+def test_the_address_with_the_token_becomes_a_cookie(passwordless_page: tuple[str, Path, Path]) -> None:
+    url, _, _ = passwordless_page
+    port = url.rsplit(":", 1)[1]
+    code, headers, _ = request(url, f"/?token={TOKEN}&view=library", token=None)
+    assert code == 303 and headers["location"] == "/?view=library"
+    cookie = headers["set-cookie"]
+    assert cookie.startswith(f"fathom-token-{port}={TOKEN};") and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert request(url, "/config", token=None, headers={"Cookie": f"other=1; fathom-token-{port}={TOKEN}"})[0] == 200
+    assert request(url, "/", token=None, headers={"Cookie": f"fathom-token-{port}={TOKEN}"})[0] == 200
+    assert request(url, "/?token=wrong-token-of-some-length", token=None)[0] == 401
+    assert request(url, f"//evil.example/?token={TOKEN}", token=None)[1].get("location", "/").startswith("/")
+    assert not request(url, f"//evil.example/?token={TOKEN}", token=None)[1].get("location", "/").startswith("//")
+
+
+def test_routes_mounted_later_need_the_token_too(monkeypatch: pytest.MonkeyPatch, fake_embedder: Any) -> None:
+    """A route added to the page's app after it started (an MCP server, say) is behind the
+    same check, with a password or without; Runtime.carries_token tells the route itself."""
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Mount, Route
+
+    seen: list[bool] = []
+
+    def mounted(rt: Any) -> Mount:
+        async def hello(request: Any) -> PlainTextResponse:
+            seen.append(rt.carries_token(request.scope))
+            return PlainTextResponse("mounted later")
+        return Mount("/later", routes=[Route("/hello", hello)])
+
+    settings = Settings.resolve(embedding_model="fake", reranker_model="none")
+    for auth in (None, [("anna", LONG)]):
+        with page_in_process(settings, monkeypatch, fake_embedder, auth=auth) as (rt, page, url):
+            page.app.router.routes.insert(0, mounted(rt))
+            assert request(url, "/later/hello", token=None)[0] == 401, auth
+            code, _, body = request(url, "/later/hello")
+            assert code == 200 and body == "mounted later" and seen[-1], auth
+            if auth:  # the password sign-in works as before, and the token signs in as well
+                assert request(url, "/config", token=None)[0] == 401
+                assert request(url, "/config")[0] == 200
+                assert login(url, LONG)[0] == 200
+
+
+def test_the_token_is_kept_private_and_can_be_set(tmp_path: Path) -> None:
+    from search.page.token import page_token
+
+    data = tmp_path / "data"
+    old = os.umask(0)
+    try:
+        token = page_token(data, env={})
+    finally:
+        os.umask(old)
+    kept = data / "page-token"
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600 and len(token) >= 32
+    assert page_token(data, env={}) == token  # the same after a restart
+    assert page_token(data, env={"FATHOM_TOKEN": "my-own-token-0123456789"}) == "my-own-token-0123456789"
+    kept.chmod(0o644)  # readable by others: no longer a secret, so a new one
+    fresh = page_token(data, env={})
+    assert fresh != token and stat.S_IMODE(kept.stat().st_mode) == 0o600
+    with pytest.raises(FathomError, match="at least 16"):
+        page_token(data, env={"FATHOM_TOKEN": "short"})
 
 
 # -- nothing of the index before login ---------------------------------------------------------------

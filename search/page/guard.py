@@ -125,14 +125,17 @@ class TokenGate:
     class Settings:
         def __init__(self, token: str, port: int, passwords: bool):
             self.token, self.port, self.passwords = token, port, passwords
-            self.gradio_routes: set[int] = set()  # ids of the routes Gradio made (filled at launch)
+            self.gradio_routes: set[int] | None = None  # ids of the routes Gradio made
             self.session = secrets.token_urlsafe(32)  # Gradio's sign-in, for requests with the token
             self.launched = False  # until then, Gradio calls its own startup route, without a token
 
-        def launched_with(self, routes: Sequence[BaseRoute]) -> None:
-            """The page is up: these are Gradio's routes, and its startup call is done."""
-            self.gradio_routes.update(id(route) for route in routes)
-            self.launched = True
+        def know_routes(self, app: Any) -> None:
+            """Take the app's routes as Gradio's own, at the first request: Gradio makes the app
+            and calls it (its startup route) inside `launch`, before anyone else can mount a
+            route on it."""
+            if self.gradio_routes is None:
+                routes = getattr(getattr(app, "router", None), "routes", None) or []
+                self.gradio_routes = {id(route) for route in routes}
 
     def __init__(self, app: ASGIApp, settings: "TokenGate.Settings"):
         self.app = app
@@ -143,6 +146,7 @@ class TokenGate:
             await self.app(scope, receive, send)
             return
         gate = self.settings
+        gate.know_routes(scope.get("app"))
         if carries_token(scope, gate.token, gate.port):
             if scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and _has_query_token(scope):
                 await self._keep_as_cookie(scope, receive, send)
@@ -197,10 +201,10 @@ class TokenGate:
         for route in routes:
             match, _ = route.matches(scope)
             if match == Match.FULL:
-                return id(route) in self.settings.gradio_routes
+                return id(route) in (self.settings.gradio_routes or ())
             if match == Match.PARTIAL and partial is None:
                 partial = route
-        return partial is not None and id(partial) in self.settings.gradio_routes
+        return partial is not None and id(partial) in (self.settings.gradio_routes or ())
 
 
 _LANDING = """<!doctype html><html><head><meta charset="utf-8"><title>Fathom</title></head>

@@ -519,7 +519,7 @@ def launch_page(
                 f"http://{serving.host}:{serving.port}, or start it with --port and another number."
             ) from None
         raise
-    gate.launched_with(page.app.router.routes)  # routes mounted from now on need the token
+    gate.launched = True  # from now on, Gradio's startup route needs the token too
     address = f"http://{serving.host}:{serving.port}/"
     if not auth:  # with passwords, the sign-in form; without, the token opens the page
         address += f"?{QUERY_NAME}={rt.token}"

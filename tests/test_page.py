@@ -41,16 +41,20 @@ def test_crafted_paths_get_nothing(tmp_path: Path) -> None:
     (folder / "link-to-secret.txt").symlink_to(secret)
     (folder / "linked-dir").symlink_to(outside, target_is_directory=True)
     (folder / ".env").write_text("PASSWORD=hunter2", encoding="utf-8")
+    (folder / "visible.txt").symlink_to(folder / ".env")  # inside, but leads to a file never read
+    (folder / "note-link.txt").symlink_to(folder / "pets" / "cat.txt")  # leads to a file that is read
     loop = folder / "loop.txt"
     loop.symlink_to(loop)
     real = folder / "cooking" / "sourdough.md"
     # What the index knows: every path as given, the links included (a crafted index entry).
-    indexed = {str(real), str(folder / "link-to-secret.txt"), str(folder / "linked-dir" / "diary.txt"), str(loop)}
+    indexed = {str(real), str(folder / "link-to-secret.txt"), str(folder / "linked-dir" / "diary.txt"), str(loop),
+               str(folder / "visible.txt"), str(folder / "note-link.txt")}
 
     def serve(path: Any) -> Path | None:
         return servable_file(path, [folder], indexed.__contains__)
 
     assert serve(str(real)) == real.resolve()
+    assert serve(str(folder / "note-link.txt")) == (folder / "pets" / "cat.txt").resolve()
     crafted = [
         str(folder / ".." / "secret.txt"),  # climbs out
         str(folder / "cooking" / ".." / ".." / "secret.txt"),
@@ -59,6 +63,7 @@ def test_crafted_paths_get_nothing(tmp_path: Path) -> None:
         str(folder / "link-to-secret.txt"),  # a symlink pointing out
         str(folder / "linked-dir" / "diary.txt"),  # a file under a symlinked folder
         str(folder / ".env"),  # inside, but never indexed (hidden)
+        str(folder / "visible.txt"),  # a link inside to .env (indexed before links were judged by their target)
         str(loop),  # a symlink loop
         str(folder),  # a folder, not a file
         "cooking/sourdough.md",  # relative: would be read against the server's folder

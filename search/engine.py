@@ -113,10 +113,10 @@ class Engine:
     def _load_embedder(self, dimension: int | None) -> Any:
         s = self.settings
         if self._embedder is None and s.embedding_url:
-            from search.config import api_key
+            from search.config import server_key
             from search.models.remote import load_remote_embedder
 
-            key, where = api_key("embedding")
+            key, where = server_key(s, "embedding")
             self._embedder = load_remote_embedder(
                 s.embedding_url, s.embedding_model, dimension=dimension or s.dim, fmt=s.query_format,
                 api_key=key, key_variables=where, timeout=s.remote_timeout, in_flight=s.remote_requests,
@@ -136,10 +136,10 @@ class Engine:
         if s.reranker_model is None:
             return None
         if self._reranker is None and s.reranker_url:
-            from search.config import api_key
+            from search.config import server_key
             from search.models.remote import load_remote_reranker
 
-            key, where = api_key("reranker")
+            key, where = server_key(s, "reranker")
             self._reranker = load_remote_reranker(
                 s.reranker_url, s.reranker_model, fmt=s.reranker_format, api_key=key, key_variables=where,
                 timeout=s.remote_timeout, in_flight=s.remote_requests,

@@ -10,7 +10,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from search.config import DEVICES, FORMATS, Settings, api_key, model_id, save_settings, server_url, settings_file
+from search.config import DEVICES, FORMATS, Settings, model_id, save_settings, server_key, server_url, settings_file
 from search.engine import CPU_RERANK_SECONDS
 from search.errors import FathomError, IndexMismatchError, NotIndexedError
 from search.filters import make_filter
@@ -580,10 +580,11 @@ def settings_facts(rt: Runtime) -> str:
     ]
     for kind, url in (("embedding", s.embedding_url), ("reranker", s.reranker_url)):
         if url:  # whether a key is set, and where: never the key
-            key, where = api_key(kind)
+            key, where = server_key(s, kind)
             rows.append((
                 f"API key, {kind} server",
-                "set in the environment" if key else f"none: set {where} before starting Fathom, if the server asks for one",
+                "set in the environment" if key
+                else f"none sent: set {where} before starting Fathom, if the server asks for one",
             ))
     items = "".join(f"<li><span>{escape(k)}</span> <code>{escape(v)}</code></li>" for k, v in rows)
     return f'<ul class="fathom-facts">{items}</ul>'

@@ -282,6 +282,45 @@ def test_wrong_passwords_are_slowed_then_locked_out(monkeypatch: pytest.MonkeyPa
         assert login(url, "right")[0] == 200
 
 
+def test_a_slow_sign_in_holds_no_one_else_up_and_one_name_locks_only_itself(
+    monkeypatch: pytest.MonkeyPatch, fake_embedder: Any
+) -> None:
+    """A sign-in that announces 1,000 bytes and sends 11 used to hold the sign-in turn for as
+    long as its connection lasted (everyone got 429); ten wrong passwords for any name locked
+    out the whole address, the right user included."""
+    import socket
+    from urllib.parse import urlsplit
+
+    attempts = LoginAttempts(backoff=0.01, backoff_max=0.01, lock_after=2, lock_for=60, body_timeout=1.0)
+    settings = Settings.resolve(embedding_model="fake", reranker_model="none")
+    with page_in_process(settings, monkeypatch, fake_embedder, auth=[("anna", LONG)], attempts=attempts) as (_, _, url):
+        where = urlsplit(url)
+        slow = socket.create_connection((where.hostname, where.port))
+        try:
+            slow.sendall(f"POST /login HTTP/1.1\r\nHost: {where.netloc}\r\nContent-Length: 1000\r\n"
+                         "Content-Type: application/x-www-form-urlencoded\r\n\r\nusername=an".encode())
+            time.sleep(0.3)
+            code, _, _, took = login(url, LONG)
+            assert code == 200 and took < 1.0  # not 429, and not held up by the slow one
+            slow.settimeout(5)
+            assert b" 408 " in slow.recv(4096).split(b"\r\n", 1)[0] + b" "  # it is sent away after 1 s
+        finally:
+            slow.close()
+        # Guessing another name locks that name, not anna (same address).
+        for _ in range(2):
+            assert request(url, "/login", "POST", body=f"username=bob&password=guess", token=None,
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})[0] == 400
+        assert request(url, "/login", "POST", body="username=bob&password=guess", token=None,
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})[0] == 429
+        assert login(url, LONG)[0] == 200
+        # Gradio's page sends the form as multipart: the name is read from there too.
+        boundary = "fathom-login"
+        form = "".join(f"--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                       for k, v in (("username", "bob"), ("password", LONG))) + f"--{boundary}--\r\n"
+        assert request(url, "/login", "POST", body=form, token=None,
+                       headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})[0] == 429
+
+
 def test_the_share_link_works_and_its_name_only(monkeypatch: pytest.MonkeyPatch, fake_embedder: Any) -> None:
     """No network here: Gradio's tunnel is replaced by one that hands back a link's address;
     requests through the real tunnel carry that name in Host."""

@@ -10,6 +10,7 @@ from search.config import Settings
 from search.errors import FathomError, IndexMismatchError, ModelLoadError, ModelServerError, NotIndexedError
 from search.ingest.chunk import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS
 from search.ingest.indexer import IndexReport, Progress
+from search.limits import check_query
 from search.query import Result, SearchOptions, has_words, search
 from storage import EmbeddingSpace, IndexStats, open_store
 
@@ -292,6 +293,7 @@ class Engine:
     # -- searching ---------------------------------------------------------------------------
 
     def search(self, query: str, options: SearchOptions) -> list[Result]:
+        check_query(query)
         if not has_words(query):
             return []  # before any model is loaded: there is nothing to look for
         embedder = None

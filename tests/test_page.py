@@ -171,6 +171,17 @@ def test_search_cards_more_like_this_and_empty_states(runtime: Runtime, tmp_path
     assert "Type what you are looking for" in empty.message
 
 
+def test_odd_searches_get_a_sentence_on_the_page(runtime: Runtime, tmp_path: Path) -> None:
+    """Dates no file time can hold, and a 1 MB query: an answer or a sentence, never a bare "Error"."""
+    added(runtime, write_corpus(tmp_path / "docs"))
+    for after, before in (("0001-01-01", ""), ("99999999999d", ""), ("", "9999-12-31T23:59:59")):
+        view = handlers.search(runtime, handlers.SearchForm(query="bread", mode="keyword", after=after, before=before))
+        assert view.results, (after, before)
+    began = time.monotonic()
+    huge = handlers.search(runtime, handlers.SearchForm(query="word " * 200_000, mode="keyword"))
+    assert not huge.results and "at most 10,000" in huge.message and time.monotonic() - began < 5
+
+
 def test_open_file_hands_out_a_copy_of_indexed_files_only(runtime: Runtime, tmp_path: Path) -> None:
     docs = write_corpus(tmp_path / "docs")
     (tmp_path / "secret.txt").write_text("private", encoding="utf-8")

@@ -196,6 +196,22 @@ def test_open_file_hands_out_a_copy_of_indexed_files_only(runtime: Runtime, tmp_
         assert copy is None and "cannot be opened" in problem
 
 
+def test_a_file_name_in_a_download_failure_is_text_not_html(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = write_corpus(tmp_path / "docs")
+    named = docs / "<img src=x onerror=alert(1)>.txt"
+    named.write_text("a note with a crafted name", encoding="utf-8")
+    added(runtime, docs)
+
+    def unreadable(path: Path) -> Path:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(runtime.files, "copy", unreadable)
+    copy, problem = handlers.open_file(runtime, str(named))
+    assert copy is None and "&lt;img src=x onerror=alert(1)&gt;.txt" in problem and "<img" not in problem
+
+
 def test_a_folder_that_cannot_be_watched_says_so(
     runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

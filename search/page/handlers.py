@@ -191,8 +191,9 @@ def cards(results: list[dict[str, Any]], show_scores: bool) -> list[str]:
 
 
 def open_file(rt: Runtime, path: str | None) -> tuple[Path | None, str]:
-    """A copy of an indexed file to hand to the browser, or why there is none. Only files
-    Fathom indexed inside an indexed folder are ever handed out (see files.py)."""
+    """A copy of an indexed file to hand to the browser, or why there is none (a sentence the
+    page shows as HTML: a file's name is escaped). Only files Fathom indexed inside an indexed
+    folder are ever handed out (see files.py)."""
     store = rt.engine.store
 
     def indexed(text: str) -> bool:
@@ -202,7 +203,7 @@ def open_file(rt: Runtime, path: str | None) -> tuple[Path | None, str]:
     try:
         real = servable_file(path, [f.path for f in store.folders()], indexed)
     except StorageError as exc:
-        return None, str(exc)
+        return None, escape(str(exc))
     if real is None:
         return None, (
             "This file cannot be opened: it is no longer an indexed file in one of your folders "
@@ -211,7 +212,7 @@ def open_file(rt: Runtime, path: str | None) -> tuple[Path | None, str]:
     try:
         return rt.files.copy(real), ""
     except OSError as exc:
-        return None, f"Cannot read {real.name}: {exc.strerror or exc}."
+        return None, escape(f"Cannot read {real.name}: {exc.strerror or exc}.")
 
 
 # -- the library -----------------------------------------------------------------------------------------

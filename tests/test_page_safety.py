@@ -70,6 +70,8 @@ def passwordless_page(tmp_path_factory: pytest.TempPathFactory, minilm_path: str
         "HF_HUB_OFFLINE": "1",
         "GRADIO_ALLOWED_PATHS": f"{data},{docs}",
         "GRADIO_TEMP_DIR": str(base / "gradio-elsewhere"),
+        "GRADIO_VIBE_MODE": "1",  # a stray developer setting: opens the file below to anyone
+        "GRADIO_WATCH_DEMO_PATH": str(docs / "finance" / "taxes.txt"),
     }
     for name in ("FATHOM_AUTH", "FATHOM_ALLOWED_HOSTS"):
         env[name] = ""
@@ -116,6 +118,20 @@ def test_uploads_are_refused(passwordless_page: tuple[str, Path, Path]) -> None:
     empty = f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"e.txt\"\r\n\r\n\r\n--{boundary}--\r\n"
     assert request(url, "/gradio_api/upload", "POST", body=empty, headers=headers)[0] == 403
     assert not list(data.rglob("x.txt")) and not list(data.rglob("e.txt"))
+
+
+def test_gradio_vibe_mode_stays_off(passwordless_page: tuple[str, Path, Path]) -> None:
+    """GRADIO_VIBE_MODE and GRADIO_WATCH_DEMO_PATH would let whoever reaches the page read and
+    write the file named there, signed in or not: Fathom turns them off."""
+    url, _, docs = passwordless_page
+    before = (docs / "finance" / "taxes.txt").read_text(encoding="utf-8")
+    code, _, body = request(url, "/gradio_api/vibe-code")
+    assert code in (403, 404) and before[:40] not in body
+    code, _, _ = request(url, "/gradio_api/vibe-code", "POST", body=json.dumps({"code": "overwritten"}),
+                         headers={"Content-Type": "application/json"})
+    assert code in (403, 404) and (docs / "finance" / "taxes.txt").read_text(encoding="utf-8") == before
+    _, _, config = request(url, "/config")
+    assert json.loads(config).get("vibe_mode") in (False, None)
 
 
 def test_gradio_variables_do_not_open_the_file_route(passwordless_page: tuple[str, Path, Path]) -> None:

@@ -487,6 +487,7 @@ def launch_page(
     tunnel: list[str] = []
     gate = guard.TokenGate.Settings(rt.token, serving.port, passwords=bool(auth))
     checks = guard.middleware(names, rt.files.root, attempts or LoginAttempts(), tunnel, gate)
+    page.vibe_mode = False  # whatever GRADIO_VIBE_MODE said when Gradio was imported (see open_page)
     try:
         page.launch(
             server_name=serving.host,

@@ -531,7 +531,9 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
                         help="also answer requests for this host name, e.g. mybox.lan (repeatable; "
                         "env FATHOM_ALLOWED_HOSTS, comma-separated); any other name is refused")
     parser.add_argument("--no-browser", default=s, action="store_true",
-                        help="don't open the page in a browser (it opens when run from a terminal)")
+                        help="don't open the page in a browser (it opens when run from a terminal); "
+                        "open the address Fathom prints: it carries the page's token (page-token in "
+                        "the data folder, or env FATHOM_TOKEN)")
 
 
 def _port(text: str) -> int:

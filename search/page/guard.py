@@ -321,6 +321,8 @@ class LoginThrottle:
         except ValueError:
             await _refuse(scope, receive, send, 413, "A sign-in form holds a user name and a password, nothing more.")
             return
+        except ConnectionError:
+            return  # the client left before its form arrived: nobody to answer
         client = self._client(scope)
         who = f"{client} user {await _user_name(scope, body)}"
         wait = self.attempts.locked_for(who)
@@ -359,13 +361,14 @@ class LoginThrottle:
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes:
-    """The request's whole body; ValueError past `limit` bytes."""
+    """The request's whole body; ValueError past `limit` bytes, ConnectionError when the
+    client leaves first."""
     parts: list[bytes] = []
     size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            raise ConnectionError("the client left")
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:

@@ -19,6 +19,7 @@ from typing import Any, Iterator, Sequence
 from search.config import DEVICES, Settings
 from search.errors import FathomError
 from search.filters import make_filter
+from search.limits import check_query
 from search.presets import presets
 from search.snippets import Snippet
 from search.query import DEFAULT_RERANK_TOP, KEYWORD_WEIGHT, MODES, VECTOR_WEIGHT, SearchOptions
@@ -207,6 +208,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         queries.insert(0, args.query)
     if not queries and not args.like:
         raise FathomError('Nothing to search: give a query, e.g. `python app.py search "tax forms"`.')
+    for query in queries:
+        check_query(query)
     options = SearchOptions(
         k=args.k,
         mode=args.mode,
@@ -392,12 +395,15 @@ COMMANDS = {
 def _read_queries(source: str) -> Iterator[str]:
     """One query per line, or JSON lines with a "query" field; `-` reads standard input."""
     try:
-        handle = sys.stdin if source == "-" else open(source, encoding="utf-8")
+        handle = sys.stdin.buffer if source == "-" else open(source, "rb")
     except OSError as exc:
         raise FathomError(f"Cannot read the queries file {source}: {exc.strerror or exc}.") from exc
     with handle:
-        for number, line in enumerate(handle, 1):
-            line = line.strip()
+        for number, raw in enumerate(handle, 1):
+            try:
+                line = raw.decode("utf-8").lstrip("\ufeff").strip()
+            except UnicodeDecodeError:
+                raise FathomError(f"{source}, line {number} is not UTF-8 text: save the queries file as UTF-8.") from None
             if not line:
                 continue
             if line.startswith("{"):
@@ -545,7 +551,9 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
                         help="also answer requests for this host name, e.g. mybox.lan (repeatable; "
                         "env FATHOM_ALLOWED_HOSTS, comma-separated); any other name is refused")
     parser.add_argument("--no-browser", default=s, action="store_true",
-                        help="don't open the page in a browser (it opens when run from a terminal)")
+                        help="don't open the page in a browser (it opens when run from a terminal); "
+                        "open the address Fathom prints: it carries the page's token (page-token in "
+                        "the data folder, or env FATHOM_TOKEN)")
 
 
 def _port(text: str) -> int:

@@ -2,8 +2,10 @@
 terminal search does not load the models again: a Unix socket that only this user can open.
 
 The socket lives in the data folder (or, when that path is too long for a socket, in a folder
-of this user's own under the system's temporary folder, named after the data folder), with
-mode 0600, and the server checks the caller's user id as well. One JSON object a line each
+of this user's own, named after the data folder: `fathom-UID` in the system's temporary
+folder; if another user made that first, `fathom` in XDG_RUNTIME_DIR; else a fresh private
+folder whose name the data folder keeps), with mode 0600, and the server checks the caller's
+user id as well. One JSON object a line each
 way: a request, then one answer per query (`{"query", "results"}`, the CLI's own JSON) and a
 last line (`{"done": true, "notes": [...]}`), or `{"error": ...}`, or `{"declined": ...}` when
 the running Fathom has other models than the caller asks for (the caller then searches in its
@@ -17,6 +19,7 @@ import logging
 import os
 import socket
 import socketserver
+import stat
 import struct
 import sys
 import tempfile
@@ -47,15 +50,55 @@ def socket_path(data_dir: Path) -> Path:
     if len(os.fsencode(str(path))) <= _MAX_PATH:
         return path
     digest = hashlib.sha256(str(data_dir).encode()).hexdigest()[:16]
-    return _private_runtime_folder() / f"{digest}.sock"
+    return _private_runtime_folder(data_dir) / f"{digest}.sock"
 
 
-def _private_runtime_folder() -> Path:
-    folder = Path(tempfile.gettempdir()) / f"fathom-{os.getuid()}"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    info = folder.lstat()
-    if info.st_uid != os.getuid() or info.st_mode & 0o077 or not folder.is_dir() or folder.is_symlink():
-        raise FathomError(f"{folder} is not a private folder of this user: remove it and start Fathom again.")
+POINTER_NAME = "socket-folder"  # in the data folder: the fresh folder's path, when one was needed
+
+
+def _private_runtime_folder(data_dir: Path | None = None) -> Path:
+    """A folder for sockets that only this user can enter. Another user can make
+    /tmp/fathom-UID first (a shared /tmp): then XDG_RUNTIME_DIR (this user's own, 0700), else a
+    fresh folder from mkdtemp, named in the data folder so that callers find it too."""
+    candidates = [Path(tempfile.gettempdir()) / f"fathom-{os.getuid()}"]
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and os.path.isabs(runtime):
+        candidates.append(Path(runtime) / "fathom")
+    for folder in candidates:
+        try:
+            folder.mkdir(mode=0o700, exist_ok=True)
+        except OSError:
+            continue
+        if _private(folder):
+            return folder
+    return _fresh_folder(data_dir)
+
+
+def _private(folder: Path) -> bool:
+    try:
+        info = folder.lstat()
+    except OSError:
+        return False
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o077
+
+
+def _fresh_folder(data_dir: Path | None) -> Path:
+    pointer = Path(data_dir) / POINTER_NAME if data_dir is not None else None
+    if pointer is not None:
+        try:
+            named = Path(pointer.read_text(encoding="utf-8").strip())
+            if named.is_absolute() and _private(named):
+                return named
+        except (OSError, UnicodeDecodeError, ValueError):
+            pass
+    folder = Path(tempfile.mkdtemp(prefix=f"fathom-{os.getuid()}-"))  # 0700, a name nobody can guess
+    if pointer is not None and pointer.parent.is_dir():
+        try:
+            descriptor = os.open(pointer, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                handle.write(str(folder) + "\n")
+        except OSError:
+            pass
     return folder
 
 

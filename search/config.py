@@ -68,6 +68,10 @@ class Settings:
     remote_timeout: float = DEFAULT_REMOTE_TIMEOUT
     remote_requests: int = DEFAULT_REMOTE_REQUESTS
     database_url: str | None = None  # a PostgreSQL database (None: the SQLite file in data_dir)
+    # The server URLs set outside the page (an option or the environment): the only servers the
+    # API key is sent to. A URL saved from the page's Settings never gets it.
+    embedding_key_url: str | None = None
+    reranker_key_url: str | None = None
 
     @property
     def database(self) -> Path | str:
@@ -129,12 +133,10 @@ class Settings:
             dim = saved.get("dim")
         if max_file_mb is None and env.get("FATHOM_MAX_FILE_MB"):
             max_file_mb = _number(env["FATHOM_MAX_FILE_MB"], "FATHOM_MAX_FILE_MB", float)
-        embedding_server = server_url(
-            embedding_url or env.get("FATHOM_EMBEDDING_URL") or saved.get("embedding_url"), "--embedding-url"
-        )
-        reranker_server = server_url(
-            reranker_url or env.get("FATHOM_RERANKER_URL") or saved.get("reranker_url"), "--reranker-url"
-        )
+        embedding_given = embedding_url or env.get("FATHOM_EMBEDDING_URL")
+        reranker_given = reranker_url or env.get("FATHOM_RERANKER_URL")
+        embedding_server = server_url(embedding_given or saved.get("embedding_url"), "--embedding-url")
+        reranker_server = server_url(reranker_given or saved.get("reranker_url"), "--reranker-url")
         timeout = env.get("FATHOM_REMOTE_TIMEOUT")
         requests = env.get("FATHOM_REMOTE_REQUESTS")
         cutter = tokenizer or env.get("FATHOM_TOKENIZER")
@@ -157,6 +159,8 @@ class Settings:
             remote_requests=_number(requests, "FATHOM_REMOTE_REQUESTS", int) if requests else DEFAULT_REMOTE_REQUESTS,
             database_url=postgres_url(database_url or env.get("FATHOM_DATABASE_URL")),
             tokenizer=model_id(cutter) if cutter else None,
+            embedding_key_url=embedding_server if embedding_given else None,
+            reranker_key_url=reranker_server if reranker_given else None,
         )
 
 
@@ -224,6 +228,20 @@ def api_key(kind: str) -> tuple[str | None, str]:
     own = f"FATHOM_{kind.upper()}_API_KEY"
     key = os.environ.get(own) or os.environ.get("FATHOM_API_KEY") or None
     return key, f"{own} (or FATHOM_API_KEY)"
+
+
+def server_key(settings: "Settings", kind: str) -> tuple[str | None, str]:
+    """The API key to send to the embedding or reranker server `settings` name, and where it
+    is set, in words. Only a server set outside the page (`--embedding-url`,
+    FATHOM_EMBEDDING_URL...) gets the key: whoever can use the page could otherwise save a
+    URL of their own in Settings and receive it."""
+    key, where = api_key(kind)
+    url = getattr(settings, f"{kind}_url")
+    if key and url and url != getattr(settings, f"{kind}_key_url"):
+        option = f"--{kind}-url or FATHOM_{kind.upper()}_URL"
+        return None, (f"{where}, and name this server with {option} (the key is sent only to the server "
+                      "named there, never to one saved from the page)")
+    return key, where
 
 
 def _format(text: str | None, option: str) -> str | None:

@@ -10,6 +10,7 @@ from search.config import Settings
 from search.errors import FathomError, IndexMismatchError, ModelLoadError, ModelServerError, NotIndexedError
 from search.ingest.chunk import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS
 from search.ingest.indexer import IndexReport, Progress
+from search.limits import check_query
 from search.query import Result, SearchOptions, has_words, search
 from storage import EmbeddingSpace, IndexStats, open_store
 
@@ -117,10 +118,10 @@ class Engine:
     def _load_embedder(self, dimension: int | None) -> Any:
         s = self.settings
         if self._embedder is None and s.embedding_url:
-            from search.config import api_key
+            from search.config import server_key
             from search.models.remote import load_remote_embedder
 
-            key, where = api_key("embedding")
+            key, where = server_key(s, "embedding")
             self._embedder = load_remote_embedder(
                 s.embedding_url, s.embedding_model, dimension=dimension or s.dim, fmt=s.query_format,
                 api_key=key, key_variables=where, timeout=s.remote_timeout, in_flight=s.remote_requests,
@@ -140,10 +141,10 @@ class Engine:
         if s.reranker_model is None:
             return None
         if self._reranker is None and s.reranker_url:
-            from search.config import api_key
+            from search.config import server_key
             from search.models.remote import load_remote_reranker
 
-            key, where = api_key("reranker")
+            key, where = server_key(s, "reranker")
             self._reranker = load_remote_reranker(
                 s.reranker_url, s.reranker_model, fmt=s.reranker_format, api_key=key, key_variables=where,
                 timeout=s.remote_timeout, in_flight=s.remote_requests,
@@ -297,6 +298,7 @@ class Engine:
     # -- searching ---------------------------------------------------------------------------
 
     def search(self, query: str, options: SearchOptions) -> list[Result]:
+        check_query(query)
         if not has_words(query):
             return []  # before any model is loaded: there is nothing to look for
         embedder = None

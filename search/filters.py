@@ -36,14 +36,21 @@ def make_filter(
     return None if only.empty else only
 
 
+# A file's time is kept in nanoseconds in a 64-bit integer (both databases): from 1677 to 2262.
+# A date beyond that (0001-01-01, 9999-12-31, 99999999999d ago) means "any time" on that side.
+EARLIEST_NS, LATEST_NS = -(2**63) + 1, 2**63 - 1
+
+
 def parse_when(text: str | None, option: str) -> int | None:
     """A date as nanoseconds since the epoch: 2024-05-31, an ISO time, or 7d / 2w / 6m / 1y ago."""
     if text is None or not text.strip():
         return None
     relative = re.fullmatch(r"\s*(\d+)\s*([dwmy])\s*", text.lower())
     if relative:
+        if len(relative.group(1)) > 12:  # more days than the calendar has: any time
+            return EARLIEST_NS
         days = int(relative.group(1)) * {"d": 1, "w": 7, "m": 30, "y": 365}[relative.group(2)]
-        return int((time.time() - days * 86400) * 1e9)
+        return _clamped((time.time() - days * 86400) * 1e9)
     try:
         when = dt.datetime.fromisoformat(text.strip())
     except ValueError:
@@ -51,5 +58,16 @@ def parse_when(text: str | None, option: str) -> int | None:
             f"{option} {text!r} is not a date: use 2024-05-31, 2024-05-31T14:00, or 7d, 2w, 6m, 1y (ago)."
         ) from None
     if when.tzinfo is None:
-        when = when.astimezone()  # local time, as a person means it
-    return int(when.timestamp() * 1e9)
+        try:
+            when = when.astimezone()  # local time, as a person means it
+        except (ValueError, OverflowError):  # the first or last days of the calendar
+            when = when.replace(tzinfo=dt.timezone.utc)
+    try:
+        seconds = when.timestamp()
+    except (ValueError, OverflowError):
+        return EARLIEST_NS if when.year < 1970 else LATEST_NS
+    return _clamped(seconds * 1e9)
+
+
+def _clamped(ns: float) -> int:
+    return int(min(max(ns, EARLIEST_NS), LATEST_NS))

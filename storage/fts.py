@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 MAX_TERMS = 64
+MAX_QUERY_TERMS = 4 * MAX_TERMS  # distinct terms collected from one query, at most
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 _CJK_RUN = re.compile(f"[{_CJK}]+")
 _WORD = re.compile(rf"[^\W{_CJK}]+|[{_CJK}]+", re.UNICODE)
@@ -39,13 +40,19 @@ def searchable_text(text: str) -> str:
     return spaced + ("\n" + " ".join(extras) if extras else "")
 
 
-def query_terms(text: str) -> list[str]:
-    """The distinct terms of a query: words, CJK bigrams, and camelCase parts."""
-    terms: list[str] = []
-    for word in _WORD.findall(text):
+def query_terms(text: str, limit: int = MAX_QUERY_TERMS) -> list[str]:
+    """The distinct terms of a query, the first `limit` of them: words, CJK bigrams, and
+    camelCase parts. Linear in the query's length, and it stops once `limit` are found (a
+    search runs this for every result card too)."""
+    terms: dict[str, None] = {}
+    for match in _WORD.finditer(text):
+        word = match.group()
         pieces = _bigrams(word) if _CJK_RUN.fullmatch(word) else [word, *_camel_parts(word)]
-        terms += [p for p in pieces if p not in terms]
-    return terms
+        for piece in pieces:
+            terms.setdefault(piece)
+            if len(terms) >= limit:
+                return list(terms)
+    return list(terms)
 
 
 def fts_query(text: str) -> str | None:

@@ -1,10 +1,14 @@
 """Pages started for a test, and raw HTTP requests to them: `python app.py serve` in a child
 process (as a person starts it), or the page in the test's own process (to hand it a runtime
-with a model already loaded, or smaller numbers)."""
+with a model already loaded, or smaller numbers).
+
+Every page gets the token TOKEN (FATHOM_TOKEN), and requests send it as a script would
+(`Authorization: Bearer TOKEN`) unless told otherwise (`token=None`)."""
 from __future__ import annotations
 
 import http.client
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -19,6 +23,8 @@ from urllib.parse import urlsplit
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "test-token-" + secrets.token_urlsafe(16)
+BEARER = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def free_port() -> int:
@@ -35,7 +41,7 @@ def start_server(
 ) -> tuple[subprocess.Popen[str], str]:
     """`python app.py serve` on a free port; returns once it answers."""
     port = free_port()
-    environment = {**os.environ, **(env or {})}
+    environment = {**os.environ, "FATHOM_TOKEN": TOKEN, **(env or {})}
     if home:
         environment["HOME"] = str(home)  # paths show as ~/docs/...
     server = subprocess.Popen(
@@ -52,7 +58,7 @@ def start_server(
         if server.poll() is not None:
             pytest.fail(f"the server stopped: {server.stdout.read() if server.stdout else ''}")
         try:
-            urllib.request.urlopen(url + "/", timeout=2)
+            urllib.request.urlopen(urllib.request.Request(url + "/", headers=BEARER), timeout=2)
             return server, url
         except urllib.error.HTTPError:
             return server, url  # it answers (e.g. with a login page)
@@ -73,7 +79,24 @@ def stop(server: subprocess.Popen[str]) -> str:
     return out or ""
 
 
-def status(url: Any) -> int:
+def printed_address(server: subprocess.Popen[str]) -> str:
+    """The address the server printed (and would open in a browser)."""
+    assert server.stdout is not None
+    for _ in range(500):
+        line = server.stdout.readline()
+        if "Fathom is running at " in line:
+            return line.split("Fathom is running at ", 1)[1].split()[0]
+        if not line:
+            break
+    pytest.fail("the server printed no address")
+
+
+def status(url: Any, token: str | None = TOKEN) -> int:
+    """The status of a GET (or of a urllib Request), sent with the token unless `token=None`."""
+    if isinstance(url, str):
+        url = urllib.request.Request(url)
+    if token is not None:
+        url.add_header("Authorization", f"Bearer {token}")
     try:
         return urllib.request.urlopen(url, timeout=10).status
     except urllib.error.HTTPError as error:
@@ -89,14 +112,16 @@ def request(
     body: bytes | str | None = None,
     headers: Mapping[str, str] | None = None,
     source: str | None = None,
+    token: str | None = TOKEN,
 ) -> tuple[int, dict[str, str], str]:
     """One raw HTTP request with exactly the Host (and Origin) given, as a browser tricked by
-    another page would send it. `source`: the local address to send from (another client)."""
+    another page would send it. `source`: the local address to send from (another client);
+    `token`: sent as `Authorization: Bearer` (None: no token)."""
     where = urlsplit(url)
     connection = http.client.HTTPConnection(
         where.hostname, where.port, timeout=30, source_address=(source, 0) if source else None
     )
-    sent = {"Host": host or where.netloc, **(headers or {})}
+    sent = {"Host": host or where.netloc, **({"Authorization": f"Bearer {token}"} if token else {}), **(headers or {})}
     if origin is not None:
         sent["Origin"] = origin
     try:
@@ -124,6 +149,7 @@ def page_in_process(
     elsewhere = Path(settings.data_dir).parent / "gradio-elsewhere"
     monkeypatch.setenv("GRADIO_TEMP_DIR", str(elsewhere))
     monkeypatch.setenv("GRADIO_EXAMPLES_CACHE", str(elsewhere / "examples"))
+    monkeypatch.setenv("FATHOM_TOKEN", TOKEN)
     port = free_port()
     runtime = Runtime(settings, Serving("127.0.0.1", port, share, bool(auth)), embedder=embedder)
     page = None

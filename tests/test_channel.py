@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
 from pathlib import Path
 from typing import Any, Iterator
@@ -84,6 +85,38 @@ def test_a_long_data_folder_gets_a_private_socket_folder(tmp_path: Path) -> None
     path = socket_path(deep)
     assert len(str(path)) < 100 and path.parent.name.startswith("fathom-")
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+def test_a_socket_folder_made_by_someone_else_is_passed_by(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another user of a shared /tmp makes /tmp/fathom-UID first: Fathom must still start (it
+    exited), in a private folder of its own that its callers find as well."""
+    import shutil
+    import tempfile
+
+    shared = Path(tempfile.mkdtemp(prefix="ft-"))  # short, as /tmp is: the socket's path must fit
+    try:
+        monkeypatch.setattr(tempfile, "tempdir", str(shared))
+        taken = shared / f"fathom-{os.getuid()}"
+        taken.mkdir()
+        taken.chmod(0o777)  # someone else's (or open to all): not a place for this user's socket
+        data = tmp_path / ("d" * 120)
+        data.mkdir()
+        monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+        path = socket_path(data)
+        assert taken not in path.parents and len(str(path)) < 100
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700 and path.parent.stat().st_uid == os.getuid()
+        assert socket_path(data) == path  # the callers find the same one
+        channel = Channel(lambda: None, data, "page").start()
+        try:
+            assert channel is not None and ask(path, {"hello": True})[0]["role"] == "page"
+        finally:
+            channel.stop()
+        runtime = shared / "run-user"
+        runtime.mkdir(mode=0o700)
+        monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+        assert socket_path(tmp_path / ("e" * 120)).parent == runtime / "fathom"
+    finally:
+        shutil.rmtree(shared)
 
 
 def test_a_socket_left_by_a_killed_fathom_is_replaced(indexed: Path, minilm: Any, isolated_env: Path) -> None:

@@ -341,3 +341,64 @@ def test_a_tokenizer_that_is_not_there_is_said(tmp_path: Path, minilm_path: str,
     code, _, err = run_cli(capsys, "index", str(root), "--embedding-model", minilm_path, "--reranker-model", "none",
                            "--tokenizer", str(tmp_path / "no-tokenizer"))
     assert code == 1 and "--tokenizer" in err and "no tokenizer there" in err
+
+
+@pytest.fixture
+def small_index(tmp_path: Path, minilm_path: str, capsys: pytest.CaptureFixture[str], isolated_env: Path) -> list[str]:
+    """The corpus indexed in SQLite; returns the options every command takes for it."""
+    models = ["--embedding-model", minilm_path, "--reranker-model", "none"]
+    code, _, err = run_cli(capsys, "index", str(write_corpus(tmp_path / "docs")), *models)
+    assert code == 0, err
+    return models
+
+
+def test_dates_beyond_the_calendar_and_files_not_utf8_get_a_sentence(
+    small_index: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A date no file time can hold means "any time" on that side; never a traceback."""
+    for flags, finds in ((["--after", "99999999999d"], True), (["--after", "0001-01-01"], True),
+                         (["--before", "9999-12-31T23:59:59"], True), (["--before", "0001-01-01"], False),
+                         (["--after", "9999-12-31T23:59:59"], False)):
+        code, out, err = run_cli(capsys, "search", "bread", "--mode", "keyword", "--json", *flags, *small_index)
+        assert code == 0 and "Traceback" not in err, (flags, err)
+        assert bool(json_lines(out)[0]["results"]) == finds, flags
+    queries = tmp_path / "queries.txt"
+    queries.write_bytes(b"sourdough bread\n\xff\xfe not text\n")
+    code, out, err = run_cli(capsys, "search", "--queries", str(queries), "--mode", "keyword", *small_index)
+    assert code == 1 and err.strip() == f"fathom: {queries}, line 2 is not UTF-8 text: save the queries file as UTF-8."
+
+
+def test_a_huge_query_is_refused_at_once_and_a_long_one_answers(
+    small_index: list[str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A 1 MB query ran for more than half an hour (terms collected in quadratic time, again for
+    every result card): now it is refused in a sentence, and a page of text answers, in seconds."""
+    import random
+    import time
+
+    rng = random.Random(0)
+    words = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(8)) for _ in range(120_000)]
+    huge = tmp_path / "huge-query.txt"
+    huge.write_text(" ".join(words)[:1_000_000] + "\n", encoding="utf-8")
+    began = time.monotonic()
+    code, _, err = run_cli(capsys, "search", "--queries", str(huge), "--mode", "keyword", *small_index)
+    assert code == 1 and "at most 10,000" in err and len(err.splitlines()) == 1 and time.monotonic() - began < 5
+    page_of_text = "sourdough bread " + " ".join(words)[:9_980]
+    began = time.monotonic()
+    code, out, err = run_cli(capsys, "search", page_of_text, "--mode", "keyword", "--json", *small_index)
+    assert code == 0, err
+    assert json_lines(out)[0]["results"] and time.monotonic() - began < 5
+
+
+def test_collecting_terms_is_bounded_and_linear() -> None:
+    import subprocess
+    import sys
+
+    script = ("import random, time; from storage.fts import query_terms, MAX_QUERY_TERMS; "
+              "r = random.Random(1); text = ' '.join(''.join(r.choice('abcdefghij') for _ in range(9)) for _ in range(110_000)); "
+              "t = time.monotonic(); terms = query_terms(text); assert len(terms) == MAX_QUERY_TERMS, len(terms); "
+              "print(time.monotonic() - t)")
+    done = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parent.parent,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert float(done.stdout) < 1.0

@@ -41,16 +41,20 @@ def test_crafted_paths_get_nothing(tmp_path: Path) -> None:
     (folder / "link-to-secret.txt").symlink_to(secret)
     (folder / "linked-dir").symlink_to(outside, target_is_directory=True)
     (folder / ".env").write_text("PASSWORD=hunter2", encoding="utf-8")
+    (folder / "visible.txt").symlink_to(folder / ".env")  # inside, but leads to a file never read
+    (folder / "note-link.txt").symlink_to(folder / "pets" / "cat.txt")  # leads to a file that is read
     loop = folder / "loop.txt"
     loop.symlink_to(loop)
     real = folder / "cooking" / "sourdough.md"
     # What the index knows: every path as given, the links included (a crafted index entry).
-    indexed = {str(real), str(folder / "link-to-secret.txt"), str(folder / "linked-dir" / "diary.txt"), str(loop)}
+    indexed = {str(real), str(folder / "link-to-secret.txt"), str(folder / "linked-dir" / "diary.txt"), str(loop),
+               str(folder / "visible.txt"), str(folder / "note-link.txt")}
 
     def serve(path: Any) -> Path | None:
         return servable_file(path, [folder], indexed.__contains__)
 
     assert serve(str(real)) == real.resolve()
+    assert serve(str(folder / "note-link.txt")) == (folder / "pets" / "cat.txt").resolve()
     crafted = [
         str(folder / ".." / "secret.txt"),  # climbs out
         str(folder / "cooking" / ".." / ".." / "secret.txt"),
@@ -59,6 +63,7 @@ def test_crafted_paths_get_nothing(tmp_path: Path) -> None:
         str(folder / "link-to-secret.txt"),  # a symlink pointing out
         str(folder / "linked-dir" / "diary.txt"),  # a file under a symlinked folder
         str(folder / ".env"),  # inside, but never indexed (hidden)
+        str(folder / "visible.txt"),  # a link inside to .env (indexed before links were judged by their target)
         str(loop),  # a symlink loop
         str(folder),  # a folder, not a file
         "cooking/sourdough.md",  # relative: would be read against the server's folder
@@ -166,6 +171,17 @@ def test_search_cards_more_like_this_and_empty_states(runtime: Runtime, tmp_path
     assert "Type what you are looking for" in empty.message
 
 
+def test_odd_searches_get_a_sentence_on_the_page(runtime: Runtime, tmp_path: Path) -> None:
+    """Dates no file time can hold, and a 1 MB query: an answer or a sentence, never a bare "Error"."""
+    added(runtime, write_corpus(tmp_path / "docs"))
+    for after, before in (("0001-01-01", ""), ("99999999999d", ""), ("", "9999-12-31T23:59:59")):
+        view = handlers.search(runtime, handlers.SearchForm(query="bread", mode="keyword", after=after, before=before))
+        assert view.results, (after, before)
+    began = time.monotonic()
+    huge = handlers.search(runtime, handlers.SearchForm(query="word " * 200_000, mode="keyword"))
+    assert not huge.results and "at most 10,000" in huge.message and time.monotonic() - began < 5
+
+
 def test_open_file_hands_out_a_copy_of_indexed_files_only(runtime: Runtime, tmp_path: Path) -> None:
     docs = write_corpus(tmp_path / "docs")
     (tmp_path / "secret.txt").write_text("private", encoding="utf-8")
@@ -178,6 +194,22 @@ def test_open_file_hands_out_a_copy_of_indexed_files_only(runtime: Runtime, tmp_
     for crafted in (str(docs / ".." / "secret.txt"), str(tmp_path / "secret.txt"), "/etc/passwd"):
         copy, problem = handlers.open_file(runtime, crafted)
         assert copy is None and "cannot be opened" in problem
+
+
+def test_a_file_name_in_a_download_failure_is_text_not_html(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = write_corpus(tmp_path / "docs")
+    named = docs / "<img src=x onerror=alert(1)>.txt"
+    named.write_text("a note with a crafted name", encoding="utf-8")
+    added(runtime, docs)
+
+    def unreadable(path: Path) -> Path:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(runtime.files, "copy", unreadable)
+    copy, problem = handlers.open_file(runtime, str(named))
+    assert copy is None and "&lt;img src=x onerror=alert(1)&gt;.txt" in problem and "<img" not in problem
 
 
 def test_a_folder_that_cannot_be_watched_says_so(

@@ -19,7 +19,7 @@ from typing import Any, Iterator
 import pytest
 
 from conftest import write_corpus
-from page_server import start_server, status, stop
+from page_server import printed_address, start_server, status, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = [
@@ -74,11 +74,22 @@ def test_add_a_folder_search_download_and_settings(browser: Any, tmp_path: Path,
     (tmp_path / "secret.txt").write_text("not for the web", encoding="utf-8")
     gradio_default = tmp_path / "gradio-elsewhere"  # where Gradio would keep its copies: it must not
     server, url = start_server("--embedding-model", minilm_path, "--reranker-model", "none", home=tmp_path,
-                               env={"GRADIO_TEMP_DIR": str(gradio_default)})
+                               env={"GRADIO_TEMP_DIR": str(gradio_default), "FATHOM_TOKEN": ""})
     try:
+        # The page's token: made in the data folder, this user's only; the address Fathom
+        # prints (and opens) carries it, and the browser gets in without typing anything.
+        kept = isolated_env / "page-token"
+        token = kept.read_text(encoding="ascii").strip()
+        assert stat.S_IMODE(kept.stat().st_mode) == 0o600 and len(token) >= 32
+        address = printed_address(server)
+        assert address == f"{url}/?token={token}"
+        assert status(f"{url}/config", token=None) == 401 and status(f"{url}/config", token=token) == 200
         context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
         page = context.new_page()
-        page.goto(url)
+        page.goto(address)
+        assert "token" not in page.url  # turned into a cookie, out of the address bar and history
+        (cookie,) = context.cookies()
+        assert cookie["value"] == token and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
 
         # First run: the page says how to begin, and the button leads to the Library.
         expect(page.locator("#fathom-welcome")).to_contain_text("Welcome to Fathom")
@@ -126,7 +137,7 @@ def test_add_a_folder_search_download_and_settings(browser: Any, tmp_path: Path,
         # The web server itself serves nothing from the folders, nor anything crafted.
         for crafted in (str(docs / "cooking" / "sourdough.md"), f"{docs}/../secret.txt", "/etc/passwd",
                         str(ROOT / "README.md")):
-            assert status(f"{url}/gradio_api/file={crafted}") in (403, 404), crafted
+            assert status(f"{url}/gradio_api/file={crafted}", token=token) in (403, 404), crafted
 
         # Settings show the model in use and save to the data folder.
         page.get_by_role("tab", name="Settings").click()
@@ -153,10 +164,10 @@ def test_a_password_guards_everything(tmp_path: Path, minilm_path: str) -> None:
     credentials.write_text("# Fathom users\nanna:correct-horse\n", encoding="utf-8")
     server, url = start_server("--auth-file", str(credentials), "--embedding-model", minilm_path, "--reranker-model", "none")
     try:
-        assert status(f"{url}/config") == 401
-        assert status(f"{url}/gradio_api/file=/etc/passwd") == 401
+        assert status(f"{url}/config", token=None) == 401
+        assert status(f"{url}/gradio_api/file=/etc/passwd", token=None) == 401
         form = urllib.parse.urlencode({"username": "anna", "password": "wrong"}).encode()
-        assert status(urllib.request.Request(f"{url}/login", data=form)) in (400, 401)
+        assert status(urllib.request.Request(f"{url}/login", data=form), token=None) in (400, 401)
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
         form = urllib.parse.urlencode({"username": "anna", "password": "correct-horse"}).encode()
         assert opener.open(f"{url}/login", data=form, timeout=10).status == 200

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 import pytest
 
 from conftest import run_cli, write_corpus
-from page_server import page_in_process, request, start_server, stop
+from page_server import BEARER, TOKEN, page_in_process, request, start_server, stop
 from search.config import Settings
 from search.errors import FathomError
 from search.page import handlers
@@ -70,6 +70,8 @@ def passwordless_page(tmp_path_factory: pytest.TempPathFactory, minilm_path: str
         "HF_HUB_OFFLINE": "1",
         "GRADIO_ALLOWED_PATHS": f"{data},{docs}",
         "GRADIO_TEMP_DIR": str(base / "gradio-elsewhere"),
+        "GRADIO_VIBE_MODE": "1",  # a stray developer setting: opens the file below to anyone
+        "GRADIO_WATCH_DEMO_PATH": str(docs / "finance" / "taxes.txt"),
     }
     for name in ("FATHOM_AUTH", "FATHOM_ALLOWED_HOSTS"):
         env[name] = ""
@@ -118,6 +120,20 @@ def test_uploads_are_refused(passwordless_page: tuple[str, Path, Path]) -> None:
     assert not list(data.rglob("x.txt")) and not list(data.rglob("e.txt"))
 
 
+def test_gradio_vibe_mode_stays_off(passwordless_page: tuple[str, Path, Path]) -> None:
+    """GRADIO_VIBE_MODE and GRADIO_WATCH_DEMO_PATH would let whoever reaches the page read and
+    write the file named there, signed in or not: Fathom turns them off."""
+    url, _, docs = passwordless_page
+    before = (docs / "finance" / "taxes.txt").read_text(encoding="utf-8")
+    code, _, body = request(url, "/gradio_api/vibe-code")
+    assert code in (403, 404) and before[:40] not in body
+    code, _, _ = request(url, "/gradio_api/vibe-code", "POST", body=json.dumps({"code": "overwritten"}),
+                         headers={"Content-Type": "application/json"})
+    assert code in (403, 404) and (docs / "finance" / "taxes.txt").read_text(encoding="utf-8") == before
+    _, _, config = request(url, "/config")
+    assert json.loads(config).get("vibe_mode") in (False, None)
+
+
 def test_gradio_variables_do_not_open_the_file_route(passwordless_page: tuple[str, Path, Path]) -> None:
     """GRADIO_ALLOWED_PATHS names the data folder and an indexed folder: neither is served,
     and GRADIO_TEMP_DIR does not move where Gradio keeps files."""
@@ -129,6 +145,88 @@ def test_gradio_variables_do_not_open_the_file_route(passwordless_page: tuple[st
             assert code in (403, 404), (route, path, code)
             assert "SQLite" not in body and "vaccination" not in body
     assert not (data.parent / "gradio-elsewhere").exists()
+
+
+# -- the page's token --------------------------------------------------------------------------------
+
+
+def test_without_the_token_nothing_answers(passwordless_page: tuple[str, Path, Path]) -> None:
+    """Another user of this computer reaches 127.0.0.1 too: without the token, 401 on every
+    route (the landing page says how to get in); with it, as a script sends it, 200."""
+    url, data, _ = passwordless_page
+    routes = ("/config", "/gradio_api/info", "/gradio_api/openapi.json", "/gradio_api/queue/status", "/theme.css",
+              "/gradio_api/startup-events", f"/gradio_api/file={data / 'fathom.db'}", "/gradio_api/mcp/")
+    for path in routes:
+        assert request(url, path, token=None)[0] == 401, path
+        assert request(url, path, token="a-wrong-token-of-some-length")[0] == 401, path
+        assert request(url, path, headers={"Cookie": f"fathom-token-1={TOKEN}"}, token=None)[0] == 401, path
+    code, _, body = request(url, "/", token=None)
+    assert code == 401 and "needs its token" in body and TOKEN not in body and str(data) not in body
+    assert request(url, "/gradio_api/queue/join", "POST", body="{}", token=None)[0] == 401
+    for path in ("/config", "/gradio_api/info"):
+        assert request(url, path)[0] == 200, path  # Authorization: Bearer $FATHOM_TOKEN
+        assert request(url, path, token=None, headers={"Authorization": f"bearer  {TOKEN} "})[0] == 200
+
+
+def test_the_address_with_the_token_becomes_a_cookie(passwordless_page: tuple[str, Path, Path]) -> None:
+    url, _, _ = passwordless_page
+    port = url.rsplit(":", 1)[1]
+    code, headers, _ = request(url, f"/?token={TOKEN}&view=library", token=None)
+    assert code == 303 and headers["location"] == "/?view=library"
+    cookie = headers["set-cookie"]
+    assert cookie.startswith(f"fathom-token-{port}={TOKEN};") and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert request(url, "/config", token=None, headers={"Cookie": f"other=1; fathom-token-{port}={TOKEN}"})[0] == 200
+    assert request(url, "/", token=None, headers={"Cookie": f"fathom-token-{port}={TOKEN}"})[0] == 200
+    assert request(url, "/?token=wrong-token-of-some-length", token=None)[0] == 401
+    assert request(url, f"//evil.example/?token={TOKEN}", token=None)[1].get("location", "/").startswith("/")
+    assert not request(url, f"//evil.example/?token={TOKEN}", token=None)[1].get("location", "/").startswith("//")
+
+
+def test_routes_mounted_later_need_the_token_too(monkeypatch: pytest.MonkeyPatch, fake_embedder: Any) -> None:
+    """A route added to the page's app after it started (an MCP server, say) is behind the
+    same check, with a password or without; Runtime.carries_token tells the route itself."""
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Mount, Route
+
+    seen: list[bool] = []
+
+    def mounted(rt: Any) -> Mount:
+        async def hello(request: Any) -> PlainTextResponse:
+            seen.append(rt.carries_token(request.scope))
+            return PlainTextResponse("mounted later")
+        return Mount("/later", routes=[Route("/hello", hello)])
+
+    settings = Settings.resolve(embedding_model="fake", reranker_model="none")
+    for auth in (None, [("anna", LONG)]):
+        with page_in_process(settings, monkeypatch, fake_embedder, auth=auth) as (rt, page, url):
+            page.app.router.routes.insert(0, mounted(rt))
+            assert request(url, "/later/hello", token=None)[0] == 401, auth
+            code, _, body = request(url, "/later/hello")
+            assert code == 200 and body == "mounted later" and seen[-1], auth
+            if auth:  # the password sign-in works as before, and the token signs in as well
+                assert request(url, "/config", token=None)[0] == 401
+                assert request(url, "/config")[0] == 200
+                assert login(url, LONG)[0] == 200
+
+
+def test_the_token_is_kept_private_and_can_be_set(tmp_path: Path) -> None:
+    from search.page.token import page_token
+
+    data = tmp_path / "data"
+    old = os.umask(0)
+    try:
+        token = page_token(data, env={})
+    finally:
+        os.umask(old)
+    kept = data / "page-token"
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600 and len(token) >= 32
+    assert page_token(data, env={}) == token  # the same after a restart
+    assert page_token(data, env={"FATHOM_TOKEN": "my-own-token-0123456789"}) == "my-own-token-0123456789"
+    kept.chmod(0o644)  # readable by others: no longer a secret, so a new one
+    fresh = page_token(data, env={})
+    assert fresh != token and stat.S_IMODE(kept.stat().st_mode) == 0o600
+    with pytest.raises(FathomError, match="at least 16"):
+        page_token(data, env={"FATHOM_TOKEN": "short"})
 
 
 # -- nothing of the index before login ---------------------------------------------------------------
@@ -148,7 +246,7 @@ def test_the_login_page_shows_nothing_of_the_index(tmp_path: Path, minilm_path: 
                                env={"FATHOM_AUTH": f"anna:{LONG}"})
     try:
         for path in ("/", "/?page=", "/config", "/gradio_api/info", "/gradio_api/openapi.json", "/gradio_api/queue/status"):
-            code, _, body = request(url, path)
+            code, _, body = request(url, path, token=None)
             for secret in (str(docs), "private-docs", minilm_path, str(isolated_env), "fathom-data", "sourdough"):
                 assert secret not in body, (path, secret)
             if path == "/":
@@ -166,7 +264,7 @@ def login(url: str, password: str, forwarded_for: str | None = None, **kw: Any) 
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     if forwarded_for:
         headers["X-Forwarded-For"] = forwarded_for
-    code, headers, text = request(url, "/login", "POST", body=body, headers=headers, **kw)
+    code, headers, text = request(url, "/login", "POST", body=body, headers=headers, token=None, **kw)
     return code, headers, text, time.monotonic() - began
 
 
@@ -198,6 +296,45 @@ def test_wrong_passwords_are_slowed_then_locked_out(monkeypatch: pytest.MonkeyPa
             pass  # no 127.0.0.2 here (macOS): the per-client count is checked below, without HTTP
         time.sleep(2.1)
         assert login(url, "right")[0] == 200
+
+
+def test_a_slow_sign_in_holds_no_one_else_up_and_one_name_locks_only_itself(
+    monkeypatch: pytest.MonkeyPatch, fake_embedder: Any
+) -> None:
+    """A sign-in that announces 1,000 bytes and sends 11 used to hold the sign-in turn for as
+    long as its connection lasted (everyone got 429); ten wrong passwords for any name locked
+    out the whole address, the right user included."""
+    import socket
+    from urllib.parse import urlsplit
+
+    attempts = LoginAttempts(backoff=0.01, backoff_max=0.01, lock_after=2, lock_for=60, body_timeout=1.0)
+    settings = Settings.resolve(embedding_model="fake", reranker_model="none")
+    with page_in_process(settings, monkeypatch, fake_embedder, auth=[("anna", LONG)], attempts=attempts) as (_, _, url):
+        where = urlsplit(url)
+        slow = socket.create_connection((where.hostname, where.port))
+        try:
+            slow.sendall(f"POST /login HTTP/1.1\r\nHost: {where.netloc}\r\nContent-Length: 1000\r\n"
+                         "Content-Type: application/x-www-form-urlencoded\r\n\r\nusername=an".encode())
+            time.sleep(0.3)
+            code, _, _, took = login(url, LONG)
+            assert code == 200 and took < 1.0  # not 429, and not held up by the slow one
+            slow.settimeout(5)
+            assert b" 408 " in slow.recv(4096).split(b"\r\n", 1)[0] + b" "  # it is sent away after 1 s
+        finally:
+            slow.close()
+        # Guessing another name locks that name, not anna (same address).
+        for _ in range(2):
+            assert request(url, "/login", "POST", body=f"username=bob&password=guess", token=None,
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})[0] == 400
+        assert request(url, "/login", "POST", body="username=bob&password=guess", token=None,
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})[0] == 429
+        assert login(url, LONG)[0] == 200
+        # Gradio's page sends the form as multipart: the name is read from there too.
+        boundary = "fathom-login"
+        form = "".join(f"--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                       for k, v in (("username", "bob"), ("password", LONG))) + f"--{boundary}--\r\n"
+        assert request(url, "/login", "POST", body=form, token=None,
+                       headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})[0] == 429
 
 
 def test_the_share_link_works_and_its_name_only(monkeypatch: pytest.MonkeyPatch, fake_embedder: Any) -> None:
@@ -245,7 +382,7 @@ def test_downloads_are_private_copies(
     with page_in_process(settings, monkeypatch, minilm) as (rt, page, url):
         rt.start()
         assert rt.loader.wait(60) and handlers.add_folder(rt, str(docs))[0] and rt.library.wait_idle(60)
-        client = Client(url + "/", download_files=False, verbose=False)
+        client = Client(url + "/", download_files=False, verbose=False, headers=BEARER)
         client.predict("bread with a dark crust", "question", "", False, "hybrid", "", "", "", "", "", False,
                        api_name="/do_search")
         get_first = next(i for i, f in page.fns.items()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import CORPUS, FakeEmbedder, write_corpus
+from doc_fixtures import write_notebook
 from pdf_fixtures import write_text_pdf
 from search.ingest.indexer import Indexer
 from search.ingest.parsing import Parser
@@ -21,6 +22,7 @@ def test_a_file_that_hangs_or_eats_memory_fails_alone(tmp_path: Path, fake_embed
     write_text_pdf(root / "manual.pdf", ["How to clean the espresso machine."])
     write_text_pdf(root / "hangs.pdf", ["A PDF whose objects loop forever."])
     (root / "hogs.html").write_text("<p>A page that unpacks to gigabytes.</p>", encoding="utf-8")
+    write_notebook(root / "hogs.ipynb", [("markdown", "# A notebook of 45 MB: a gigabyte to parse")])
     write_text_pdf(root / "later.pdf", ["How to descale the kettle."])
     store = Store(tmp_path / "index.db")
     store.set_embedding_space(EmbeddingSpace(fake_embedder.name, fake_embedder.dimension))
@@ -34,6 +36,8 @@ def test_a_file_that_hangs_or_eats_memory_fails_alone(tmp_path: Path, fake_embed
         "(a damaged or hostile file?)",
         str(root / "hogs.html"): "needed more than 300 MB of memory to read, so Fathom stopped "
         "reading it (a damaged or hostile file?)",
+        str(root / "hogs.ipynb"): "needed more than 300 MB of memory to read, so Fathom stopped "
+        "reading it (a damaged or hostile file?)",  # in the worker, not in Fathom's own process
     }
     assert report.added == len(CORPUS) + 2
     assert found(store, "espresso") == [str(root / "manual.pdf")]

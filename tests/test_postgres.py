@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -332,9 +333,35 @@ def test_two_index_processes_at_once_leave_a_sound_index(
          "postgres://fathom@h1:5432,h2/fathom?sslmode=require"),
         ("postgresql://:s3cret@db/fathom", "postgresql://db/fathom"),
         ("postgresql:///fathom?host=/run/postgresql", "postgresql:///fathom?host=/run/postgresql"),
+        ("postgresql://db/fathom?sslmode=verify-full&sslpassword=s3cret&sslcert=/c.pem&SSLPASSWORD=s3cret",
+         "postgresql://db/fathom?sslmode=verify-full&sslcert=/c.pem"),
     ],
 )
 def test_a_url_is_shown_without_its_password(url: str, shown: str) -> None:
     from storage import database_name
+    from storage.postgres.connection import scrub
 
     assert database_name(url) == shown and "s3cret" not in shown
+    assert "s3cret" not in scrub(f"could not connect to {url}", url)
+
+
+def test_without_the_driver_the_sentence_names_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`fathom` on PyPI is an unrelated package: the sentence says what the README says."""
+    import builtins
+
+    from storage import StorageError
+    from storage.postgres.connection import driver
+
+    real_import = builtins.__import__
+
+    def without_psycopg(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name.split(".")[0] == "psycopg":
+            raise ImportError(f"No module named {name!r}", name=name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", without_psycopg)
+    with pytest.raises(StorageError) as error:
+        driver()
+    message = str(error.value)
+    assert "fathom[postgres]" not in message
+    assert "pip install -e '.[postgres]'" in message and "psycopg-pool pgvector" in message

@@ -502,3 +502,33 @@ def handlers_add(rt: Any, folder: Path) -> tuple[bool, str]:
     from search.page import handlers
 
     return handlers.add_folder(rt, str(folder))
+
+
+def test_the_key_goes_only_to_the_server_set_outside_the_page(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                              isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whoever can use the page may point Settings at a server of their own: the key set for
+    the real server never reaches it, now or from the CLI later (the URL is saved)."""
+    from search.page import handlers
+    from search.page.runtime import Runtime
+
+    monkeypatch.setenv("FATHOM_API_KEY", SECRET)
+    with StandInServer() as real, StandInServer() as theirs:
+        monkeypatch.setenv("FATHOM_EMBEDDING_URL", real.url)
+        rt = Runtime(Settings.resolve(embedding_model="stand-in", reranker_model="none")).start()
+        try:
+            assert rt.loader.wait(30), rt.loader.view().error
+            assert real.requests and all(seen.headers["Authorization"] == f"Bearer {SECRET}" for seen in real.requests)
+            form = handlers.SettingsForm("stand-in", "none", "auto", None, 10, embedding_url=theirs.url)
+            assert handlers.save(rt, form, confirmed=True).saved
+            rt.loader.wait(30)
+            assert theirs.requests and not any("Authorization" in seen.headers for seen in theirs.requests)
+            facts = handlers.settings_facts(rt)
+            assert "none sent" in facts and "never to one saved from the page" in facts and SECRET not in facts
+        finally:
+            rt.close()
+        monkeypatch.delenv("FATHOM_EMBEDDING_URL")  # the CLI, later: the saved URL only
+        before = len(theirs.requests)
+        code, _, err = run_cli(capsys, "index", str(write_corpus(tmp_path / "docs")), "--reranker-model", "none")
+        assert len(theirs.requests) > before and not any("Authorization" in seen.headers for seen in theirs.requests)
+        monkeypatch.setenv("FATHOM_EMBEDDING_URL", theirs.url)  # named outside the page: it gets the key
+        assert Settings.resolve().embedding_key_url == theirs.url

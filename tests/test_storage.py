@@ -3,6 +3,8 @@
 SQLite has (its migrations, FTS5, the coarse path, VACUUM, backups)."""
 from __future__ import annotations
 
+import os
+import stat
 import struct
 from pathlib import Path
 
@@ -189,8 +191,13 @@ def test_check_repairs_and_backup_copies_while_open(tmp_path: Path, capsys: pyte
         assert store.pending_work().files == 1 and [c.path for c in store.pending_chunks(10)] == ["/n/0.md"]
         assert store.keyword_chunks('"word0"', 10)
 
-        assert app.main(["backup", str(tmp_path / "copy.db"), "--data-dir", str(data)]) == 0
+        old = os.umask(0o022)  # the common umask: files readable by everyone unless made otherwise
+        try:
+            assert app.main(["backup", str(tmp_path / "copy.db"), "--data-dir", str(data)]) == 0
+        finally:
+            os.umask(old)
         assert "Backed up" in capsys.readouterr().out
+        assert stat.S_IMODE((tmp_path / "copy.db").stat().st_mode) == 0o600  # the text of every file: yours only
         with Store(tmp_path / "copy.db") as copy:
             assert copy.stats().files == 3 and copy.stats().chunks == 3
         assert app.main(["backup", str(tmp_path / "copy.db"), "--data-dir", str(data)]) == 1

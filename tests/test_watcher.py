@@ -383,3 +383,42 @@ def test_weeks_of_watching_open_no_more_connections_or_files(tmp_path: Path, fak
     assert max(counts) - counts[0] <= 3 * 4, f"open files grew from {counts[0]} to {max(counts)}"
     assert indexer.store._readers.open_connections <= 4
     indexer.store.close()
+
+
+def secrets_behind_links(root: Path) -> dict[str, Path]:
+    """Files that are never read, each reached by a link with a harmless name inside the folder."""
+    (root / ".env").write_text("API_KEY=okapi-env-secret", encoding="utf-8")
+    (root / ".git").mkdir(exist_ok=True)
+    (root / ".git/config").write_text("[remote] url = okapi-git-secret", encoding="utf-8")
+    (root / ".gitignore").write_text("secrets/\n", encoding="utf-8")
+    (root / "secrets").mkdir(exist_ok=True)
+    (root / "secrets/creds").write_text("okapi-gitignored-secret", encoding="utf-8")
+    (root / "server.key").write_text("okapi-key-secret", encoding="utf-8")
+    links = {"visible.txt": ".env", "gitconfig.txt": ".git/config", "creds.txt": "secrets/creds", "key.txt": "server.key"}
+    for name, target in links.items():
+        (root / name).symlink_to(root / target)
+    return {name: root / name for name in links}
+
+
+def test_links_to_files_never_read_are_not_read(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    """`ln -s .env visible.txt`: the rules hold for the file a link leads to, in a walk and live."""
+    from search.ingest.walk import walk
+
+    root = write_corpus(tmp_path / "docs")
+    linked = secrets_behind_links(root)
+    (root / "note-link.txt").symlink_to(root / "pets/cat.txt")  # a link to a file that is read: kept
+    found = walk(root)
+    reasons = {Path(path).name: why for path, why, _ in found.ignored}
+    for name in linked:
+        assert root / name not in found.files and "a link to a file that is never read" in reasons[name], name
+    assert root / "note-link.txt" in found.files
+    indexer = new_indexer(tmp_path, fake_embedder)
+    indexer.index_folders([root])
+    assert paths(indexer.store, "okapi") == []
+    with Watcher(indexer, [root], settle=SETTLE) as watcher:
+        (root / "later.txt").symlink_to(root / ".env")
+        (root / "okapi.txt").write_text("an okapi in the open", encoding="utf-8")
+        eventually(lambda: paths(indexer.store, "okapi") == [str(root / "okapi.txt")])
+        eventually(watcher.idle)
+        assert paths(indexer.store, "okapi") == [str(root / "okapi.txt")]
+    indexer.store.close()

@@ -46,8 +46,9 @@ EPUB_EXTENSIONS = frozenset({".epub"})
 NOTEBOOK_EXTENSIONS = frozenset({".ipynb"})
 # Binary containers that their own reader opens: never sniffed as text.
 CONTAINER_EXTENSIONS = PDF_EXTENSIONS | DOCX_EXTENSIONS | EPUB_EXTENSIONS
-# Parsers complex enough that a hostile file could hang them or eat memory.
-ISOLATED_EXTENSIONS = CONTAINER_EXTENSIONS | HTML_EXTENSIONS
+# Parsers complex enough that a hostile file could hang them or eat memory (a notebook is
+# JSON: a 45 MB one takes a gigabyte to parse).
+ISOLATED_EXTENSIONS = CONTAINER_EXTENSIONS | HTML_EXTENSIONS | NOTEBOOK_EXTENSIONS
 _BUNDLE_EXTENSIONS = frozenset({".js", ".mjs", ".cjs", ".css"})
 # A bundle a minifier wrote: few, very long lines. Hand-written code averages under 80.
 _MINIFIED_LINE_CHARS = 500

@@ -1,11 +1,11 @@
-"""PDF, DOCX, EPUB and HTML read in a separate process, with a time and a memory limit.
+"""PDF, DOCX, EPUB, HTML and notebooks read in a separate process, with a time and a memory limit.
 
 A hostile file in a watched Downloads folder (a PDF whose objects loop, a decompression bomb)
 must neither stall indexing nor take the process that holds the model down with it. These
 readers run in a long-lived worker process instead, under an address-space limit: a file that
 takes too long gets its worker killed (a fresh one starts for the next file), a file that
 needs too much memory fails alone, and either is recorded as failed with the reason.
-Other files (plain text, notebooks) are read in-process: their readers only decode bytes.
+Other files (plain text) are read in-process: their reader only decodes bytes.
 
 A worker lives as long as Fathom and is reused for every file: bench/parse.py measures what a
 file costs this way against reading it in-process.

@@ -1,6 +1,7 @@
 """Find the files under a folder that Fathom reads, and say why each of the others is left
 out: the folders and formats that are never indexed (search/ingest/rules.py), whatever the
-folder's own `.gitignore` files exclude, and links that lead outside the folder."""
+folder's own `.gitignore` files exclude, links that lead outside the folder, and links to a
+file that would be left out itself (`visible.txt -> .env` is never read, as `.env` is not)."""
 from __future__ import annotations
 
 import os
@@ -16,6 +17,7 @@ __all__ = ["SKIP_DIRS", "GitIgnores", "Walk", "skipped_dir", "walk", "wanted", "
 GITIGNORED = "excluded by a .gitignore"
 LINK_OUTSIDE = "a link to outside the folder"
 LINKED_FOLDER = "a link to a folder (links to folders are not followed)"
+LINK_TO_IGNORED = "a link to a file that is never read"
 
 
 @dataclass
@@ -101,6 +103,7 @@ def walk(folder: Path, root: Path | None = None) -> Walk:
                 file_reason(name)
                 or (GITIGNORED if ignores.ignored(path, is_dir=False) else None)
                 or (LINK_OUTSIDE if _links_outside(path, base) else None)
+                or _link_target_ignored(path, base)
             )
             if why:
                 result.ignored.append((str(path), why, False))
@@ -125,6 +128,9 @@ def why_ignored(path: Path, folder: Path, is_dir: bool = False) -> str | None:
             return why
     if _links_outside(path, folder):
         return LINK_OUTSIDE
+    why = _link_target_ignored(path, folder)
+    if why:
+        return why
     dirs = rel.parts if is_dir else rel.parts[:-1]
     ignores = GitIgnores()
     ignores.load(folder)
@@ -141,6 +147,20 @@ def why_ignored(path: Path, folder: Path, is_dir: bool = False) -> str | None:
 def wanted(path: Path, folder: Path, is_dir: bool = False) -> bool:
     """Would `walk(folder)` pick this file (or enter this folder)?"""
     return why_ignored(path, folder, is_dir) is None
+
+
+def _link_target_ignored(path: Path, folder: Path) -> str | None:
+    """Why the file a link inside the folder leads to is left out (a hidden file, a key, a
+    file a `.gitignore` excludes, one inside `.git`...), or None: the rules hold for what is
+    read, not only for the name it is reached by."""
+    if not path.is_symlink():
+        return None
+    try:
+        target, root = path.resolve(strict=True), folder.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return LINK_OUTSIDE  # broken, or a loop: nothing to read
+    why = why_ignored(target, root)  # the target is no link: this goes no further
+    return f"{LINK_TO_IGNORED} ({target.relative_to(root)}: {why})" if why else None
 
 
 def _links_outside(path: Path, folder: Path) -> bool:

@@ -9,6 +9,12 @@ from typing import Any, Sequence
 
 from search.config import Settings
 
+# Gradio's hot reload and "vibe" editor: for developing a Gradio app, never for Fathom's page.
+GRADIO_DEVELOPER_VARIABLES = (
+    "GRADIO_VIBE_MODE", "GRADIO_WATCH_DEMO_PATH", "GRADIO_WATCH_DIRS", "GRADIO_WATCH_MODULE_NAME",
+    "GRADIO_WATCH_DEMO_NAME", "GRADIO_HOT_RELOAD",
+)
+
 
 def serve(
     settings: Settings,
@@ -43,9 +49,13 @@ def open_page(runtime: Any, **launch: Any) -> Any:
     Gradio keeps every file it serves in its cache folder, which it takes from GRADIO_TEMP_DIR
     (for each component as it is built, so this comes first): there it is the runtime's
     private folder of download copies, whatever it was. The same for the examples cache,
-    which Gradio's file route would also serve from."""
+    which Gradio's file route would also serve from. Gradio's developer modes are turned off
+    whatever the environment says: GRADIO_VIBE_MODE opens routes that read and write the file
+    GRADIO_WATCH_DEMO_PATH names, to anyone who reaches the page."""
     os.environ["GRADIO_TEMP_DIR"] = str(runtime.files.root)
     os.environ["GRADIO_EXAMPLES_CACHE"] = str(runtime.files.root / "examples")
+    for name in GRADIO_DEVELOPER_VARIABLES:
+        os.environ.pop(name, None)
     from search.page.layout import build, launch_page
 
     page = build(runtime)

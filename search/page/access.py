@@ -241,7 +241,8 @@ def same_origin(origin: str, host: str | None) -> bool:
 class LoginAttempts:
     """Wrong passwords, counted per client. Each one holds the answer back longer (`backoff`
     seconds, doubling up to `backoff_max`); after `lock_after` in a row the client may not
-    try for `lock_for` seconds. A right password forgets the client's count."""
+    try for `lock_for` seconds. A right password forgets the client's count. A sign-in form
+    must arrive whole within `body_timeout` seconds."""
 
     def __init__(
         self,
@@ -250,7 +251,9 @@ class LoginAttempts:
         lock_after: int = 10,
         lock_for: float = 15 * 60,
         clock: Callable[[], float] = time.monotonic,
+        body_timeout: float = 5.0,
     ):
+        self.body_timeout = body_timeout
         self.backoff, self.backoff_max = backoff, backoff_max
         self.lock_after, self.lock_for = lock_after, lock_for
         self.clock = clock

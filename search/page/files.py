@@ -13,6 +13,8 @@ import threading
 from pathlib import Path
 from typing import Callable, Iterable
 
+from search.ingest.walk import why_ignored
+
 KEEP_COPIES = 20  # copies handed out recently; older ones are deleted
 RUNS_FOLDER = "page-files"  # in the data folder: one private folder per running page
 PRIVATE_DIR = 0o700
@@ -29,7 +31,9 @@ def servable_file(
     `path` must be absolute (a relative one would be read against the server's own folder);
     it is resolved with every symlink followed, and the real file must lie inside the real
     path of one of `folders`. The path as given must also be a file that Fathom indexed,
-    which leaves out what indexing skipped on purpose (hidden files such as `.env`, `.git`).
+    which leaves out what indexing skipped on purpose (hidden files such as `.env`, `.git`),
+    and the real file must be one indexing would read too: a link to `.env` indexed before
+    Fathom judged links by their target gets nothing either.
     """
     if path is None:
         return None
@@ -45,19 +49,21 @@ def servable_file(
         return None
     if not real.is_file():
         return None
-    if not any(_inside(real, folder) for folder in folders):
+    roots = [root for root in map(_real_folder, folders) if root is not None and (real == root or root in real.parents)]
+    if not roots:
+        return None
+    if all(why_ignored(real, root) is not None for root in roots):
         return None
     if not is_indexed(text):
         return None
     return real
 
 
-def _inside(real: Path, folder: str | Path) -> bool:
+def _real_folder(folder: str | Path) -> Path | None:
     try:
-        root = Path(folder).resolve(strict=True)
+        return Path(folder).resolve(strict=True)
     except (OSError, RuntimeError):
-        return False
-    return real == root or root in real.parents
+        return None
 
 
 class FileCopies:

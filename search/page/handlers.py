@@ -10,7 +10,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from search.config import DEVICES, FORMATS, Settings, api_key, model_id, save_settings, server_url, settings_file
+from search.config import DEVICES, FORMATS, Settings, model_id, save_settings, server_key, server_url, settings_file
 from search.engine import CPU_RERANK_SECONDS
 from search.errors import FathomError, IndexMismatchError, NotIndexedError
 from search.filters import make_filter
@@ -194,8 +194,9 @@ def cards(results: list[dict[str, Any]], show_scores: bool) -> list[str]:
 
 
 def open_file(rt: Runtime, path: str | None) -> tuple[Path | None, str]:
-    """A copy of an indexed file to hand to the browser, or why there is none. Only files
-    Fathom indexed inside an indexed folder are ever handed out (see files.py)."""
+    """A copy of an indexed file to hand to the browser, or why there is none (a sentence the
+    page shows as HTML: a file's name is escaped). Only files Fathom indexed inside an indexed
+    folder are ever handed out (see files.py)."""
     store = rt.engine.store
 
     def indexed(text: str) -> bool:
@@ -205,7 +206,7 @@ def open_file(rt: Runtime, path: str | None) -> tuple[Path | None, str]:
     try:
         real = servable_file(path, [f.path for f in store.folders()], indexed)
     except StorageError as exc:
-        return None, str(exc)
+        return None, escape(str(exc))
     if real is None:
         return None, (
             "This file cannot be opened: it is no longer an indexed file in one of your folders "
@@ -214,7 +215,7 @@ def open_file(rt: Runtime, path: str | None) -> tuple[Path | None, str]:
     try:
         return rt.files.copy(real), ""
     except OSError as exc:
-        return None, f"Cannot read {real.name}: {exc.strerror or exc}."
+        return None, escape(f"Cannot read {real.name}: {exc.strerror or exc}.")
 
 
 # -- the library -----------------------------------------------------------------------------------------
@@ -583,10 +584,11 @@ def settings_facts(rt: Runtime) -> str:
     ]
     for kind, url in (("embedding", s.embedding_url), ("reranker", s.reranker_url)):
         if url:  # whether a key is set, and where: never the key
-            key, where = api_key(kind)
+            key, where = server_key(s, kind)
             rows.append((
                 f"API key, {kind} server",
-                "set in the environment" if key else f"none: set {where} before starting Fathom, if the server asks for one",
+                "set in the environment" if key
+                else f"none sent: set {where} before starting Fathom, if the server asks for one",
             ))
     items = "".join(f"<li><span>{escape(k)}</span> <code>{escape(v)}</code></li>" for k, v in rows)
     return f'<ul class="fathom-facts">{items}</ul>'

@@ -3,6 +3,7 @@ that imports Gradio (with __init__.serve, which imports this one)."""
 from __future__ import annotations
 
 import os
+import webbrowser
 from dataclasses import dataclass
 from functools import partial
 from html import escape
@@ -19,6 +20,7 @@ from search.errors import FathomError  # noqa: E402
 from search.page import guard, handlers, render  # noqa: E402
 from search.page.access import LoginAttempts, host_names, is_loopback  # noqa: E402
 from search.page.runtime import Runtime  # noqa: E402
+from search.page.token import QUERY_NAME  # noqa: E402
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 TICK_SECONDS = 1.0
@@ -504,7 +506,9 @@ def launch_page(
     serving = rt.serving
     names = host_names(serving.host, allowed_hosts)  # live: the share link's name joins it
     tunnel: list[str] = []
-    checks = guard.middleware(names, rt.files.root, attempts or LoginAttempts(), tunnel)
+    gate = guard.TokenGate.Settings(rt.token, serving.port, passwords=bool(auth))
+    checks = guard.middleware(names, rt.files.root, attempts or LoginAttempts(), tunnel, gate)
+    page.vibe_mode = False  # whatever GRADIO_VIBE_MODE said when Gradio was imported (see open_page)
     try:
         page.launch(
             server_name=serving.host,
@@ -512,7 +516,7 @@ def launch_page(
             share=serving.share,
             auth=auth,
             auth_message=AUTH_MESSAGE if auth else None,
-            inbrowser=open_browser,
+            inbrowser=False,  # Fathom opens its own address, with the token
             prevent_thread_lock=True,
             quiet=True,
             show_error=False,
@@ -537,7 +541,13 @@ def launch_page(
                 f"http://{serving.host}:{serving.port}, or start it with --port and another number."
             ) from None
         raise
-    print(f"Fathom is running at http://{serving.host}:{serving.port} (Ctrl-C stops it).", flush=True)
+    gate.launched = True  # from now on, Gradio's startup route needs the token too
+    address = f"http://{serving.host}:{serving.port}/"
+    if not auth:  # with passwords, the sign-in form; without, the token opens the page
+        address += f"?{QUERY_NAME}={rt.token}"
+    print(f"Fathom is running at {address} (Ctrl-C stops it).", flush=True)
+    if open_browser:
+        webbrowser.open(address)
     if serving.share:
         share_host = urlsplit(page.share_url).hostname if page.share_url else None
         if share_host:

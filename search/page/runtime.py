@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 from search.config import Settings
 from search.page.files import FileCopies
 from search.live_index import LiveIndex
 from search.page.loader import ModelLoader
+from search.page.token import carries_token, page_token
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,18 @@ class Runtime:
         self.files = FileCopies(settings.data_dir)  # private: <data folder>/page-files/...
         self._started = False
         self.channel: Any = None
+        self._token: str | None = None
+
+    @property
+    def token(self) -> str:
+        """The page's token (token.py): FATHOM_TOKEN, or the one kept in the data folder."""
+        if self._token is None:
+            self._token = page_token(self.settings.data_dir)
+        return self._token
+
+    def carries_token(self, scope: Mapping[str, Any]) -> bool:
+        """Whether an ASGI request to this page carries its token (bearer, cookie or address)."""
+        return carries_token(scope, self.token, self.serving.port)
 
     def start(self) -> "Runtime":
         from search.channel import Channel

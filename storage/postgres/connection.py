@@ -28,7 +28,8 @@ def driver() -> Any:
     except ImportError as exc:
         raise StorageError(
             f"A PostgreSQL index needs psycopg, psycopg-pool and pgvector ({exc.name} is missing): run "
-            "`pip install 'fathom[postgres]'`, or leave out --database to keep the index in a SQLite file."
+            "`pip install -e '.[postgres]'` in Fathom's folder (or `pip install 'psycopg[binary]' psycopg-pool "
+            "pgvector`), or leave out --database to keep the index in a SQLite file."
         ) from None
     return SimpleNamespace(psycopg=psycopg, pool=psycopg_pool, register_vector=register_vector)
 
@@ -37,15 +38,19 @@ def is_postgres_url(location: object) -> bool:
     return str(location).lower().startswith(SCHEMES)
 
 
-def password_of(url: str) -> str | None:
-    """The password a URL holds, in its user part or as `?password=`, so that no message shows it."""
+def secret_parameter(key: str) -> bool:
+    """A URL parameter that holds a password: `password`, `sslpassword`, any `...password`."""
+    return key.strip().lower().endswith("password")
+
+
+def passwords_of(url: str) -> list[str]:
+    """The passwords a URL holds, in its user part or as a `?...password=` parameter, so that
+    no message shows them."""
     parts = urlsplit(url)
     userinfo = parts.netloc.rpartition("@")[0]
-    found = userinfo.partition(":")[2] if ":" in userinfo else None
-    for key, value in parse_qsl(parts.query, keep_blank_values=True):
-        if key == "password":
-            found = value
-    return found or None
+    found = [userinfo.partition(":")[2]] if ":" in userinfo else []
+    found += [value for key, value in parse_qsl(parts.query, keep_blank_values=True) if secret_parameter(key)]
+    return [value for value in found if value]
 
 
 def safe_url(url: str) -> str:
@@ -57,15 +62,16 @@ def safe_url(url: str) -> str:
     query = "&".join(
         f"{key}={quote(value, safe='/,:')}"
         for key, value in parse_qsl(parts.query, keep_blank_values=True)
-        if key != "password"
+        if not secret_parameter(key)
     )
     return f"{parts.scheme}://{user + '@' if at and user else ''}{hosts}{parts.path}" + (f"?{query}" if query else "")
 
 
 def scrub(message: str, url: str) -> str:
-    """A driver's message with the URL's password taken out, should it ever quote it."""
-    password = password_of(url)
-    return message.replace(password, "***") if password else message
+    """A driver's message with the URL's passwords taken out, should it ever quote them."""
+    for password in sorted(passwords_of(url), key=len, reverse=True):
+        message = message.replace(password, "***")
+    return message
 
 
 def connect(url: str) -> Any:

@@ -2,6 +2,7 @@
 (repair); space given back (vacuum); a consistent copy while Fathom runs (backup)."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from storage.errors import StorageError
@@ -117,8 +118,14 @@ class Upkeep(SQLiteBase):
     def backup(self, destination: Path | str) -> None:
         """A consistent copy of the database while Fathom keeps running (SQLite backup API)."""
         target_path = Path(destination)
-        if target_path.exists():
-            raise StorageError(f"{destination} already exists: choose a new file name for the backup.")
+        try:  # made here, readable by this user only: it holds the text of every indexed file
+            descriptor = os.open(target_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            raise StorageError(f"{destination} already exists: choose a new file name for the backup.") from None
+        except OSError as exc:
+            raise StorageError(f"Cannot write the backup {destination}: {exc.strerror or exc}.") from None
+        os.fchmod(descriptor, 0o600)  # whatever the umask
+        os.close(descriptor)
         target = connect(target_path)
         try:
             with self._errors(), self._reader() as reader:

@@ -16,10 +16,6 @@ class FileReads:
     def folders(self) -> list[Folder]:
         return [Folder(*row) for row in self._query("SELECT id, path FROM folders ORDER BY path", ())]
 
-    def files_in_folder(self, folder_id: int) -> dict[str, FileRecord]:
-        rows = self._query(f"SELECT {FILE_COLUMNS} FROM files WHERE folder_id = {self._param}", (folder_id,))
-        return {row[2]: FileRecord(*row) for row in rows}
-
     def files_under(self, path: str) -> list[FileRecord]:
         """The file at `path`, or every file below it when it is (or was) a folder."""
         p, prefix = self._param, path.rstrip("/") + "/"

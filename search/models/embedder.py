@@ -96,10 +96,6 @@ class Embedder:
         with self._tokenizer_lock:
             return copy.deepcopy(self.tokenizer)
 
-    def count_tokens(self, text: str) -> int:
-        with self._tokenizer_lock:
-            return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
-
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids as the model will see them: truncated, EOS-terminated for Qwen3."""
         if not texts:

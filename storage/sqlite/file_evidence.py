@@ -25,7 +25,6 @@ from storage.sqlite.coarse import int8_copy
 FILE_WEIGHTS = (10.0, 3.0, 5.0, 1.0)
 NAME_WEIGHTS = (1.0, 1.0, 1.0, 0.0)
 NAME_COLUMNS = "{name folders title}"
-TABLES = ("files_fts", "file_vectors")
 
 
 def create_tables(conn: Any) -> None:

@@ -31,6 +31,7 @@ def one_at_a_time(load: _Loader) -> _Loader:
 
 # What a model needs; skips ONNX/OpenVINO/TF copies that some repositories also carry.
 _WANTED_FILES = ["*.json", "*.safetensors", "*.txt", "*.model", "tokenizer*", "merges.txt"]
+MAX_LENGTH = 8192  # tokens an embedder reads at most, whatever its config allows
 
 
 @one_at_a_time
@@ -79,6 +80,22 @@ def model_folder(name: str, option: str) -> Path:
         ) from exc
 
 
+def max_length_of(config: Any, tokenizer: Any, folder: Path, limit: int | None) -> int:
+    """The most tokens a model takes: the least of `limit` (else MAX_LENGTH), its
+    sentence-transformers setting, its position embeddings and its tokenizer's own limit."""
+    candidates = [limit or MAX_LENGTH]
+    sbert = read_json(folder / "sentence_bert_config.json").get("max_seq_length")
+    if sbert:
+        candidates.append(int(sbert))
+    positions = getattr(config, "max_position_embeddings", None)
+    if positions:
+        candidates.append(int(positions))
+    model_max = getattr(tokenizer, "model_max_length", None)
+    if model_max and model_max < 10**9:
+        candidates.append(int(model_max))
+    return min(candidates)
+
+
 def read_json(path: Path) -> dict[str, Any]:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -125,8 +142,6 @@ def local_tokenizer(name: str) -> tuple[Any, int | None]:
     if folder is None:
         return None, None
     try:
-        from search.models.embedder import _max_length
-
         AutoConfig, AutoTokenizer = from_transformers("AutoConfig", "AutoTokenizer")
         (hf_logging,) = from_transformers("logging", module="transformers.utils")
 
@@ -136,7 +151,7 @@ def local_tokenizer(name: str) -> tuple[Any, int | None]:
             config = AutoConfig.from_pretrained(str(folder))
         except (OSError, ValueError):
             config = None
-        return tokenizer, _max_length(config, tokenizer, folder, None)
+        return tokenizer, max_length_of(config, tokenizer, folder, None)
     except Exception:  # a half-downloaded or odd folder: chunk with the approximate tokenizer
         return None, None
 

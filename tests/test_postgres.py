@@ -149,16 +149,40 @@ def test_migrations_are_numbered_and_a_newer_database_is_refused(postgres_url: s
 
 def test_migration_2_sets_titles_apart_and_ranking_stays(tmp_path: Path, postgres_url: str) -> None:
     """A database of schema 1 gets each file's name, folders and title in a tsvector of their own,
-    from the stored one; names and whole files rank as before, and a rename follows."""
-    with open_store(postgres_url) as store:
-        fill(store)
-        before = {q: (store.name_files(fts_query(q), 20), store.keyword_files(fts_query(q), 20))
-                  for q in ("title heron", "birds", "file_3", "fish")}
-        execute(store, "ALTER TABLE file_words DROP COLUMN titled")
-        execute(store, "DELETE FROM fathom_migrations WHERE number = 2")
+    from the stored one: names rank by them (not by the text), whole files as before, and a
+    rename follows."""
+    from storage.file_text import name_fields
+    from storage.fts import searchable_text
+    from storage.postgres.connection import connect
+    from storage.postgres.migrations import migrate
+    from storage.postgres.words import tsvector
+
+    files = [  # path, title, text
+        ("/docs/birds/heron.txt", "Grey heron", "it waits in the reeds"),
+        ("/docs/fish/chips.txt", "", "fish and chips, and a heron"),
+        ("/docs/fish/file_3.txt", "Title heron", "nothing else"),
+    ]
+    with connect(postgres_url) as conn:
+        migrate(conn, postgres_url, stop_at=1)
+        (folder,), = conn.execute("INSERT INTO folders(path, added_at) VALUES ('/docs', 0) RETURNING id").fetchall()
+        for path, title, text in files:
+            (file_id,), = conn.execute(
+                "INSERT INTO files(folder_id, path, size, mtime_ns, sha256, status, indexed_at) "
+                "VALUES (%s, %s, 1, 1, 'h', 'indexed', 0) RETURNING id",
+                (folder, path),
+            ).fetchall()
+            name, folders = name_fields(path, "/docs")
+            literal, count = tsvector([(name, "A"), (folders, "B"), (searchable_text(title), "C"), (searchable_text(text), "D")])
+            conn.execute("INSERT INTO file_words(file_id, keywords, words) VALUES (%s, %s::tsvector, %s)", (file_id, literal, count))
     with open_store(postgres_url) as store:
         assert store.stats().schema_version == SCHEMA_VERSION
-        assert {q: (store.name_files(fts_query(q), 20), store.keyword_files(fts_query(q), 20)) for q in before} == before
+        ids = {path: store.file_record(path).id for path, _, _ in files}
+        named = lambda query: sorted(i for i, _ in store.name_files(fts_query(query), 20))
+        assert named("heron") == sorted([ids["/docs/birds/heron.txt"], ids["/docs/fish/file_3.txt"]])  # not the text
+        assert named("birds") == [ids["/docs/birds/heron.txt"]]  # its folder
+        assert named("chips") == [ids["/docs/fish/chips.txt"]]  # its name
+        assert [i for i, _ in store.keyword_files(fts_query("reeds"), 20)] == [ids["/docs/birds/heron.txt"]]
+        assert len(store.keyword_files(fts_query("heron"), 20)) == 3  # the whole file: the text too
         folder = store.folders()[0]
         store.move_files("/docs/fish/file_3.txt", "/docs/birds/renamed_3.txt", folder.id)
         moved = store.file_record("/docs/birds/renamed_3.txt").id

@@ -27,16 +27,6 @@ NAME_WEIGHTS = (1.0, 1.0, 1.0, 0.0)
 NAME_COLUMNS = "{name folders title}"
 
 
-def create_tables(conn: Any) -> None:
-    conn.execute(
-        "CREATE VIRTUAL TABLE files_fts USING fts5(name, folders, title, body, "
-        "tokenize='unicode61 remove_diacritics 2')"
-    )
-    conn.execute(
-        "CREATE TABLE file_vectors (file_id INTEGER PRIMARY KEY, opening BLOB NOT NULL, summary BLOB NOT NULL)"
-    )
-
-
 def write_rows(
     conn: Any, file_id: int, path: str, folder: str, title: str, body: str, vectors: Sequence[bytes]
 ) -> None:

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import platformdirs
 
 from search.errors import FathomError
+from search.models.reference import ModelRef
 from storage import POSTGRESQL_SCHEMES, database_name
 
 DEFAULT_EMBEDDING_MODEL = "Qwen/Qwen3-Embedding-0.6B"
@@ -237,10 +238,7 @@ def _format(text: str | None, option: str) -> str | None:
 
 def model_id(name_or_path: str) -> str:
     """A stable name for a model: local folders by absolute path, hub names as they are."""
-    path = Path(name_or_path).expanduser()
-    if path.exists() or name_or_path.startswith((".", "/", "~")):
-        return str(path.resolve())
-    return name_or_path
+    return ModelRef.parse(name_or_path).id
 
 
 # -- the settings file ------------------------------------------------------------------------

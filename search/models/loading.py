@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from search.errors import ModelLoadError
+from search.models.reference import ModelRef
 
 # transformers builds its package lazily, as it is used: two threads loading at once (the page's
 # words thread a tokenizer, its meaning thread the model) make one fail with "cannot import name
@@ -43,10 +44,10 @@ def from_transformers(*names: str, module: str = "transformers") -> tuple[Any, .
 
 def model_folder(name: str, option: str) -> Path:
     """The local folder of a model; downloads a hub model (with a progress bar) if needed."""
-    path = Path(name).expanduser()
-    if path.is_dir():
-        return path
-    if path.is_absolute() or name.startswith((".", "~")) or path.exists():
+    model = ModelRef.parse(name)
+    if model.path is not None and model.path.is_dir():
+        return model.path
+    if model.kind == "folder":
         raise ModelLoadError(
             f"No model folder at {name}: check the path given to {option}, "
             "or give a Hugging Face name such as Qwen/Qwen3-Embedding-0.6B."
@@ -157,10 +158,10 @@ def local_tokenizer(name: str) -> tuple[Any, int | None]:
 
 
 def _local_folder(name: str) -> Path | None:
-    path = Path(name).expanduser()
-    if path.is_dir():
-        return path
-    if name.count("/") != 1 or name.startswith((".", "/", "~")):
+    model = ModelRef.parse(name)
+    if model.path is not None:
+        return model.path if model.path.is_dir() else None
+    if not model.is_hub_name:
         return None
     try:
         from huggingface_hub import snapshot_download
@@ -180,7 +181,7 @@ def chunk_tokenizer_of(name: str) -> tuple[Any, int | None]:
     cache, else its tokenizer files alone from the Hub; (None, None) when none can be had (the
     Hub cannot be reached, the name is a server's own)."""
     tokenizer, max_length = local_tokenizer(name)
-    if tokenizer is not None or _local_folder(name) is not None or name.count("/") != 1:
+    if tokenizer is not None or _local_folder(name) is not None or not ModelRef.parse(name).is_hub_name:
         return tokenizer, max_length
     try:
         from huggingface_hub import snapshot_download

@@ -448,3 +448,47 @@ def test_the_meaning_phase_state_holds_on_every_backend(database: Path | str) ->
 def test_a_data_folder_made_for_the_index_is_private(tmp_path: Path) -> None:
     with Store(tmp_path / "new" / "fathom.db"):
         assert (tmp_path / "new").stat().st_mode & 0o777 == 0o700
+
+
+def test_a_folder_is_its_paths_not_its_siblings_that_start_alike(database: Path | str) -> None:
+    """`/a/b` holds `/a/b/...`, never `/a/b-c/...`, `/a/b.md` or `/a/b0/...` (`-` and `.` sort
+    before `/`, `0` right after it): in files_under, a folder filter, a move and what is ignored."""
+    with open_store(database) as store:
+        store.set_embedding_space(EmbeddingSpace("m", 2))
+        folder = store.add_folder("/a")
+        paths = ["/a/b/x.md", "/a/b-c/x.md", "/a/b.md", "/a/b0/x.md", "/a/b/deep/x.md"]
+        for path in paths:
+            store.write_file(folder.id, path, 1, 1, "h", [ChunkRow(0, 0, 4, None, "word", vec(1, 0))])
+        inside = ["/a/b/deep/x.md", "/a/b/x.md"]
+        assert sorted(r.path for r in store.files_under("/a/b")) == inside
+        found = store.keyword_chunks('"word"', 10, ChunkFilter(folder="/a/b"))
+        assert sorted(store.chunks([cid for cid, _ in found])[cid].path for cid, _ in found) == inside
+        assert store.move_files("/a/b", "/a/c", folder.id) == 2
+        assert sorted(r.path for r in store.files_under("/a")) == sorted(
+            ["/a/c/x.md", "/a/c/deep/x.md", "/a/b-c/x.md", "/a/b.md", "/a/b0/x.md"]
+        )
+        from storage import IgnoredPath
+
+        store.replace_ignored(folder.id, "/a", [IgnoredPath("/a/c/.git", "version control", True),
+                                                IgnoredPath("/a/c0/y.lock", "a lock file", False)])
+        store.replace_ignored(folder.id, "/a/c", [])  # what /a/c leaves out is nothing now
+        assert [i.path for i in store.stats().ignored] == ["/a/c0/y.lock"]
+
+
+def test_common_terms_are_pruned_in_a_large_index_only() -> None:
+    from storage.dialect import without_common_terms
+
+    counts = {"the": 80, "heron": 3, "fish": 51, "reeds": 50}
+    asked: list[list[str]] = []
+
+    def frequencies(terms: list[str]) -> dict[str, int]:
+        asked.append(terms)
+        return {t: counts[t] for t in terms if t in counts}
+
+    terms = ["the", "heron", "fish", "reeds", "unseen"]
+    assert without_common_terms(terms, 100, frequencies, 100) == ["heron", "reeds", "unseen"]  # in > half the rows: out
+    assert without_common_terms(["the", "fish"], 100, frequencies, 100) == ["fish"]  # all common: the rarest stays
+    asked.clear()
+    assert without_common_terms(terms, 99, frequencies, 100) == terms  # a small index: nothing counted
+    assert without_common_terms(["the"], 100, frequencies, 100) == ["the"]  # one term: nothing counted
+    assert asked == []

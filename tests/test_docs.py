@@ -60,6 +60,41 @@ def test_the_readme_documents_only_options_that_exist() -> None:
         assert set(FLAG.findall(synopsis)) <= options(subcommands()[name]), f"`python app.py {name}{synopsis}`"
 
 
+def test_the_readme_says_which_options_the_settings_file_does_not_keep() -> None:
+    """The options every command takes that settings.json cannot hold are the ones the README
+    names as such."""
+    from search.config import SAVED
+
+    parsers = list(subcommands().values())
+    common = [a for a in parsers[0]._actions if all(a.option_strings[:1] and a.option_strings[0] in options(p) for p in parsers)]
+    unsaved = {a.option_strings[0] for a in common if a.dest not in SAVED} - {"-h"}
+    sentence = re.search(r"all but (.+?) also the\s+page's Settings", COMMANDS, re.S)
+    assert sentence is not None
+    assert set(re.findall(r"`(--[a-z-]+)`", sentence.group(1))) == unsaved
+    assert {"--embedding-model", "--device"} <= {a.option_strings[0] for a in common if a.dest in SAVED}
+
+
+def test_the_defaults_the_readme_gives_are_the_codes() -> None:
+    """Each default is defined once (search/defaults.py); the README, the settings, the readers
+    and the model-server client say the same number."""
+    from search import defaults
+    from search.config import Settings
+    from search.ingest.extract import MAX_FILE_BYTES, extract
+    from search.models.server import ServerClient
+
+    def readme_default(variable: str) -> str:
+        return re.search(rf"`{variable}` \| ([\d.]+):", COMMANDS).group(1)
+
+    assert float(readme_default("FATHOM_MAX_FILE_MB")) == defaults.MAX_FILE_MB
+    assert float(readme_default("FATHOM_REMOTE_TIMEOUT")) == defaults.REMOTE_TIMEOUT_S
+    assert int(readme_default("FATHOM_REMOTE_REQUESTS")) == defaults.REMOTE_REQUESTS
+    settings = Settings(Path("."), "m", None)
+    assert settings.max_file_bytes == MAX_FILE_BYTES == extract.__defaults__[0]
+    client = ServerClient("http://127.0.0.1:1/v1", None, what="embedding", option="--embedding-url", key_variables="")
+    assert (client.timeout, client.in_flight) == (settings.remote_timeout, settings.remote_requests)
+    client.close()
+
+
 def test_every_task_preset_is_documented() -> None:
     from search.presets import presets
 

@@ -18,8 +18,8 @@ _LAZY = {"Embedder": "embedder", "load_embedder": "embedder", "Reranker": "reran
 
 
 def __getattr__(name: str) -> Any:
-    """The models themselves on first use: they import torch, which what only reads a model's
-    name (settings, the page's Settings) never needs."""
+    """The models themselves on first use: they import torch, which code that only reads a
+    model's name (the settings, the page's Settings) never needs."""
     if name in _LAZY:
         import importlib
 

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from search.config import DEVICES, Settings
+from search.config import DEFAULT_MAX_FILE_MB, DEVICES, Settings
 from search.errors import FathomError
 from search.filters import make_filter
 from search.limits import check_query
@@ -515,7 +515,7 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dim", default=s, type=_positive_int, metavar="N",
                         help="smaller embedding dimension (Matryoshka) for Qwen3 models (env FATHOM_DIM)")
     parser.add_argument("--max-file-size", default=s, type=_positive_float, metavar="MB",
-                        help="skip files larger than this (env FATHOM_MAX_FILE_MB; default 50)")
+                        help=f"skip files larger than this (env FATHOM_MAX_FILE_MB; default {DEFAULT_MAX_FILE_MB:g})")
     parser.add_argument("--embedding-url", default=s, metavar="URL",
                         help="embed on an OpenAI-compatible server, e.g. http://gpu-box:8000/v1; "
                         "--embedding-model is then the model's name there (env FATHOM_EMBEDDING_URL; "

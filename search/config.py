@@ -21,17 +21,19 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
+from search import defaults
 from search.errors import FathomError
+from search.models.reference import ModelRef
 from storage import POSTGRESQL_SCHEMES, database_name
 
 DEFAULT_EMBEDDING_MODEL = "Qwen/Qwen3-Embedding-0.6B"
 DEFAULT_RERANKER_MODEL = "Qwen/Qwen3-Reranker-0.6B"
 DEVICES = ("auto", "cpu", "cuda", "mps")
 DATABASE_NAME = "fathom.db"
-DEFAULT_MAX_FILE_MB = 50.0
+DEFAULT_MAX_FILE_MB = defaults.MAX_FILE_MB
 FORMATS = ("qwen3", "plain")  # how a model on a server takes queries (or rerank prompts)
-DEFAULT_REMOTE_TIMEOUT = 120.0  # seconds for one request to a model server
-DEFAULT_REMOTE_REQUESTS = 4  # requests in flight to one model server
+DEFAULT_REMOTE_TIMEOUT = defaults.REMOTE_TIMEOUT_S  # seconds for one request to a model server
+DEFAULT_REMOTE_REQUESTS = defaults.REMOTE_REQUESTS  # requests in flight to one model server
 SETTINGS_NAME = "settings.json"
 # What the settings file may hold, and the variable that wins over each.
 SAVED = {
@@ -91,7 +93,7 @@ class Settings:
 
     @property
     def max_file_bytes(self) -> int:
-        return int(self.max_file_mb * 1_000_000)
+        return int(self.max_file_mb * defaults.MB)
 
     @classmethod
     def resolve(
@@ -255,10 +257,7 @@ def _format(text: str | None, option: str) -> str | None:
 
 def model_id(name_or_path: str) -> str:
     """A stable name for a model: local folders by absolute path, hub names as they are."""
-    path = Path(name_or_path).expanduser()
-    if path.exists() or name_or_path.startswith((".", "/", "~")):
-        return str(path.resolve())
-    return name_or_path
+    return ModelRef.parse(name_or_path).id
 
 
 # -- the settings file ------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
+from storage.dialect import at_or_below, at_or_below_sql
 from storage.records import FileRecord, Folder
 
 FILE_COLUMNS = "id, folder_id, path, size, mtime_ns, sha256, status, error, tried"
@@ -16,16 +17,10 @@ class FileReads:
     def folders(self) -> list[Folder]:
         return [Folder(*row) for row in self._query("SELECT id, path FROM folders ORDER BY path", ())]
 
-    def files_in_folder(self, folder_id: int) -> dict[str, FileRecord]:
-        rows = self._query(f"SELECT {FILE_COLUMNS} FROM files WHERE folder_id = {self._param}", (folder_id,))
-        return {row[2]: FileRecord(*row) for row in rows}
-
     def files_under(self, path: str) -> list[FileRecord]:
         """The file at `path`, or every file below it when it is (or was) a folder."""
-        p, prefix = self._param, path.rstrip("/") + "/"
         rows = self._query(
-            f"SELECT {FILE_COLUMNS} FROM files WHERE path = {p} OR (path >= {p} AND path < {p})",
-            (path, prefix, prefix[:-1] + "0"),  # '0' sorts right after '/'
+            f"SELECT {FILE_COLUMNS} FROM files WHERE {at_or_below_sql(self._param)}", at_or_below(path)
         )
         return [FileRecord(*row) for row in rows]
 

@@ -9,8 +9,13 @@ import numpy as np
 import pytest
 
 from conftest import CORPUS, json_lines, run_cli, write_corpus
-from search.ingest.context import embedding_text
 from storage import database_name
+
+def as_embedded(context: str, text: str) -> str:
+    """A chunk as the README says the embedder sees it: its context, a blank line, then its
+    text (written from the README, not taken from the code under test)."""
+    return f"{context}\n\n{text}" if context else text
+
 
 # The contract scripts rely on (issue 2), and the fields added since: extend, never break.
 RESULT_KEYS = {"path", "score", "vector_score", "keyword_score", "rerank_score", "page", "start", "end", "text"}
@@ -80,7 +85,7 @@ def test_json_contract(indexed: Path, minilm: object, capsys: pytest.CaptureFixt
     for result in results:
         name = Path(result["path"]).name
         assert result["context"] == name or result["context"].startswith(name + " › ")
-        d = minilm.embed_documents([embedding_text(result["context"], result["text"])])[0]
+        d = minilm.embed_documents([as_embedded(result["context"], result["text"])])[0]
         assert result["vector_score"] == pytest.approx(float(np.dot(q, d)), abs=1e-4)
 
 

@@ -26,17 +26,73 @@ def test_readme_opens_with_the_two_commands_and_ci_runs_the_second() -> None:
     assert commands[1] in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
 
 
+FLAG = re.compile(r"(?<![\w-])(--?[a-zA-Z][a-z0-9-]*)")
+COMMANDS = README.split("\n## Commands\n", 1)[1].split("\n## ", 1)[0]  # the README's section
+
+
+def options(parser: argparse.ArgumentParser) -> set[str]:
+    return {flag for action in parser._actions for flag in action.option_strings}
+
+
 @pytest.mark.parametrize("name", sorted(subcommands()))
 def test_every_command_and_option_is_documented(name: str) -> None:
+    """What `python app.py NAME --help` shows, the README explains: the command, and each
+    option with its help."""
     assert f"python app.py {name}" in README
     parser = subcommands()[name]
-    assert parser.format_help()
+    shown = set(FLAG.findall(parser.format_help())) - {"-h", "--help"}
+    assert shown == options(parser) - {"-h", "--help"}, "an option --help does not show"
+    for flag in sorted(shown):
+        assert f"`{flag}" in README, f"{flag} of `{name}` is not in the README"
     for action in parser._actions:
-        for flag in action.option_strings:
-            if flag in ("-h", "--help"):
-                continue
-            assert f"`{flag}" in README, f"{flag} of `{name}` is not in the README"
-            assert action.help, f"{flag} of `{name}` has no help"
+        assert action.help or not action.option_strings, f"{action.option_strings} of `{name}` has no help"
+
+
+def test_the_readme_documents_only_options_that_exist() -> None:
+    """An option the README's Commands section names is one Fathom takes, and the synopsis of a
+    command (`python app.py index [PATH ...] [--watch]`) names only that command's options."""
+    every = set().union(*(options(p) for p in subcommands().values()), options(app.build_parser()))
+    named = set(re.findall(r"`(--[a-z][a-z0-9-]*)", COMMANDS))
+    assert len(named) >= 20 and named <= every, f"the README names options Fathom lacks: {sorted(named - every)}"
+    synopses = re.findall(r"`python app\.py (\w+)([^`]*)`", COMMANDS)
+    assert len(synopses) >= 5
+    for name, synopsis in synopses:
+        assert set(FLAG.findall(synopsis)) <= options(subcommands()[name]), f"`python app.py {name}{synopsis}`"
+
+
+def test_the_readme_says_which_options_the_settings_file_does_not_keep() -> None:
+    """The options every command takes that settings.json cannot hold are the ones the README
+    names as such."""
+    from search.config import SAVED
+
+    parsers = list(subcommands().values())
+    common = [a for a in parsers[0]._actions if all(a.option_strings[:1] and a.option_strings[0] in options(p) for p in parsers)]
+    unsaved = {a.option_strings[0] for a in common if a.dest not in SAVED} - {"-h"}
+    sentence = re.search(r"all but (.+?) also the\s+page's Settings", COMMANDS, re.S)
+    assert sentence is not None
+    assert set(re.findall(r"`(--[a-z-]+)`", sentence.group(1))) == unsaved
+    assert {"--embedding-model", "--device"} <= {a.option_strings[0] for a in common if a.dest in SAVED}
+
+
+def test_the_defaults_the_readme_gives_are_the_codes() -> None:
+    """Each default is defined once (search/defaults.py); the README, the settings, the readers
+    and the model-server client say the same number."""
+    from search import defaults
+    from search.config import Settings
+    from search.ingest.extract import MAX_FILE_BYTES, extract
+    from search.models.server import ServerClient
+
+    def readme_default(variable: str) -> str:
+        return re.search(rf"`{variable}` \| ([\d.]+):", COMMANDS).group(1)
+
+    assert float(readme_default("FATHOM_MAX_FILE_MB")) == defaults.MAX_FILE_MB
+    assert float(readme_default("FATHOM_REMOTE_TIMEOUT")) == defaults.REMOTE_TIMEOUT_S
+    assert int(readme_default("FATHOM_REMOTE_REQUESTS")) == defaults.REMOTE_REQUESTS
+    settings = Settings(Path("."), "m", None)
+    assert settings.max_file_bytes == MAX_FILE_BYTES == extract.__defaults__[0]
+    client = ServerClient("http://127.0.0.1:1/v1", None, what="embedding", option="--embedding-url", key_variables="")
+    assert (client.timeout, client.in_flight) == (settings.remote_timeout, settings.remote_requests)
+    client.close()
 
 
 def test_every_task_preset_is_documented() -> None:

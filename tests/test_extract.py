@@ -419,7 +419,12 @@ def test_decoding_never_fails_without_charset_normalizer(monkeypatch: pytest.Mon
 
     monkeypatch.setattr(builtins, "__import__", no_cn)
     assert decode_text("Grüße aus München".encode("cp1252")) == "Grüße aus München"
-    assert isinstance(decode_text(bytes(range(0x80, 0x100))), str)
+    # Every high byte, read as Windows-1252 (its table, not the code's): 0x80 is the euro sign,
+    # 0x93/0x94 curly quotes, 0xA0-0xFF Latin-1, and the five bytes it leaves undefined U+FFFD.
+    text = decode_text(bytes(range(0x80, 0x100)))
+    assert len(text) == 128 and text[0] == "€" and text[0x13:0x15] == "“”"
+    assert text[0x20:] == "".join(chr(c) for c in range(0xA0, 0x100))
+    assert [0x80 + i for i, ch in enumerate(text) if ch == "\ufffd"] == [0x81, 0x8D, 0x8F, 0x90, 0x9D]
 
 
 # ---------------------------------------------------------------- binary sniffing

@@ -235,3 +235,37 @@ print(failed or "ok")
     out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=300,
                          cwd=Path(__file__).resolve().parent.parent)
     assert out.stdout.strip().splitlines()[-1:] == ["ok"], out.stdout + out.stderr
+
+
+def test_every_place_reads_a_model_name_the_same_way(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading, the index's record of the model, the page's Settings and its download watch
+    agree on what a name is: `~/...` is a folder in the home folder everywhere (the page's
+    download watch once took it for a Hub name), a missing folder is never downloaded, and a
+    server's model is its own name."""
+    from search.config import model_id
+    from search.errors import FathomError
+    from search.models import loading
+    from search.page import handlers, loader
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "models" / "mini"
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text("{}", encoding="utf-8")
+    for name in ("~/models/mini", "./models/mini", str(folder), "models/mini"):
+        assert loading.model_folder(name, "--embedding-model").resolve() == folder.resolve()
+        assert model_id(name) == str(folder.resolve())
+        assert handlers._model(name, "The embedding model") == name
+        assert loader._hub_name(name) is None
+        assert loading._local_folder(name) is not None
+    for missing in ("~/models/gone", "./gone", "/nowhere/gone"):
+        with pytest.raises(ModelLoadError, match="No model folder"):
+            loading.model_folder(missing, "--embedding-model")
+        with pytest.raises(FathomError, match="there is no folder"):
+            handlers._model(missing, "The embedding model")
+        assert loader._hub_name(missing) is None and loading._local_folder(missing) is None
+    hub = "Qwen/Qwen3-Embedding-0.6B"
+    assert model_id(hub) == hub and loader._hub_name(hub) == hub and handlers._model(hub, "The embedding model") == hub
+    with pytest.raises(FathomError, match="neither a folder nor a Hugging Face name"):
+        handlers._model("not-a-hub-name", "The embedding model")
+    assert handlers._model("served-model", "The embedding model", on_server=True) == "served-model"

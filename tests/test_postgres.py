@@ -148,46 +148,68 @@ def test_migrations_are_numbered_and_a_newer_database_is_refused(postgres_url: s
         open_store(postgres_url)
 
 
-def undo_migration_3(store: Any) -> None:
-    """Take out what migration 3 added (text keys and loose vectors), to make an older database."""
-    execute(store, "DROP TRIGGER chunks_keep_loose_vector ON chunks")
-    execute(store, "DROP FUNCTION fathom_keep_loose_vector")
-    execute(store, "DROP TABLE loose_vectors")
-    execute(store, "ALTER TABLE chunks DROP COLUMN text_key")
-    execute(store, "DELETE FROM fathom_migrations WHERE number = 3")
-
-
 def test_migration_3_keys_old_chunks_by_their_text(postgres_url: str) -> None:
     """A database of schema 2 gets the text keys of its chunks, equal to those new chunks get,
-    so an old chunk's vector serves a copy of its text."""
+    so an old chunk's text serves a copy of it."""
+    from storage.postgres.connection import connect
+    from storage.postgres.migrations import migrate
     from storage.text_keys import text_key
 
-    with open_store(postgres_url) as store:
-        store.set_embedding_space(EmbeddingSpace("m", 2))
-        folder = store.add_folder("/n")
-        store.write_file(folder.id, "/n/a.md", 1, 1, "h", [ChunkRow(0, 0, 4, None, "wörd", vec(1, 0), context="T")])
-        undo_migration_3(store)
+    with connect(postgres_url) as conn:
+        migrate(conn, postgres_url, stop_at=2)
+        (folder,), = conn.execute("INSERT INTO folders(path, added_at) VALUES ('/n', 0) RETURNING id").fetchall()
+        (file_id,), = conn.execute(
+            "INSERT INTO files(folder_id, path, size, mtime_ns, sha256, status, indexed_at, embedded) "
+            "VALUES (%s, '/n/a.md', 1, 1, 'h', 'indexed', 0, false) RETURNING id", (folder,),
+        ).fetchall()
+        conn.execute('INSERT INTO chunks(file_id, ordinal, start, "end", text, context) '
+                     "VALUES (%s, 0, 0, 4, 'wörd', 'T')", (file_id,))
     with open_store(postgres_url) as store:
         assert store.stats().schema_version == SCHEMA_VERSION
         (key,), = execute(store, "SELECT text_key FROM chunks")
         assert bytes(key) == text_key("T", "wörd")
+        store.set_embedding_space(EmbeddingSpace("m", 2))
+        store.write_vectors([(store.pending_chunks(1)[0], vec(1, 0))])
         store.write_file(store.folders()[0].id, "/n/copy.md", 1, 1, "h", [ChunkRow(0, 0, 4, None, "wörd", context="T")])
         assert store.pending_work().chunks == 0
 
 
 def test_migration_2_sets_titles_apart_and_ranking_stays(tmp_path: Path, postgres_url: str) -> None:
     """A database of schema 1 gets each file's name, folders and title in a tsvector of their own,
-    from the stored one; names and whole files rank as before, and a rename follows."""
-    with open_store(postgres_url) as store:
-        fill(store)
-        before = {q: (store.name_files(fts_query(q), 20), store.keyword_files(fts_query(q), 20))
-                  for q in ("title heron", "birds", "file_3", "fish")}
-        execute(store, "ALTER TABLE file_words DROP COLUMN titled")
-        undo_migration_3(store)
-        execute(store, "DELETE FROM fathom_migrations WHERE number = 2")
+    from the stored one: names rank by them (not by the text), whole files as before, and a
+    rename follows."""
+    from storage.file_text import name_fields
+    from storage.fts import searchable_text
+    from storage.postgres.connection import connect
+    from storage.postgres.migrations import migrate
+    from storage.postgres.words import tsvector
+
+    files = [  # path, title, text
+        ("/docs/birds/heron.txt", "Grey heron", "it waits in the reeds"),
+        ("/docs/fish/chips.txt", "", "fish and chips, and a heron"),
+        ("/docs/fish/file_3.txt", "Title heron", "nothing else"),
+    ]
+    with connect(postgres_url) as conn:
+        migrate(conn, postgres_url, stop_at=1)
+        (folder,), = conn.execute("INSERT INTO folders(path, added_at) VALUES ('/docs', 0) RETURNING id").fetchall()
+        for path, title, text in files:
+            (file_id,), = conn.execute(
+                "INSERT INTO files(folder_id, path, size, mtime_ns, sha256, status, indexed_at) "
+                "VALUES (%s, %s, 1, 1, 'h', 'indexed', 0) RETURNING id",
+                (folder, path),
+            ).fetchall()
+            name, folders = name_fields(path, "/docs")
+            literal, count = tsvector([(name, "A"), (folders, "B"), (searchable_text(title), "C"), (searchable_text(text), "D")])
+            conn.execute("INSERT INTO file_words(file_id, keywords, words) VALUES (%s, %s::tsvector, %s)", (file_id, literal, count))
     with open_store(postgres_url) as store:
         assert store.stats().schema_version == SCHEMA_VERSION
-        assert {q: (store.name_files(fts_query(q), 20), store.keyword_files(fts_query(q), 20)) for q in before} == before
+        ids = {path: store.file_record(path).id for path, _, _ in files}
+        named = lambda query: sorted(i for i, _ in store.name_files(fts_query(query), 20))
+        assert named("heron") == sorted([ids["/docs/birds/heron.txt"], ids["/docs/fish/file_3.txt"]])  # not the text
+        assert named("birds") == [ids["/docs/birds/heron.txt"]]  # its folder
+        assert named("chips") == [ids["/docs/fish/chips.txt"]]  # its name
+        assert [i for i, _ in store.keyword_files(fts_query("reeds"), 20)] == [ids["/docs/birds/heron.txt"]]
+        assert len(store.keyword_files(fts_query("heron"), 20)) == 3  # the whole file: the text too
         folder = store.folders()[0]
         store.move_files("/docs/fish/file_3.txt", "/docs/birds/renamed_3.txt", folder.id)
         moved = store.file_record("/docs/birds/renamed_3.txt").id

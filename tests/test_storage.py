@@ -7,36 +7,45 @@ import os
 import stat
 import struct
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from conftest import execute
-from storage import ChunkFilter, ChunkRow, EmbeddingSpace, PendingWork, Store, fts_query, open_store
+from storage import ChunkFilter, ChunkRow, EmbeddingSpace, PendingWork, StorageError, Store, fts_query, open_store
 from storage.fts import query_terms, searchable_text
 from storage.sqlite import connect
 from storage.sqlite.filters import chunk_ids_sql
-from storage.sqlite.migrations import MIGRATIONS, SCHEMA_VERSION
+from storage.sqlite.migrations import SCHEMA_VERSION, migrate
 
 
 def vec(*values: float) -> bytes:
     return struct.pack(f"{len(values)}f", *values)
 
 
-def undo_migration_8(store: Store) -> None:
-    """Take out what migrations 8 and 9 added, to make an older database."""
-    store._conn.execute("DROP TABLE loose_vectors")
-    store._conn.execute("DROP INDEX chunks_text_key")
-    store._conn.execute("ALTER TABLE chunks DROP COLUMN text_key")
-    store._conn.execute("DROP INDEX files_to_embed")
-    for table, column in (("files", "embedded"), ("files", "chunker"), ("chunks", "tokens")):
-        store._conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+def older_database(path: Path, version: int, dimension: int = 2) -> Any:
+    """A connection to the database Fathom left at schema `version`, with the vector table and
+    embedding space a store of that time made for `dimension`-wide vectors."""
+    conn = connect(path)
+    migrate(conn, stop_at=version)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == version
+    conn.execute(f"CREATE VIRTUAL TABLE chunk_vectors USING vec0(embedding float[{dimension}] distance_metric=cosine)")
+    conn.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", [("embedding_model", "m"), ("embedding_dimension", str(dimension))])
+    return conn
+
+
+def coarse_codes(*values: float) -> tuple[bytes, bytes]:
+    """A vector's two copies as storage/sqlite/coarse.py describes them: its sign bits packed in
+    whole 64-bit words (up to 8 values here), and int8 scaled so its largest component is ±127."""
+    bits = sum(0x80 >> i for i, v in enumerate(values) if v > 0)
+    peak = max(abs(v) for v in values)
+    return bytes([bits]) + bytes(7), struct.pack(f"{len(values)}b", *(round(v * 127 / peak) for v in values))
 
 
 def test_a_version_1_database_is_migrated_without_losing_chunks(tmp_path: Path) -> None:
     db = tmp_path / "old.db"
     conn = connect(db)
-    MIGRATIONS[0](conn)
-    conn.execute("PRAGMA user_version = 1")
+    migrate(conn, stop_at=1)
     conn.execute("INSERT INTO folders(id, path, added_at) VALUES (1, '/notes', 0)")
     conn.execute(
         "INSERT INTO files(id, folder_id, path, size, mtime_ns, sha256, status, error, indexed_at) "
@@ -58,21 +67,32 @@ def test_a_newer_database_is_refused(tmp_path: Path) -> None:
     conn = connect(db)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.close()
-    from storage import StorageError
-
     with pytest.raises(StorageError, match="newer than this Fathom"):
         Store(db)
 
 
-@pytest.mark.parametrize("text", ['"unbalanced', "NEAR(a b", "a AND OR NOT", "*", "col:umn", "^x", "(", "-x"])
-def test_raw_text_can_break_fts5_but_the_quoted_query_cannot(database: Path | str, text: str) -> None:
+@pytest.mark.parametrize(
+    "text, finds",
+    [('"unbalanced', False), ("NEAR(a b", True), ("a AND OR NOT", True), ("*", None), ("col:umn", True),
+     ("^x", True), ("(", None), ("-x", True)],
+)
+def test_raw_text_can_break_fts5_but_the_quoted_query_cannot(database: Path | str, text: str, finds: bool | None) -> None:
+    """FTS5 syntax typed by a person raises, or finds nothing (`^x`: x first in a row); quoted
+    term by term it finds the chunk by the words it holds. `finds` None: no word to search."""
     with open_store(database) as store:
         store.set_embedding_space(EmbeddingSpace("m", 2))
         folder = store.add_folder("/notes")
         store.write_file(folder.id, "/notes/a.txt", 1, 1, "h", [ChunkRow(0, 0, 5, None, "hello x umn a b", vec(1, 0))])
+        (chunk,) = [row[0] for row in execute(store, "SELECT id FROM chunks")]
         match = fts_query(text)
+        assert (match is None) == (finds is None)
         if match is not None:
-            store.keyword_chunks(match, 10)  # never raises
+            assert [cid for cid, _ in store.keyword_chunks(match, 10)] == ([chunk] if finds else [])
+        if isinstance(store, Store):  # FTS5 itself
+            try:
+                assert store.keyword_chunks(text, 10) == []
+            except StorageError:
+                pass
 
 
 def test_searchable_text_splits_cjk_and_camel_case() -> None:
@@ -255,19 +275,20 @@ def test_the_coarse_path_finds_what_exact_search_finds_and_honours_filters(tmp_p
 
 def test_migration_4_backfills_codes_for_existing_vectors(tmp_path: Path) -> None:
     db = tmp_path / "v3.db"
-    with Store(db) as store:
-        store.set_embedding_space(EmbeddingSpace("m", 2))
-        folder = store.add_folder("/n")
-        store.write_file(folder.id, "/n/a.md", 1, 1, "h", [ChunkRow(0, 0, 4, None, "word", vec(1, 0))])
-        for table in ("chunk_codes", "code_changes", "files_fts", "file_vectors"):
-            store._conn.execute(f"DROP TABLE {table}")
-        store._conn.execute("DELETE FROM meta WHERE key IN ('generation', 'code_changes_from')")
-        store._conn.execute("ALTER TABLE files DROP COLUMN tried")  # what migration 7 adds
-        store._conn.execute("DROP TABLE ignored")
-        undo_migration_8(store)
-        store._conn.execute("PRAGMA user_version = 3")
+    conn = older_database(db, 3)
+    conn.execute("INSERT INTO folders(id, path, added_at) VALUES (1, '/n', 0)")
+    conn.execute(
+        "INSERT INTO files(id, folder_id, path, size, mtime_ns, sha256, status, error, indexed_at) "
+        "VALUES (1, 1, '/n/a.md', 1, 1, 'h', 'indexed', NULL, 0)"
+    )
+    conn.execute("INSERT INTO chunks(id, file_id, ordinal, start, end, page, text, context) VALUES (1, 1, 0, 0, 4, NULL, 'word', 'a.md')")
+    conn.execute("INSERT INTO chunks_fts(rowid, body) VALUES (1, 'a.md\nword')")  # written with the chunk
+    conn.execute("INSERT INTO chunk_vectors(rowid, embedding) VALUES (1, ?)", (vec(1, 0),))
+    conn.close()
     with Store(db) as store:
         assert store.chunk_count() == 1
+        assert store._conn.execute("SELECT code, q8 FROM chunk_codes WHERE id = 1").fetchone() == coarse_codes(1, 0)
+        assert store._conn.execute("SELECT embedded FROM files").fetchall() == [(1,)]  # it waits for nothing
         assert store.nearest_chunks_coarse(vec(1, 0), 1)[0][1] < 1e-3
         assert all(v is True or v == 0 for v in store.integrity().values())
 
@@ -356,23 +377,39 @@ def test_files_have_keyword_rows_and_vectors_of_their_own(database: Path | str) 
 
 def test_migration_6_builds_file_rows_from_stored_chunks_without_a_model(tmp_path: Path) -> None:
     db = tmp_path / "v5.db"
-    with Store(db) as store:
-        store.set_embedding_space(EmbeddingSpace("m", 2))
-        folder = store.add_folder("/n")
-        rows = [ChunkRow(0, 0, 11, None, "alpha bravo", vec(1, 0), "Guide › Intro"),
-                ChunkRow(1, 6, 19, None, "bravo charlie", vec(0, 1), "Guide › Intro")]
-        store.write_file(folder.id, "/n/guide.md", 1, 1, "h", rows)
-        store.write_file(folder.id, "/n/app.py", 5, 5, "h2", [ChunkRow(0, 0, 4, None, "code", vec(1, 1), "app.py › -- commands --")])
-        for table in ("files_fts", "file_vectors", "ignored"):
-            store._conn.execute(f"DROP TABLE {table}")
-        store._conn.execute("ALTER TABLE files DROP COLUMN tried")
-        undo_migration_8(store)
-        store._conn.execute("PRAGMA user_version = 5")
+    conn = older_database(db, 5)
+    conn.execute("INSERT INTO folders(id, path, added_at) VALUES (1, '/n', 0)")
+    chunks = [  # file id, path, size, sha256; its chunks: start, end, text, context, vector
+        (1, "/n/guide.md", 1, "h", [(0, 11, "alpha bravo", "Guide › Intro", (1, 0)),
+                                    (6, 19, "bravo charlie", "Guide › Intro", (0, 1))]),
+        (2, "/n/app.py", 5, "h2", [(0, 4, "code", "app.py › -- commands --", (1, 1))]),
+    ]
+    chunk_id = 0
+    for file_id, path, size, sha256, rows in chunks:
+        conn.execute(
+            "INSERT INTO files(id, folder_id, path, size, mtime_ns, sha256, status, error, indexed_at) "
+            "VALUES (?, 1, ?, ?, ?, ?, 'indexed', NULL, 0)",
+            (file_id, path, size, size, sha256),
+        )
+        for ordinal, (start, end, text, context, vector) in enumerate(rows):
+            chunk_id += 1
+            conn.execute(
+                "INSERT INTO chunks(id, file_id, ordinal, start, end, page, text, context) VALUES (?, ?, ?, ?, ?, NULL, ?, ?)",
+                (chunk_id, file_id, ordinal, start, end, text, context),
+            )
+            conn.execute("INSERT INTO chunks_fts(rowid, body) VALUES (?, ?)", (chunk_id, f"{context}\n{text}"))
+            conn.execute("INSERT INTO chunk_vectors(rowid, embedding) VALUES (?, ?)", (chunk_id, vec(*vector)))
+            conn.execute("INSERT INTO chunk_codes(id, code, q8) VALUES (?, ?, ?)", (chunk_id, *coarse_codes(*vector)))
+    conn.close()
     with Store(db) as store:
         guide = store.file_record("/n/guide.md")
         assert [fid for fid, _ in store.keyword_files(fts_query("charlie") or "", 10)] == [guide.id]
-        assert store.name_files(fts_query("guide") or "", 10)[0][0] == guide.id
-        assert store.file_similarities([guide.id], vec(1, 0))[guide.id][0] == pytest.approx(1.0, abs=1e-3)
+        assert [fid for fid, _ in store.keyword_files(fts_query("alpha") or "", 10)] == [guide.id]
+        assert store.name_files(fts_query("guide") or "", 10)[0][0] == guide.id  # its name
+        assert store.name_files(fts_query("intro") or "", 10) == []  # a section is not the title
+        opening, summary = store.file_similarities([guide.id], vec(1, 0))[guide.id]
+        assert opening == pytest.approx(1.0, abs=1e-3)  # the first chunk
+        assert summary == pytest.approx(2 ** -0.5, abs=1e-2)  # the mean of both
         # a Python file headed by a comment taken for a heading is read again by the next run
         app = store.file_record("/n/app.py")
         assert (app.size, app.sha256) == (-1, None) and (guide.size, guide.sha256) == (1, "h")
@@ -418,3 +455,47 @@ def test_the_meaning_phase_state_holds_on_every_backend(database: Path | str) ->
 def test_a_data_folder_made_for_the_index_is_private(tmp_path: Path) -> None:
     with Store(tmp_path / "new" / "fathom.db"):
         assert (tmp_path / "new").stat().st_mode & 0o777 == 0o700
+
+
+def test_a_folder_is_its_paths_not_its_siblings_that_start_alike(database: Path | str) -> None:
+    """`/a/b` holds `/a/b/...`, never `/a/b-c/...`, `/a/b.md` or `/a/b0/...` (`-` and `.` sort
+    before `/`, `0` right after it): in files_under, a folder filter, a move and what is ignored."""
+    with open_store(database) as store:
+        store.set_embedding_space(EmbeddingSpace("m", 2))
+        folder = store.add_folder("/a")
+        paths = ["/a/b/x.md", "/a/b-c/x.md", "/a/b.md", "/a/b0/x.md", "/a/b/deep/x.md"]
+        for path in paths:
+            store.write_file(folder.id, path, 1, 1, "h", [ChunkRow(0, 0, 4, None, "word", vec(1, 0))])
+        inside = ["/a/b/deep/x.md", "/a/b/x.md"]
+        assert sorted(r.path for r in store.files_under("/a/b")) == inside
+        found = store.keyword_chunks('"word"', 10, ChunkFilter(folder="/a/b"))
+        assert sorted(store.chunks([cid for cid, _ in found])[cid].path for cid, _ in found) == inside
+        assert store.move_files("/a/b", "/a/c", folder.id) == 2
+        assert sorted(r.path for r in store.files_under("/a")) == sorted(
+            ["/a/c/x.md", "/a/c/deep/x.md", "/a/b-c/x.md", "/a/b.md", "/a/b0/x.md"]
+        )
+        from storage import IgnoredPath
+
+        store.replace_ignored(folder.id, "/a", [IgnoredPath("/a/c/.git", "version control", True),
+                                                IgnoredPath("/a/c0/y.lock", "a lock file", False)])
+        store.replace_ignored(folder.id, "/a/c", [])  # what /a/c leaves out is nothing now
+        assert [i.path for i in store.stats().ignored] == ["/a/c0/y.lock"]
+
+
+def test_common_terms_are_pruned_in_a_large_index_only() -> None:
+    from storage.dialect import without_common_terms
+
+    counts = {"the": 80, "heron": 3, "fish": 51, "reeds": 50}
+    asked: list[list[str]] = []
+
+    def frequencies(terms: list[str]) -> dict[str, int]:
+        asked.append(terms)
+        return {t: counts[t] for t in terms if t in counts}
+
+    terms = ["the", "heron", "fish", "reeds", "unseen"]
+    assert without_common_terms(terms, 100, frequencies, 100) == ["heron", "reeds", "unseen"]  # in > half the rows: out
+    assert without_common_terms(["the", "fish"], 100, frequencies, 100) == ["fish"]  # all common: the rarest stays
+    asked.clear()
+    assert without_common_terms(terms, 99, frequencies, 100) == terms  # a small index: nothing counted
+    assert without_common_terms(["the"], 100, frequencies, 100) == ["the"]  # one term: nothing counted
+    assert asked == []

@@ -118,22 +118,21 @@ def test_a_new_model_never_takes_the_old_vectors(tmp_path: Path, fake_embedder: 
 def test_sqlite_migration_9_keys_old_chunks_by_their_text(tmp_path: Path) -> None:
     """A database of schema 8 gets the text keys of its chunks, equal to those new chunks get."""
     from storage.sqlite import connect
-    from storage.sqlite.migrations import SCHEMA_VERSION
+    from storage.sqlite.migrations import SCHEMA_VERSION, migrate
     from storage.text_keys import text_key
 
     db = tmp_path / "v8.db"
-    with Store(db) as store:
-        store.set_embedding_space(EmbeddingSpace("m", 2))
-        folder = store.add_folder("/n")
-        vector = np.array([1, 0], dtype=np.float32).tobytes()
-        store.write_file(folder.id, "/n/a.md", 1, 1, "h", [ChunkRow(0, 0, 4, None, "wörd", vector, context="T")])
-        for statement in ("DROP TABLE loose_vectors", "DROP INDEX chunks_text_key",
-                          "ALTER TABLE chunks DROP COLUMN text_key", "PRAGMA user_version = 8"):
-            store._conn.execute(statement)
+    conn = connect(db)
+    migrate(conn, stop_at=8)
+    conn.execute("INSERT INTO folders(id, path, added_at) VALUES (1, '/n', 0)")
+    conn.execute("INSERT INTO files(id, folder_id, path, size, mtime_ns, sha256, status, indexed_at, embedded) "
+                 "VALUES (1, 1, '/n/a.md', 1, 1, 'h', 'indexed', 0, 0)")
+    conn.execute("INSERT INTO chunks(id, file_id, ordinal, start, end, text, context) VALUES (1, 1, 0, 0, 4, 'wörd', 'T')")
+    conn.close()
     with Store(db) as store:
         assert store.stats().schema_version == SCHEMA_VERSION
-        conn = connect(db)
-        assert conn.execute("SELECT text_key FROM chunks").fetchone()[0] == text_key("T", "wörd")
-        conn.close()
+        assert store._conn.execute("SELECT text_key FROM chunks").fetchone()[0] == text_key("T", "wörd")
+        store.set_embedding_space(EmbeddingSpace("m", 2))
+        store.write_vectors([(store.pending_chunks(1)[0], np.array([1, 0], dtype=np.float32).tobytes())])
         store.write_file(store.folders()[0].id, "/n/copy.md", 1, 1, "h", [ChunkRow(0, 0, 4, None, "wörd", context="T")])
         assert store.pending_work().chunks == 0

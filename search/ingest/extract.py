@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from search.defaults import MAX_FILE_MB, MB
 from search.errors import ExtractError, SkippedFile
 from search.ingest.formats.docx import read_docx
 from search.ingest.formats.epub import read_epub
@@ -37,8 +38,7 @@ __all__ = [
 # text found where none was) raises it, and every failed or skipped file is tried again.
 # 2: any text file, whatever its name; PDF, DOCX, EPUB and HTML in a worker process.
 READERS_VERSION = 2
-MB = 1_000_000  # the unit of every size Fathom shows or takes (--max-file-size)
-MAX_FILE_BYTES = 50 * MB
+MAX_FILE_BYTES = int(MAX_FILE_MB * MB)
 HTML_EXTENSIONS = frozenset({".html", ".htm", ".xhtml"})
 PDF_EXTENSIONS = frozenset({".pdf"})
 DOCX_EXTENSIONS = frozenset({".docx"})

@@ -24,7 +24,6 @@ _FOLDER_REASONS = {
     "editor settings": {".idea", ".vscode"},
 }
 FOLDER_REASONS = {name: why for why, names in _FOLDER_REASONS.items() for name in names}
-SKIP_DIRS = frozenset(FOLDER_REASONS)
 
 # Text files that are not documents: what a person searches is never in them, and they are
 # often huge. By exact name (lock files), then by ending.
@@ -79,11 +78,6 @@ def file_reason(name: str) -> str | None:
         if lower.endswith(ending):
             return why
     return None
-
-
-def skipped_dir(name: str) -> bool:
-    """Whether a folder of this name is never indexed (by its name alone)."""
-    return folder_reason(name) is not None
 
 
 def inside_never_indexed(path: Path, root: Path, is_dir: bool = False) -> str | None:

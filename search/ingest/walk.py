@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pathspec
 
-from search.ingest.rules import SKIP_DIRS, file_reason, folder_reason, inside_never_indexed, skipped_dir
+from search.ingest.rules import file_reason, folder_reason, inside_never_indexed
 
-__all__ = ["SKIP_DIRS", "GitIgnores", "Walk", "skipped_dir", "walk", "wanted", "why_ignored"]
+__all__ = ["GitIgnores", "Walk", "walk", "wanted", "why_ignored"]
 GITIGNORED = "excluded by a .gitignore"
 LINK_OUTSIDE = "a link to outside the folder"
 LINKED_FOLDER = "a link to a folder (links to folders are not followed)"

@@ -4,9 +4,24 @@ The interface is small: an Embedder has `embed_documents` and `embed_queries`, a
 `rerank`. Qwen3 models and plain sentence-transformers encoders differ only in formatting and
 pooling; batching by token budget is written once (batching.py). The same interfaces over a
 model server on another machine are in remote.py (its HTTP client in server.py), and a
-tokenizer for chunking without the model's own in approx_tokenizer.py.
+tokenizer for chunking without the model's own in approx_tokenizer.py. What a model's name
+means (a folder, a Hub name, a server's model) is decided once, in reference.py.
 """
-from search.models.embedder import Embedder, load_embedder
-from search.models.reranker import Reranker, load_reranker
+from __future__ import annotations
 
-__all__ = ["Embedder", "Reranker", "load_embedder", "load_reranker"]
+from typing import Any
+
+from search.models.reference import ModelRef
+
+__all__ = ["Embedder", "ModelRef", "Reranker", "load_embedder", "load_reranker"]
+_LAZY = {"Embedder": "embedder", "load_embedder": "embedder", "Reranker": "reranker", "load_reranker": "reranker"}
+
+
+def __getattr__(name: str) -> Any:
+    """The models themselves on first use: they import torch, which code that only reads a
+    model's name (the settings, the page's Settings) never needs."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"search.models.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -21,11 +21,10 @@ import torch.nn.functional as F
 from search.errors import ModelLoadError
 from search.models.batching import default_token_budget, pad, run_batches
 from search.models.device import Placement, place
-from search.models.loading import from_transformers, load_pretrained, model_folder, read_json
+from search.models.loading import from_transformers, load_pretrained, max_length_of, model_folder, read_json
 
 DEFAULT_TASK = "Given a web search query, retrieve relevant passages that answer the query"
 QWEN3_EOS = "<|endoftext|>"
-MAX_LENGTH = 8192
 
 
 def format_query(query: str, task: str | None) -> str:
@@ -95,10 +94,6 @@ class Embedder:
         state with the one the embedding calls use, so it can run on another thread."""
         with self._tokenizer_lock:
             return copy.deepcopy(self.tokenizer)
-
-    def count_tokens(self, text: str) -> int:
-        with self._tokenizer_lock:
-            return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids as the model will see them: truncated, EOS-terminated for Qwen3."""
@@ -170,20 +165,6 @@ def _recipe(config: Any, tokenizer: Any, folder: Path) -> Recipe:
     return Recipe(pooling=mode, instructions=False, eos_id=None, left_padding=mode == "last")
 
 
-def _max_length(config: Any, tokenizer: Any, folder: Path, limit: int | None) -> int:
-    candidates = [limit or MAX_LENGTH]
-    sbert = read_json(folder / "sentence_bert_config.json").get("max_seq_length")
-    if sbert:
-        candidates.append(int(sbert))
-    positions = getattr(config, "max_position_embeddings", None)
-    if positions:
-        candidates.append(int(positions))
-    model_max = getattr(tokenizer, "model_max_length", None)
-    if model_max and model_max < 10**9:
-        candidates.append(int(model_max))
-    return min(candidates)
-
-
 def load_embedder(
     name: str,
     device: str = "auto",
@@ -210,6 +191,6 @@ def load_embedder(
         tokenizer,
         recipe,
         placement,
-        max_length=_max_length(config, tokenizer, folder, max_length),
+        max_length=max_length_of(config, tokenizer, folder, max_length),
         dimension=dimension,
     )

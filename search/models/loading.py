@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from search.errors import ModelLoadError
+from search.models.reference import ModelRef
 
 # transformers builds its package lazily, as it is used: two threads loading at once (the page's
 # words thread a tokenizer, its meaning thread the model) make one fail with "cannot import name
@@ -31,6 +32,7 @@ def one_at_a_time(load: _Loader) -> _Loader:
 
 # What a model needs; skips ONNX/OpenVINO/TF copies that some repositories also carry.
 _WANTED_FILES = ["*.json", "*.safetensors", "*.txt", "*.model", "tokenizer*", "merges.txt"]
+MAX_LENGTH = 8192  # tokens an embedder reads at most, whatever its config allows
 
 
 @one_at_a_time
@@ -42,10 +44,10 @@ def from_transformers(*names: str, module: str = "transformers") -> tuple[Any, .
 
 def model_folder(name: str, option: str) -> Path:
     """The local folder of a model; downloads a hub model (with a progress bar) if needed."""
-    path = Path(name).expanduser()
-    if path.is_dir():
-        return path
-    if path.is_absolute() or name.startswith((".", "~")) or path.exists():
+    model = ModelRef.parse(name)
+    if model.path is not None and model.path.is_dir():
+        return model.path
+    if model.kind == "folder":
         raise ModelLoadError(
             f"No model folder at {name}: check the path given to {option}, "
             "or give a Hugging Face name such as Qwen/Qwen3-Embedding-0.6B."
@@ -77,6 +79,22 @@ def model_folder(name: str, option: str) -> Path:
             f"(e.g. made with `hf download {name} --local-dir DIR`)"
             + (", or turn reranking off with `--reranker-model none`." if "reranker" in option else ".")
         ) from exc
+
+
+def max_length_of(config: Any, tokenizer: Any, folder: Path, limit: int | None) -> int:
+    """The most tokens a model takes: the least of `limit` (else MAX_LENGTH), its
+    sentence-transformers setting, its position embeddings and its tokenizer's own limit."""
+    candidates = [limit or MAX_LENGTH]
+    sbert = read_json(folder / "sentence_bert_config.json").get("max_seq_length")
+    if sbert:
+        candidates.append(int(sbert))
+    positions = getattr(config, "max_position_embeddings", None)
+    if positions:
+        candidates.append(int(positions))
+    model_max = getattr(tokenizer, "model_max_length", None)
+    if model_max and model_max < 10**9:
+        candidates.append(int(model_max))
+    return min(candidates)
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -125,8 +143,6 @@ def local_tokenizer(name: str) -> tuple[Any, int | None]:
     if folder is None:
         return None, None
     try:
-        from search.models.embedder import _max_length
-
         AutoConfig, AutoTokenizer = from_transformers("AutoConfig", "AutoTokenizer")
         (hf_logging,) = from_transformers("logging", module="transformers.utils")
 
@@ -136,16 +152,16 @@ def local_tokenizer(name: str) -> tuple[Any, int | None]:
             config = AutoConfig.from_pretrained(str(folder))
         except (OSError, ValueError):
             config = None
-        return tokenizer, _max_length(config, tokenizer, folder, None)
+        return tokenizer, max_length_of(config, tokenizer, folder, None)
     except Exception:  # a half-downloaded or odd folder: chunk with the approximate tokenizer
         return None, None
 
 
 def _local_folder(name: str) -> Path | None:
-    path = Path(name).expanduser()
-    if path.is_dir():
-        return path
-    if name.count("/") != 1 or name.startswith((".", "/", "~")):
+    model = ModelRef.parse(name)
+    if model.path is not None:
+        return model.path if model.path.is_dir() else None
+    if not model.is_hub_name:
         return None
     try:
         from huggingface_hub import snapshot_download
@@ -165,7 +181,7 @@ def chunk_tokenizer_of(name: str) -> tuple[Any, int | None]:
     cache, else its tokenizer files alone from the Hub; (None, None) when none can be had (the
     Hub cannot be reached, the name is a server's own)."""
     tokenizer, max_length = local_tokenizer(name)
-    if tokenizer is not None or _local_folder(name) is not None or name.count("/") != 1:
+    if tokenizer is not None or _local_folder(name) is not None or not ModelRef.parse(name).is_hub_name:
         return tokenizer, max_length
     try:
         from huggingface_hub import snapshot_download

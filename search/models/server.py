@@ -17,13 +17,14 @@ from typing import Any, Callable, Sequence, TypeVar
 
 import httpx
 
+from search import defaults
 from search.errors import FathomError, ModelServerError
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-DEFAULT_TIMEOUT = 120.0  # seconds for one request: a big batch on a CPU-only server is slow
-DEFAULT_IN_FLIGHT = 4
+DEFAULT_TIMEOUT = defaults.REMOTE_TIMEOUT_S
+DEFAULT_IN_FLIGHT = defaults.REMOTE_REQUESTS
 RETRIES = 3  # after the first try: 4 tries in all
 BACKOFF = 0.5  # seconds before the first retry, doubled for each next one
 MAX_BACKOFF = 8.0

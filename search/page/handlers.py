@@ -14,6 +14,7 @@ from search.config import DEVICES, FORMATS, Settings, model_id, save_settings, s
 from search.engine import CPU_RERANK_SECONDS
 from search.errors import FathomError, IndexMismatchError, NotIndexedError
 from search.filters import make_filter
+from search.models.reference import ModelRef
 from search.page import render
 from search.page.files import servable_file
 from search.page.loader import short_name
@@ -530,10 +531,11 @@ def _model(value: str | None, what: str, on_server: bool = False) -> str:
         raise FathomError(f"{what} is empty: choose one of the list, or type the path of a local model folder.")
     if text.lower() == "none":
         return "none"
-    if on_server:  # the name the server knows it by: nothing to check here
+    model = ModelRef.parse(text, on_server)
+    if model.kind == "server":  # the name the server knows it by: nothing to check here
         return text
-    path = Path(text).expanduser()
-    if text.startswith(("/", ".", "~")) or path.exists():
+    path = model.path
+    if path is not None:
         if not path.is_dir():
             raise FathomError(
                 f"{what}: there is no folder at {text}. Give the folder that holds the model's "
@@ -542,7 +544,7 @@ def _model(value: str | None, what: str, on_server: bool = False) -> str:
             )
         if not (path / "config.json").is_file():
             raise FathomError(f"{what}: {text} holds no config.json, so it is not a model folder.")
-    elif text.count("/") != 1:
+    elif not model.is_hub_name:
         raise FathomError(f"{what}: {text!r} is neither a folder nor a Hugging Face name like Qwen/Qwen3-Embedding-0.6B.")
     return text
 

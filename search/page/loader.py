@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from search.errors import FathomError, ModelServerError
+from search.models.reference import ModelRef
 
 WAITING, LOADING, READY, FAILED = "waiting", "loading", "ready", "failed"
 SERVER_RETRY_SECONDS = 30.0  # a model server that could not be used is tried again this often
@@ -188,9 +189,7 @@ def short_name(model: str) -> str:
 
 
 def _hub_name(model: str) -> str | None:
-    if Path(model).is_absolute() or Path(model).exists():
-        return None
-    return model
+    return model if ModelRef.parse(model).kind == "hub" else None
 
 
 def _cache_bytes(name: str) -> int:

@@ -13,7 +13,20 @@ room by room:
 - upkeep.py: integrity and repair (backups: pg_dump); stats.py: what `status` counts.
 - store.py: PostgresStore, the class they make up.
 """
+from __future__ import annotations
+
+from typing import Any
+
 from storage.postgres.connection import is_postgres_url, safe_url
-from storage.postgres.store import PostgresStore
 
 __all__ = ["PostgresStore", "is_postgres_url", "safe_url"]
+
+
+def __getattr__(name: str) -> Any:
+    """PostgresStore on first use: `storage` reads URLs with connection.py, and a Fathom that
+    keeps its index in SQLite never loads the rest of this package (nor psycopg)."""
+    if name == "PostgresStore":
+        from storage.postgres.store import PostgresStore
+
+        return PostgresStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

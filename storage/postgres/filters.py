@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from storage.dialect import below
 from storage.records import ChunkFilter
 
 _FILE_NAME = "substring(f.path from '[^/]*$')"
@@ -56,9 +57,8 @@ def _where(only: ChunkFilter) -> tuple[str, list[Any]]:
     where: list[str] = []
     params: list[Any] = []
     if only.folder:
-        prefix = only.folder.rstrip("/") + "/"
         where.append("f.path >= %s AND f.path < %s")
-        params += [prefix, prefix[:-1] + "0"]  # '0' sorts right after '/'
+        params += below(only.folder)
     if only.extensions:
         where.append("(" + " OR ".join("f.path ILIKE %s" for _ in only.extensions) + ")")
         params += ["%" + ext.replace("%", "").replace("_", "").replace("\\", "") for ext in only.extensions]

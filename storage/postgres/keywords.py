@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from storage.dialect import PRUNE_FROM_ROWS, without_common_terms
 from storage.fts import MAX_TERMS, match_terms, query_terms
 from storage.postgres import file_evidence
 from storage.postgres.base import PostgresBase
 from storage.postgres.filters import chunk_ids_sql, file_ids_sql
 from storage.postgres.words import B, K1, Term, bm25, parse, positions, tsquery, words
 from storage.records import ChunkFilter
-from storage.sqlite.keywords import PRUNE_FROM_ROWS
 
 CHUNK_WEIGHTS = {"D": 1.0}
 WORK_MEM = "64MB"  # a common word's rows are sorted in memory, not on disk (the default is 4MB)
@@ -34,12 +34,11 @@ class KeywordSearch(PostgresBase):
         """The keyword query for a person's text, against the `chunks` or the `files` rows: its
         terms, less those in more than half of a large index's rows; the rarest term stays when
         all are that common. Written as storage/fts.py writes it; None when the text has no word."""
-        terms = query_terms(text)[:MAX_TERMS]
         rows = self._totals()["chunks" if table == "chunks" else "indexed"][0]
-        if rows >= self.prune_from_rows and len(terms) > 1:
-            found = self._document_frequencies(terms, table, cap=rows // 2 + 1)
-            kept = [t for t in terms if found.get(t, 0) <= rows / 2]
-            terms = kept or [min(terms, key=lambda t: found.get(t, 0))]
+        terms = without_common_terms(
+            query_terms(text)[:MAX_TERMS], rows, lambda asked: self._document_frequencies(asked, table, cap=rows // 2 + 1),
+            self.prune_from_rows,
+        )
         return match_terms(terms)
 
     def _document_frequencies(self, terms: list[str], table: str, cap: int) -> dict[str, int]:

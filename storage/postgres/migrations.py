@@ -2,8 +2,8 @@
 transaction, and recorded in `fathom_migrations`; a session advisory lock lets one process
 migrate while others starting at the same time wait.
 
-A change to the schema is a new function at the end of MIGRATIONS, never an edit of an old one.
-The vector tables are not here: their width is the embedding space's, so the store creates
+A change to the schema is a new function at the end of MIGRATIONS, never an edit of an old one,
+and its SQL is written out in it (frozen: never a call into the store's modules). The vector tables are not here: their width is the embedding space's, so the store creates
 them when a space is chosen (see writes.py, set_embedding_space). Paths compare byte by byte
 (COLLATE "C"), as in SQLite: folder prefixes are ranges, and no locale reorders a '/'.
 """
@@ -153,9 +153,10 @@ def schema_version(conn: Any) -> int:
     return conn.execute("SELECT COALESCE(MAX(number), 0) FROM fathom_migrations").fetchone()[0]
 
 
-def migrate(conn: Any, where: str) -> str:
+def migrate(conn: Any, where: str, stop_at: int | None = None) -> str:
     """Bring the database up to SCHEMA_VERSION (refusing one written by a newer Fathom) and
-    return pgvector's version. `conn` is in autocommit mode."""
+    return pgvector's version. `conn` is in autocommit mode. Tests stop at migration `stop_at`
+    to build the database an older Fathom left."""
     conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
     try:
         version = ensure_pgvector(conn, where)
@@ -165,7 +166,7 @@ def migrate(conn: Any, where: str) -> str:
                 f"The database {where} has schema version {current}, newer than this Fathom knows "
                 f"({SCHEMA_VERSION}): upgrade Fathom or use another database."
             )
-        for number in range(current, SCHEMA_VERSION):
+        for number in range(current, SCHEMA_VERSION if stop_at is None else stop_at):
             with conn.transaction():
                 conn.execute(
                     "CREATE TABLE IF NOT EXISTS fathom_migrations "

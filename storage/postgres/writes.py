@@ -9,6 +9,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from storage.dialect import at_or_below, at_or_below_sql, below
 from storage.errors import FolderRemoved
 from storage.file_text import joined_text
 from storage.fts import searchable_text
@@ -181,21 +182,21 @@ class Writes(PostgresBase):
     @retried
     def move_files(self, old: str, new: str, folder_id: int) -> int:
         """A file or folder was renamed: its records follow it, embeddings and all."""
-        old_prefix, new_prefix = old.rstrip("/") + "/", new.rstrip("/") + "/"
-        under = "path = %s OR (path >= %s AND path < %s)"
+        under = at_or_below_sql("%s")
         with self.transaction() as conn:
             _check_folder(conn, folder_id)
-            moving = [r[0] for r in conn.execute(f"SELECT id FROM files WHERE {under}", (old, old_prefix, old_prefix[:-1] + "0"))]
-            stale = [r[0] for r in conn.execute(f"SELECT id FROM files WHERE {under}", (new, new_prefix, new_prefix[:-1] + "0"))]
+            moving = [r[0] for r in conn.execute(f"SELECT id FROM files WHERE {under}", at_or_below(old))]
+            stale = [r[0] for r in conn.execute(f"SELECT id FROM files WHERE {under}", at_or_below(new))]
             self._lock_files(conn, sorted(set(moving) | set(stale)))
             if stale:  # whatever was indexed at the destination is replaced by what moved there
                 conn.execute("DELETE FROM files WHERE id = ANY(%s)", (stale,))
             moved = conn.execute(
                 "UPDATE files SET path = %s, folder_id = %s WHERE path = %s", (new, folder_id, old)
             ).rowcount
+            (old_prefix, old_end), (new_prefix, _) = below(old), below(new)
             moved += conn.execute(
                 "UPDATE files SET path = %s || substr(path, %s), folder_id = %s WHERE path >= %s AND path < %s",
-                (new_prefix, len(old_prefix) + 1, folder_id, old_prefix, old_prefix[:-1] + "0"),
+                (new_prefix, len(old_prefix) + 1, folder_id, old_prefix, old_end),
             ).rowcount
             file_evidence.rename(conn, sorted(set(moving) - set(stale)))
         return moved
@@ -216,9 +217,8 @@ class Writes(PostgresBase):
     def replace_ignored(self, folder_id: int, top: str, entries: Sequence[IgnoredPath]) -> None:
         """What `folder_id` leaves out at or below `top` is now `entries` (and nothing else).
         Writes only when that changed."""
-        prefix = top.rstrip("/") + "/"
-        where = "folder_id = %s AND (path = %s OR (path >= %s AND path < %s))"
-        params = (folder_id, top, prefix, prefix[:-1] + "0")
+        where = f"folder_id = %s AND {at_or_below_sql('%s')}"
+        params = (folder_id, *at_or_below(top))
         known = {
             IgnoredPath(path, reason, bool(is_folder))
             for path, reason, is_folder in self._query(f"SELECT path, reason, is_folder FROM ignored WHERE {where}", params)

@@ -30,10 +30,6 @@ def _driver() -> ModuleType:
     return sqlean
 
 
-def driver_name() -> str:
-    return _driver().__name__
-
-
 def operational_errors() -> tuple[type[BaseException], ...]:
     """The OperationalError classes of both drivers, for callers that catch them."""
     errors: list[type[BaseException]] = [sqlite3.OperationalError]

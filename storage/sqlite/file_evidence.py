@@ -25,17 +25,6 @@ from storage.sqlite.coarse import int8_copy
 FILE_WEIGHTS = (10.0, 3.0, 5.0, 1.0)
 NAME_WEIGHTS = (1.0, 1.0, 1.0, 0.0)
 NAME_COLUMNS = "{name folders title}"
-TABLES = ("files_fts", "file_vectors")
-
-
-def create_tables(conn: Any) -> None:
-    conn.execute(
-        "CREATE VIRTUAL TABLE files_fts USING fts5(name, folders, title, body, "
-        "tokenize='unicode61 remove_diacritics 2')"
-    )
-    conn.execute(
-        "CREATE TABLE file_vectors (file_id INTEGER PRIMARY KEY, opening BLOB NOT NULL, summary BLOB NOT NULL)"
-    )
 
 
 def write_rows(

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from storage.dialect import below
 from storage.records import ChunkFilter
 
 # The part of f.path after its last "/": rtrim() strips the name's characters off the end.
@@ -25,9 +26,8 @@ def _where(only: ChunkFilter) -> tuple[str, list[Any]]:
     where: list[str] = []
     params: list[Any] = []
     if only.folder:
-        prefix = only.folder.rstrip("/") + "/"
         where.append("f.path >= ? AND f.path < ?")
-        params += [prefix, prefix[:-1] + "0"]
+        params += below(only.folder)
     if only.extensions:
         where.append("(" + " OR ".join("f.path LIKE ?" for _ in only.extensions) + ")")
         params += ["%" + ext.replace("%", "").replace("_", "") for ext in only.extensions]

@@ -5,16 +5,12 @@ from __future__ import annotations
 import unicodedata
 from typing import Any, Callable, Sequence
 
+from storage.dialect import PRUNE_FROM_ROWS, without_common_terms
 from storage.fts import MAX_TERMS, match_terms, query_terms
 from storage.records import ChunkFilter
 from storage.sqlite import file_evidence
 from storage.sqlite.base import SQLiteBase
 from storage.sqlite.filters import chunk_ids_sql, file_ids_sql
-
-# From this many rows, keyword search leaves out query terms found in more than half of them:
-# FTS5 clamps their IDF to zero, so they add nothing to BM25, but they make it score nearly
-# every row (bench/search.py: 119 ms of a 204 ms search at 100k chunks was "the"-like terms).
-PRUNE_FROM_ROWS = 20_000
 
 
 class KeywordSearch(SQLiteBase):
@@ -24,12 +20,12 @@ class KeywordSearch(SQLiteBase):
         """The FTS5 expression for a person's text, against the `chunks` or the `files` rows:
         its terms, less those in more than half of a large index's rows (PRUNE_FROM_ROWS); the
         rarest term stays when all are that common. None when the text has no word."""
-        terms = query_terms(text)[:MAX_TERMS]
+        fts_table = "chunks_fts" if table == "chunks" else "files_fts"
         rows = self._row_counts()[0 if table == "chunks" else 1]
-        if rows >= self.prune_from_rows and len(terms) > 1:
-            found = self._document_frequencies(terms, "chunks_fts" if table == "chunks" else "files_fts")
-            kept = [t for t in terms if found.get(t, 0) <= rows / 2]
-            terms = kept or [min(terms, key=lambda t: found.get(t, 0))]
+        terms = without_common_terms(
+            query_terms(text)[:MAX_TERMS], rows, lambda asked: self._document_frequencies(asked, fts_table),
+            self.prune_from_rows,
+        )
         return match_terms(terms)
 
     def _document_frequencies(self, terms: list[str], fts_table: str) -> dict[str, int]:

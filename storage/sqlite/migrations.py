@@ -1,15 +1,25 @@
 """Numbered schema migrations, applied in order and recorded in `PRAGMA user_version`.
 
 A change to the schema is a new function at the end of MIGRATIONS, never an edit of an old one.
-The vector table is not here: its width depends on the embedding model, so the store creates
-it when an embedding space is chosen (see SQLiteStore.set_embedding_space).
+Each is frozen: its SQL is written out here, never a call into the store's modules, whose
+tables and statements follow the newest schema (a migration that called them would change
+with them, and fail on a database it has not brought that far). What a migration does call
+are pure encoders of values (keyword text, int8 codes, a file's name words), the ones the
+running Fathom reads and queries with. The vector table is not here: its width depends on the
+embedding model, so the store creates it when an embedding space is chosen (see
+SQLiteStore.set_embedding_space). Tests build an older database with `migrate(conn, stop_at=N)`.
 """
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
+
 from storage.errors import StorageError
+from storage.file_text import joined_text, name_fields, title_from_context
+from storage.fts import searchable_text
+from storage.sqlite.coarse import code, int8_copy
 
 
 def m001_create_tables(conn: Any) -> None:
@@ -85,8 +95,6 @@ def m003_chunk_context_and_keyword_text(conn: Any) -> None:
     """Chunks carry their document's context (title, section), and the keyword index holds
     its own rewritten text (CJK bigrams, camelCase parts: see storage/fts.py) instead of
     mirroring `chunks.text` through triggers."""
-    from storage.fts import searchable_text
-
     conn.execute("ALTER TABLE chunks ADD COLUMN context TEXT NOT NULL DEFAULT ''")
     conn.execute("DROP TRIGGER chunks_fts_insert")
     conn.execute("DROP TRIGGER chunks_fts_delete")
@@ -104,8 +112,6 @@ def m003_chunk_context_and_keyword_text(conn: Any) -> None:
 def m004_binary_codes(conn: Any) -> None:
     """Compact copies of every vector (sign bits and int8) for the coarse first pass of large
     indexes (storage/sqlite/coarse.py), and a counter of changes so readers know when to reload."""
-    from storage.sqlite.coarse import code, int8_copy
-
     conn.execute("CREATE TABLE chunk_codes (id INTEGER PRIMARY KEY, code BLOB NOT NULL, q8 BLOB NOT NULL)")
     conn.execute("INSERT INTO meta(key, value) VALUES ('generation', '0') ON CONFLICT(key) DO NOTHING")
     exists = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'chunk_vectors'").fetchone()
@@ -136,10 +142,41 @@ def m006_file_level_evidence(conn: Any) -> None:
     Also: chunks of code and configuration files were headed by `# comments` taken for section
     headings; those files are read again by the next index run (a size of -1 reads as changed),
     and keep their old chunks until then."""
-    from storage.sqlite import file_evidence
-
-    file_evidence.create_tables(conn)
-    file_evidence.rebuild(conn, [row[0] for row in conn.execute("SELECT id FROM files WHERE status = 'indexed'")])
+    conn.execute(
+        "CREATE VIRTUAL TABLE files_fts USING fts5(name, folders, title, body, "
+        "tokenize='unicode61 remove_diacritics 2')"
+    )
+    conn.execute("CREATE TABLE file_vectors (file_id INTEGER PRIMARY KEY, opening BLOB NOT NULL, summary BLOB NOT NULL)")
+    files = conn.execute(
+        "SELECT f.id, f.path, d.path FROM files f JOIN folders d ON d.id = f.folder_id WHERE f.status = 'indexed'"
+    ).fetchall()
+    for file_id, path, folder in files:
+        chunks = conn.execute(
+            "SELECT c.start, c.end, c.text, c.context, k.q8 FROM chunks c "
+            "LEFT JOIN chunk_codes k ON k.id = c.id WHERE c.file_id = ? ORDER BY c.ordinal",
+            (file_id,),
+        ).fetchall()
+        if not chunks:
+            continue
+        # The file's words: its name and folders, the title its first chunk is headed by, and
+        # its text joined back from the chunks without their overlaps.
+        name, folders = name_fields(path, folder)
+        title = title_from_context(chunks[0][3], path)
+        body = joined_text([(start, end, text) for start, end, text, _, _ in chunks])
+        conn.execute(
+            "INSERT INTO files_fts(rowid, name, folders, title, body) VALUES (?, ?, ?, ?, ?)",
+            (file_id, name, folders, searchable_text(title), searchable_text(body)),
+        )
+        # Its vectors, from the chunks' int8 codes: the opening (the first chunk's) and the
+        # summary (the mean of the chunks' unit vectors), as int8 copies in turn.
+        q8 = [row[4] for row in chunks]
+        if all(q8):
+            vectors = np.frombuffer(b"".join(q8), dtype=np.int8).reshape(len(q8), -1).astype(np.float32)
+            unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            conn.execute(
+                "INSERT INTO file_vectors(file_id, opening, summary) VALUES (?, ?, ?)",
+                (file_id, int8_copy(vectors[0].tobytes()), int8_copy(unit.mean(axis=0).astype(np.float32).tobytes())),
+            )
     headed = {".md", ".markdown", ".mdown", ".mkd", ".rst", ".rest", ".txt", ".text", ".ipynb"}
     misheaded = [
         (file_id,)
@@ -217,21 +254,23 @@ MIGRATIONS: list[Callable[[Any], None]] = [
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def migrate(conn: Any) -> None:
-    """Bring the database up to SCHEMA_VERSION; refuse one written by a newer Fathom."""
+def migrate(conn: Any, stop_at: int | None = None) -> None:
+    """Bring the database up to SCHEMA_VERSION; refuse one written by a newer Fathom. Tests
+    stop at migration `stop_at` to build the database an older Fathom left."""
+    target = SCHEMA_VERSION if stop_at is None else stop_at
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
         raise StorageError(
             f"The database has schema version {version}, newer than this Fathom knows "
             f"({SCHEMA_VERSION}): upgrade Fathom or use another --data-dir."
         )
-    if version == SCHEMA_VERSION:
+    if version >= target:
         return
     # Table rebuilds must not cascade deletes; foreign keys can only be toggled outside a
     # transaction, and each migration checks them itself before it commits.
     conn.execute("PRAGMA foreign_keys = OFF")
     try:
-        for number in range(version, SCHEMA_VERSION):
+        for number in range(version, target):
             conn.execute("BEGIN IMMEDIATE")
             try:
                 MIGRATIONS[number](conn)

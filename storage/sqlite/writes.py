@@ -8,6 +8,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from storage.dialect import at_or_below, at_or_below_sql, below
 from storage.errors import FolderRemoved
 from storage.file_text import joined_text
 from storage.fts import searchable_text
@@ -153,13 +154,11 @@ class Writes(SQLiteBase):
     def move_files(self, old: str, new: str, folder_id: int) -> int:
         """A file or folder was renamed: its records follow it, embeddings and all.
         Returns how many files moved."""
-        old_prefix, new_prefix = old.rstrip("/") + "/", new.rstrip("/") + "/"
         with self.transaction() as conn:
             _check_folder(conn, folder_id)
             # Whatever was indexed at the destination is replaced by what moved there.
             stale = [row[0] for row in conn.execute(
-                "SELECT id FROM files WHERE path = ? OR (path >= ? AND path < ?)",
-                (new, new_prefix, new_prefix[:-1] + "0"),
+                f"SELECT id FROM files WHERE {at_or_below_sql('?')}", at_or_below(new)
             )]
             self._delete_chunks(conn, stale)
             for batch in _batches(stale):
@@ -167,14 +166,14 @@ class Writes(SQLiteBase):
             moved = conn.execute(
                 "UPDATE files SET path = ?, folder_id = ? WHERE path = ?", (new, folder_id, old)
             ).rowcount
+            (old_prefix, old_end), (new_prefix, _) = below(old), below(new)
             moved += conn.execute(
                 "UPDATE files SET path = ? || substr(path, ?), folder_id = ? "
                 "WHERE path >= ? AND path < ?",
-                (new_prefix, len(old_prefix) + 1, folder_id, old_prefix, old_prefix[:-1] + "0"),
+                (new_prefix, len(old_prefix) + 1, folder_id, old_prefix, old_end),
             ).rowcount
             file_evidence.rename(conn, [row[0] for row in conn.execute(
-                "SELECT id FROM files WHERE path = ? OR (path >= ? AND path < ?)",
-                (new, new_prefix, new_prefix[:-1] + "0"),
+                f"SELECT id FROM files WHERE {at_or_below_sql('?')}", at_or_below(new)
             )])
         return moved
 
@@ -217,9 +216,8 @@ class Writes(SQLiteBase):
     def replace_ignored(self, folder_id: int, top: str, entries: Sequence[IgnoredPath]) -> None:
         """What `folder_id` leaves out at or below `top` is now `entries` (and nothing else).
         Writes only when that changed: a rescan of an unchanged folder writes nothing."""
-        prefix = top.rstrip("/") + "/"
-        where = "folder_id = ? AND (path = ? OR (path >= ? AND path < ?))"
-        params = (folder_id, top, prefix, prefix[:-1] + "0")
+        where = f"folder_id = ? AND {at_or_below_sql('?')}"
+        params = (folder_id, *at_or_below(top))
         known = {
             IgnoredPath(path, reason, bool(is_folder))
             for path, reason, is_folder in self._query(

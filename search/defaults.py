@@ -1,0 +1,9 @@
+"""Defaults that a setting shares with the code below it, defined once: search/config.py offers
+them as the settings' defaults, and the readers and the model-server client fall back on them
+when called without a setting (tests, benches, other callers)."""
+from __future__ import annotations
+
+MB = 1_000_000  # the unit of every size Fathom shows or takes (--max-file-size)
+MAX_FILE_MB = 50.0  # larger files are skipped
+REMOTE_TIMEOUT_S = 120.0  # seconds for one request to a model server: a big batch on a CPU-only server is slow
+REMOTE_REQUESTS = 4  # requests in flight to one model server

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FakeEmbedder, WordTokenizer, json_lines, run_cli
+from conftest import FakeEmbedder, WordTokenizer, execute, json_lines, run_cli
 from search.config import DEFAULT_MAX_PASSAGES, Settings
 from search.errors import FathomError
 from search.ingest.chunk import chunk_text
@@ -155,16 +155,16 @@ def test_finding_it_is_one_quick_pass_over_4_mb() -> None:
 # -- through the indexer ---------------------------------------------------------------------------
 
 
-def _indexer(tmp_path: Path, embedder: FakeEmbedder, **kwargs: object) -> Indexer:
-    store = open_store(tmp_path / "index.db")
+def _indexer(tmp_path: Path, embedder: FakeEmbedder, database: Path | str | None = None, **kwargs: object) -> Indexer:
+    store = open_store(database or tmp_path / "index.db")
     store.set_embedding_space(EmbeddingSpace(embedder.name, embedder.dimension))
     return Indexer(store, embedder, chunk_tokens=64, overlap_tokens=8, **kwargs)  # type: ignore[arg-type]
 
 
 def _chunk_texts(indexer: Indexer, path: Path) -> list[str]:
-    conn = indexer.store._conn  # type: ignore[attr-defined]
-    return [row[0] for row in conn.execute(
-        "SELECT c.text FROM chunks c JOIN files f ON f.id = c.file_id WHERE f.path = ? ORDER BY c.ordinal",
+    return [row[0] for row in execute(
+        indexer.store,
+        "SELECT c.text FROM chunks c JOIN files f ON f.id = c.file_id WHERE f.path = %s ORDER BY c.ordinal",
         (str(path),),
     )]
 
@@ -212,7 +212,9 @@ def test_the_indexer_lists_what_is_not_text_and_keeps_the_rest(tmp_path: Path, f
     assert max(len(t) for t in _chunk_texts(indexer, root / "note.md")) < 400  # no passage of base64
 
 
-def test_a_file_over_the_passage_limit_is_cut_and_listed(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+def test_a_file_over_the_passage_limit_is_cut_and_listed(
+    tmp_path: Path, fake_embedder: FakeEmbedder, database: Path | str
+) -> None:
     root = tmp_path / "docs"
     root.mkdir()
     long = root / "diary.txt"
@@ -220,7 +222,7 @@ def test_a_file_over_the_passage_limit_is_cut_and_listed(tmp_path: Path, fake_em
                     + "The last page names the albatross.\n", encoding="utf-8")
     (root / "short.txt").write_text("A short note about the fog horn.", encoding="utf-8")
 
-    strict = _indexer(tmp_path, fake_embedder, max_passages=5)
+    strict = _indexer(tmp_path, fake_embedder, database, max_passages=5)
     report = strict.index_folders([root])
     (path, reason), = report.cut
     assert path == str(long)

@@ -20,6 +20,7 @@ from search.ingest.indexer import MAX_PASSAGES, Indexer
 from search.ingest.nontext import find_non_text
 from search.page import render
 from search.page.library import LibraryView
+from search.query import SearchOptions, search
 from storage import EmbeddingSpace, open_store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -231,6 +232,10 @@ def test_a_file_over_the_passage_limit_is_cut_and_listed(
     assert strict.store.stats().cut == [(str(long), reason)]
     assert strict.store.stats().indexed == 2  # indexed, up to the limit
     assert strict.index_folders([root]).cut == []  # unchanged, same limit: not read again
+    # past the cut, the file is still found by its words
+    assert "albatross" not in " ".join(_chunk_texts(strict, long))
+    found = search(strict.store, "albatross", SearchOptions(k=5, rerank=False), fake_embedder)
+    assert found[0].path == str(long)
 
     raised = Indexer(strict.store, fake_embedder, chunk_tokens=64, overlap_tokens=8, max_passages=MAX_PASSAGES)
     again = raised.index_folders([root])

@@ -142,6 +142,20 @@ def test_a_blob_inside_a_note_is_left_out_of_its_passages_not_its_words() -> Non
     assert all(c.text == text[c.start : c.end] for c in chunks)  # offsets still exact
 
 
+def test_left_out_spans_and_page_breaks_are_both_kept() -> None:
+    pages = ["Page one tells of the harbour and its boats. " * 20, "Page two tells of the lighthouse. " * 20]
+    blob = base64.b64encode(_random(8, 3_000)).decode()
+    text = pages[0] + blob + " " + pages[1]
+    start = len(pages[0])
+    left_out = [(start, start + len(blob))]
+    chunks = chunk_text(text, WordTokenizer(), 32, 4, breaks=[start + len(blob) + 1], left_out=left_out)
+    assert chunks and all(c.end <= start or c.start >= start + len(blob) for c in chunks)
+    assert not any(c.start < start + len(blob) + 1 < c.end for c in chunks)
+    joined = " ".join(c.text for c in chunks)
+    assert "harbour" in joined and "lighthouse" in joined
+    assert len(chunk_text(text, WordTokenizer(), 32, 4, left_out=left_out, limit=3)) == 3
+
+
 def test_finding_it_is_one_quick_pass_over_4_mb() -> None:
     """A 4 MB base64 log and 4 MB of prose, each in well under a second (about 0.1-0.4 s here)."""
     log = base64.b64encode(_random(7, 3_000_000)).decode()

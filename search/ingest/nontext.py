@@ -32,12 +32,12 @@ _CHANGES = ("Aa", "aA", "A0", "0A", "a0", "0a")
 # Random base64 changes class at ~60% of its characters, hex at ~47%; an English word, a
 # snake_case name or a path at well under 20%. camelCase changes often but has no digits.
 _MIN_CHANGES = 0.25
+_MIN_DIGITS = 0.04
 # Names such as cuD3D9ResourceGetMappedArray or Canary10Percent10Minutes change class as often,
 # but most of their letters stand in lowercase runs of 4 or more (words); random base64 has
 # about 7% of its characters there, hex none.
 _LOWER_RUN = re.compile("a{4,}")
 _MAX_IN_LOWER_RUNS = 0.3
-_MIN_DIGITS = 0.04
 _HEX = re.compile(r"[0-9A-Fa-f-]+")
 _ENCODED_REGION = re.compile(r"[A-Za-z0-9+/=_-]{24,}(?:[\W_]*[A-Za-z0-9+/=_-]{24,})*")
 # An offset, then 8 or more groups of 2 to 8 hex digits; the rest of the line (the ASCII
@@ -171,10 +171,8 @@ def _hex_dumps(text: str) -> list[_Found]:
 
 
 def _line_starts(text: str, start: int, end: int) -> list[int]:
-    starts = {start}
-    for at in ((start + end) // 2, max(start, end - 1)):
-        starts.add(text.rfind("\n", start, at) + 1 if text.rfind("\n", start, at) >= start else start)
-    return sorted(starts)
+    """Where the first, a middle and the last line of a region start."""
+    return sorted({start, *((text.rfind("\n", start, at) + 1) or start for at in ((start + end) // 2, end))})
 
 
 def _is_hex_dump(line: re.Match[str]) -> bool:
@@ -206,24 +204,23 @@ def _wordless(text: str) -> list[_Found]:
     return out
 
 
-def _add(text: str, out: list[_Found], start: int, end: int, kind: str) -> None:
+def _add(text: str, out: list[_Found], start: int, end: int, kind: str, sizes: dict[str, int] | None = None) -> None:
     """Append a stretch, or grow the last one when only spaces and punctuation lie between."""
-    if out:
-        last_start, last_end, sizes = out[-1]
-        if start <= last_end or _ALNUM.search(text, last_end, start) is None:
-            sizes[kind] = sizes.get(kind, 0) + end - start
-            out[-1] = (last_start, max(last_end, end), sizes)
-            return
-    out.append((start, end, {kind: end - start}))
+    sizes = sizes or {kind: end - start}
+    if out and (start <= out[-1][1] or _ALNUM.search(text, out[-1][1], start) is None):
+        last_start, last_end, last_sizes = out[-1]
+        for each, size in sizes.items():
+            last_sizes[each] = last_sizes.get(each, 0) + size
+        out[-1] = (last_start, max(last_end, end), last_sizes)
+    else:
+        out.append((start, end, dict(sizes)))
 
 
 def _merged(text: str, found: list[_Found]) -> list[_Found]:
     """The stretches of all kinds, in order, neighbours joined."""
     out: list[_Found] = []
     for start, end, sizes in found:
-        for kind, size in sizes.items():
-            _add(text, out, start, end, kind)
-            out[-1][2][kind] += size - (end - start)  # _add counted the whole span
+        _add(text, out, start, end, "", sizes)
     return out
 
 
@@ -235,10 +232,10 @@ def _refusal(text: str, stretches: list[Stretch]) -> str | None:
     covered = sum(s.end - s.start for s in stretches)
     if covered < LEFT_OUT_CHARS or covered < _MOSTLY * len(text):
         return None  # a hash or a key alone stays searchable
-    if not _words_between(text, stretches):
-        pass  # nothing else: left out whatever its size
-    elif covered < _MIN_REFUSED_CHARS or len(text) - covered >= _LABEL_CHARS * len(stretches):
-        return None  # words around each stretch: a note with images, a log with messages
+    small = covered < _MIN_REFUSED_CHARS
+    worded = len(text) - covered >= _LABEL_CHARS * len(stretches)  # a note with images, a log with messages
+    if (small or worded) and _words_between(text, stretches):
+        return None
     by_kind: dict[str, int] = {}
     for s in stretches:
         by_kind[s.kind] = by_kind.get(s.kind, 0) + s.end - s.start

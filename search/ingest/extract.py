@@ -121,14 +121,13 @@ def extract(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Extracted:
     if suffix in NOTEBOOK_EXTENSIONS:
         return _titled(*read_notebook(data))
     text = decode_text(data)
-    _refuse_non_documents(text, path.name.lower())
+    _refuse_non_documents(text, suffix)
     return Extracted(text)
 
 
-def _refuse_non_documents(text: str, name: str) -> None:
+def _refuse_non_documents(text: str, suffix: str) -> None:
     """Text that is not a document: a minifier's output, a private key. (Encoded data and hex
-    dumps in any format are found after reading: see nontext.py.)"""
-    suffix = Path(name).suffix
+    dumps, in any format, are found after reading: search/ingest/nontext.py.)"""
     if suffix in _BUNDLE_EXTENSIONS and len(text) >= _MINIFIED_FROM_CHARS:
         average = _average_line(text)
         if average > _MINIFIED_LINE_CHARS:

@@ -43,6 +43,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "python app.py") -> int:
             device=getattr(args, "device", None),
             dim=getattr(args, "dim", None),
             max_file_mb=getattr(args, "max_file_size", None),
+            max_passages=getattr(args, "max_passages", None),
             embedding_url=getattr(args, "embedding_url", None),
             reranker_url=getattr(args, "reranker_url", None),
             query_format=getattr(args, "query_format", None),
@@ -195,7 +196,9 @@ def _print_report(report: Any, as_json: bool, prefix: str = "Indexed: ") -> None
         + ".",
         flush=True,
     )
-    for kind, items in (("failed", report.failed), ("skipped", report.skipped), ("unreadable", report.unreadable)):
+    kinds = (("failed", report.failed), ("skipped", report.skipped), ("cut", report.cut),
+             ("unreadable", report.unreadable))
+    for kind, items in kinds:
         for path, reason in items:
             print(f"  {kind}: {path}: {reason}")
     for path in report.folders_removed:
@@ -304,6 +307,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     print(
         f"Files:     {status['indexed_files']} indexed, {len(status['failed'])} failed, "
         f"{len(status['skipped'])} skipped, {ignored_files} ignored"
+        + (f" ({len(status['cut'])} indexed files cut at the passage limit)" if status["cut"] else "")
     )
     print(f"Chunks:    {status['chunks']}")
     waiting = status["waiting"]
@@ -315,6 +319,10 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{key.capitalize()} files:")
             for item in status[key]:
                 print(f"  {item['path']}: {item['error']}")
+    if status["cut"]:
+        print("Cut files (indexed up to the passage limit):")
+        for item in status["cut"]:
+            print(f"  {item['path']}: {item['reason']}")
     if status["ignored"]:
         print("Ignored (left out by rule, never read):")
         for item in status["ignored"]:
@@ -516,6 +524,9 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
                         help="smaller embedding dimension (Matryoshka) for Qwen3 models (env FATHOM_DIM)")
     parser.add_argument("--max-file-size", default=s, type=_positive_float, metavar="MB",
                         help=f"skip files larger than this (env FATHOM_MAX_FILE_MB; default {DEFAULT_MAX_FILE_MB:g})")
+    parser.add_argument("--max-passages", default=s, type=_positive_int, metavar="N",
+                        help="index at most this many passages of one file; a file cut there is listed by "
+                        "`status` (env FATHOM_MAX_PASSAGES; default 2000)")
     parser.add_argument("--embedding-url", default=s, metavar="URL",
                         help="embed on an OpenAI-compatible server, e.g. http://gpu-box:8000/v1; "
                         "--embedding-model is then the model's name there (env FATHOM_EMBEDDING_URL; "

@@ -3,7 +3,7 @@
 Each setting comes from a command-line option, else an environment variable, else the
 settings file in the data folder (what the page's Settings saved), else a default.
 The variables are a public interface: FATHOM_DATA_DIR, FATHOM_EMBEDDING_MODEL,
-FATHOM_RERANKER_MODEL, FATHOM_DEVICE, FATHOM_DIM, FATHOM_MAX_FILE_MB, and for models on
+FATHOM_RERANKER_MODEL, FATHOM_DEVICE, FATHOM_DIM, FATHOM_MAX_FILE_MB, FATHOM_MAX_PASSAGES, and for models on
 another machine FATHOM_EMBEDDING_URL, FATHOM_RERANKER_URL, FATHOM_QUERY_FORMAT,
 FATHOM_RERANKER_FORMAT, FATHOM_REMOTE_TIMEOUT, FATHOM_REMOTE_REQUESTS and the API keys
 (FATHOM_API_KEY, or FATHOM_EMBEDDING_API_KEY / FATHOM_RERANKER_API_KEY for one server), which
@@ -31,6 +31,7 @@ DEFAULT_RERANKER_MODEL = "Qwen/Qwen3-Reranker-0.6B"
 DEVICES = ("auto", "cpu", "cuda", "mps")
 DATABASE_NAME = "fathom.db"
 DEFAULT_MAX_FILE_MB = defaults.MAX_FILE_MB
+DEFAULT_MAX_PASSAGES = 2_000  # per file; why this many: search/ingest/indexer.py
 FORMATS = ("qwen3", "plain")  # how a model on a server takes queries (or rerank prompts)
 DEFAULT_REMOTE_TIMEOUT = defaults.REMOTE_TIMEOUT_S  # seconds for one request to a model server
 DEFAULT_REMOTE_REQUESTS = defaults.REMOTE_REQUESTS  # requests in flight to one model server
@@ -57,6 +58,7 @@ class Settings:
     device: str = "auto"
     dim: int | None = None
     max_file_mb: float = DEFAULT_MAX_FILE_MB
+    max_passages: int = DEFAULT_MAX_PASSAGES  # a file is indexed up to this many passages
     rerank_top: int | None = None  # files the reranker reads; None: the search default
     # Models on another machine: the base URL of an OpenAI-compatible server (None: run here),
     # the model's name being the one the server knows it by.
@@ -110,6 +112,7 @@ class Settings:
         reranker_format: str | None = None,
         database_url: str | None = None,
         tokenizer: str | None = None,
+        max_passages: int | None = None,
     ) -> "Settings":
         """Options win over environment variables, which win over the settings file, which
         wins over defaults."""
@@ -135,6 +138,8 @@ class Settings:
             dim = saved.get("dim")
         if max_file_mb is None and env.get("FATHOM_MAX_FILE_MB"):
             max_file_mb = _number(env["FATHOM_MAX_FILE_MB"], "FATHOM_MAX_FILE_MB", float)
+        if max_passages is None and env.get("FATHOM_MAX_PASSAGES"):
+            max_passages = _number(env["FATHOM_MAX_PASSAGES"], "FATHOM_MAX_PASSAGES", int)
         embedding_given = embedding_url or env.get("FATHOM_EMBEDDING_URL")
         reranker_given = reranker_url or env.get("FATHOM_RERANKER_URL")
         embedding_server = server_url(embedding_given or saved.get("embedding_url"), "--embedding-url")
@@ -150,6 +155,7 @@ class Settings:
             device=chosen_device,
             dim=dim,
             max_file_mb=max_file_mb or DEFAULT_MAX_FILE_MB,
+            max_passages=max_passages or DEFAULT_MAX_PASSAGES,
             rerank_top=saved.get("rerank_top"),
             embedding_url=embedding_server,
             reranker_url=reranker_server,

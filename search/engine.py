@@ -47,6 +47,8 @@ class Status:
             "waiting": {"files": s.waiting.files, "chunks": s.waiting.chunks, "tokens": s.waiting.tokens},
             "failed": [{"path": path, "error": error} for path, error in s.failed],
             "skipped": [{"path": path, "error": error} for path, error in s.skipped],
+            # indexed up to the passage limit (--max-passages): the rest is found by words only
+            "cut": [{"path": path, "reason": reason} for path, reason in s.cut],
             "ignored": [{"path": i.path, "reason": i.reason, "folder": i.is_folder} for i in s.ignored],
             "embedding_model": s.space.model if s.space else None,
             "dimension": s.space.dimension if s.space else None,
@@ -222,7 +224,10 @@ class Engine:
         """The words phase's indexer (the watcher's too): it needs the tokenizer, not the model."""
         from search.ingest.indexer import Indexer
 
-        return Indexer(self.store, chunker=self.chunker(), max_file_bytes=self.settings.max_file_bytes)
+        return Indexer(
+            self.store, chunker=self.chunker(), max_file_bytes=self.settings.max_file_bytes,
+            max_passages=self.settings.max_passages,
+        )
 
     def chunker(self) -> Any:
         """How files are cut, known without the model's weights: in the model's own tokens (a

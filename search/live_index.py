@@ -73,6 +73,7 @@ class LibraryView:
     failed: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     ignored: list[tuple[str, str, bool]] = field(default_factory=list)  # path, reason, is a folder
+    cut: list[tuple[str, str]] = field(default_factory=list)  # indexed up to the passage limit, and why
     waiting: Any = None  # PendingWork: indexed files whose vectors are still to come
     embedding: dict[str, Any] | None = None  # Progress.to_json() of the meaning phase, while it runs
     embed_error: str | None = None  # why the meaning phase stopped (the files keep their words)
@@ -221,6 +222,7 @@ class LiveIndex:
             failed=list(stats.failed),
             skipped=list(stats.skipped),
             ignored=[(i.path, i.reason, i.is_folder) for i in stats.ignored],
+            cut=list(stats.cut),
         )
 
     def _folder_state(

@@ -56,10 +56,11 @@ class IndexStore(Protocol):
     def write_file(
         self, folder_id: int, path: str, size: int, mtime_ns: int, sha256: str,
         chunks: Sequence[ChunkRow], title: str = "", text: str | None = None,
-        chunker: str | None = None,
+        chunker: str | None = None, cut: str | None = None, tried: str | None = None,
     ) -> None:
         """Replaces all that is stored for the file, in one transaction; chunks without a
-        vector are searchable by their words and wait for the meaning phase."""
+        vector are searchable by their words and wait for the meaning phase. `cut`: why only
+        these of its passages are stored (listed by `stats`), with what it was `tried`."""
 
     def record_failure(
         self, folder_id: int, path: str, size: int, mtime_ns: int, sha256: str | None,

@@ -123,6 +123,7 @@ class IndexStats:
     schema_version: int
     path: str
     ignored: list[IgnoredPath] = field(default_factory=list)
+    cut: list[tuple[str, str]] = field(default_factory=list)  # indexed up to a passage limit, and why
     # per folder path: files "indexed", "failed", "skipped", "ignored" and "ignored_folders", and
     # "waiting": indexed files whose vectors are still to come
     folder_counts: dict[str, dict[str, int]] = field(default_factory=dict)

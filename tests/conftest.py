@@ -77,7 +77,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("FATHOM_EMBEDDING_MODEL", "FATHOM_RERANKER_MODEL", "FATHOM_DEVICE", "FATHOM_DIM",
                  "FATHOM_EMBEDDING_URL", "FATHOM_RERANKER_URL", "FATHOM_QUERY_FORMAT", "FATHOM_RERANKER_FORMAT",
                  "FATHOM_API_KEY", "FATHOM_EMBEDDING_API_KEY", "FATHOM_RERANKER_API_KEY",
-                 "FATHOM_REMOTE_TIMEOUT", "FATHOM_REMOTE_REQUESTS", "FATHOM_DATABASE_URL"):
+                 "FATHOM_REMOTE_TIMEOUT", "FATHOM_REMOTE_REQUESTS", "FATHOM_DATABASE_URL", "FATHOM_MAX_PASSAGES"):
         monkeypatch.delenv(name, raising=False)
     data = tmp_path / "fathom-data"
     monkeypatch.setenv("FATHOM_DATA_DIR", str(data))

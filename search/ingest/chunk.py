@@ -46,13 +46,17 @@ def chunk_text(
     max_tokens: int = DEFAULT_CHUNK_TOKENS,
     overlap: int = DEFAULT_OVERLAP_TOKENS,
     breaks: Sequence[int] = (),
+    left_out: Sequence[tuple[int, int]] = (),
+    limit: int | None = None,
 ) -> list[Chunk]:
-    """Chunks of at most `max_tokens` tokens; none crosses an offset in `breaks` (PDF pages)."""
+    """Chunks of at most `max_tokens` tokens; none crosses an offset in `breaks` (PDF pages)
+    and none holds a character of the `left_out` spans (encoded data, see nontext.py), which
+    are never even tokenized. With a `limit`, cutting stops once `limit` chunks are made."""
     if max_tokens < 8:
         raise ValueError(f"max_tokens must be at least 8, found {max_tokens}")
     overlap = max(0, min(overlap, max_tokens // 2))
     chunks: list[Chunk] = []
-    for seg_start, seg_end in _segments(text, breaks):
+    for seg_start, seg_end in _segments(text, breaks, left_out):
         offsets = tokenizer(
             text[seg_start:seg_end], add_special_tokens=False, return_offsets_mapping=True
         )["offset_mapping"]
@@ -61,12 +65,31 @@ def chunk_text(
             chunk = _trimmed(text, start, end, tokens)
             if chunk is not None:
                 chunks.append(chunk)
+                if limit is not None and len(chunks) >= limit:
+                    return chunks
     return chunks
 
 
-def _segments(text: str, breaks: Sequence[int]) -> Iterator[tuple[int, int]]:
-    bounds = sorted({b for b in breaks if 0 < b < len(text)} | {len(text)})
+def _segments(
+    text: str, breaks: Sequence[int], left_out: Sequence[tuple[int, int]] = ()
+) -> Iterator[tuple[int, int]]:
+    """Pieces of at most _SEGMENT_CHARS to tokenize, between the breaks, around what is left out."""
+    for kept_start, kept_end in _kept(len(text), left_out):
+        yield from _pieces(text, kept_start, kept_end, breaks)
+
+
+def _kept(length: int, left_out: Sequence[tuple[int, int]]) -> Iterator[tuple[int, int]]:
     start = 0
+    for out_start, out_end in sorted(left_out):
+        if out_start > start:
+            yield start, min(out_start, length)
+        start = max(start, out_end)
+    if start < length:
+        yield start, length
+
+
+def _pieces(text: str, start: int, stop: int, breaks: Sequence[int]) -> Iterator[tuple[int, int]]:
+    bounds = sorted({b for b in breaks if start < b < stop} | {stop})
     for bound in bounds:
         while start < bound:
             end = min(bound, start + _SEGMENT_CHARS)

@@ -51,8 +51,13 @@ CONTAINER_EXTENSIONS = PDF_EXTENSIONS | DOCX_EXTENSIONS | EPUB_EXTENSIONS
 ISOLATED_EXTENSIONS = CONTAINER_EXTENSIONS | HTML_EXTENSIONS | NOTEBOOK_EXTENSIONS
 _BUNDLE_EXTENSIONS = frozenset({".js", ".mjs", ".cjs", ".css"})
 # A bundle a minifier wrote: few, very long lines. Hand-written code averages under 80.
+# (Names that say so, .min.js or .map, are never even read: search/ingest/rules.py.)
 _MINIFIED_LINE_CHARS = 500
 _MINIFIED_FROM_CHARS = 5_000
+# JSON on one line is machine output, but small ones (a settings file, an export of notes) are
+# read: only megabytes of it are left out.
+_JSON_EXTENSIONS = frozenset({".json", ".geojson"})
+_MINIFIED_JSON_FROM_CHARS = MB
 _PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
 
 
@@ -122,15 +127,27 @@ def extract(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Extracted:
 
 
 def _refuse_non_documents(text: str, suffix: str) -> None:
-    """Text that is not a document: a minifier's output, a private key."""
+    """Text that is not a document: a minifier's output, a private key. (Encoded data and hex
+    dumps, in any format, are found after reading: search/ingest/nontext.py.)"""
     if suffix in _BUNDLE_EXTENSIONS and len(text) >= _MINIFIED_FROM_CHARS:
-        average = len(text) / (text.count("\n") + 1)
+        average = _average_line(text)
         if average > _MINIFIED_LINE_CHARS:
             raise SkippedFile(
                 f"a minified bundle (lines of {average:,.0f} characters on average), not a document"
             )
+    if suffix in _JSON_EXTENSIONS and len(text) >= _MINIFIED_JSON_FROM_CHARS:
+        average = _average_line(text)
+        if average > _MINIFIED_LINE_CHARS:
+            raise SkippedFile(
+                f"minified JSON ({len(text) / MB:.1f} MB in lines of {average:,.0f} characters on "
+                "average): machine output, not a document"
+            )
     if _PRIVATE_KEY.search(text[:SNIFF_BYTES]):
         raise SkippedFile("a private key: kept out of the index")
+
+
+def _average_line(text: str) -> float:
+    return len(text) / (text.count("\n") + 1)
 
 
 def _titled(text: str, title: str | None) -> Extracted:

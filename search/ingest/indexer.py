@@ -32,12 +32,18 @@ from search.ingest.chunk import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, Ch
 from search.ingest.context import Headings, chunk_context
 from search.ingest.extract import MAX_FILE_BYTES, MB, READERS_VERSION, Extracted, unread_reason
 from search.ingest.meaning import BATCH_CHUNKS, MeaningPhase
+from search.ingest.nontext import find_non_text
 from search.ingest.parsing import Parser, shared_parser
 from search.ingest.progress import Progress
 from search.ingest.walk import walk, why_ignored
 from storage import ChunkRow, FileRecord, Folder, FolderRemoved, IgnoredPath, IndexStore
 
 _PREFETCH = 64  # files prepared ahead of the writer
+# Passages one file may have. 2,000 passages of 256 tokens hold a 1,000-page book (about
+# 400,000 words) and cost about 50 minutes of embedding with the default model on 2 CPU cores;
+# a file past that is most often a log or a data dump, which would otherwise outweigh the rest
+# of its folder. A file that reaches it is indexed up to it and listed as cut.
+MAX_PASSAGES = 2_000
 NOT_REGULAR = "not a regular file (a pipe, socket or device)"
 
 
@@ -64,6 +70,7 @@ class IndexReport:
     written: list[str] = field(default_factory=list)  # paths of the files written (new or changed)
     failed: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    cut: list[tuple[str, str]] = field(default_factory=list)  # indexed up to the passage limit
     unreadable: list[tuple[str, str]] = field(default_factory=list)
     # folders removed (from the page, or another process) while they were being indexed:
     # nothing more was written under them
@@ -87,6 +94,7 @@ class _Pending:
     chunks: list[Chunk]
     contexts: list[str]
     title: str
+    cut: str | None = None  # why only its first passages are indexed (the passage limit)
 
 
 class Indexer:
@@ -104,6 +112,7 @@ class Indexer:
         batch_chunks: int = BATCH_CHUNKS,
         parser: Parser | None = None,
         chunker: Chunker | None = None,
+        max_passages: int = MAX_PASSAGES,
     ):
         if chunker is None:
             if embedder is None:
@@ -114,8 +123,11 @@ class Indexer:
         self.meaning = MeaningPhase(store, embedder, chunker.identity, batch_chunks) if embedder else None
         self.max_file_bytes = max_file_bytes
         self.parser = parser or shared_parser()
+        self.max_passages = max_passages
         # What a failed or skipped file was tried with; when it differs, the file is retried.
         self.tried = f"readers {READERS_VERSION}, limit {max_file_bytes} bytes"
+        # The same for a file cut at the passage limit: a new limit reads it again.
+        self.tried_cut = f"{self.tried}, {max_passages} passages"
         self._tokenizers: list[Any] = []  # chunk tokenizers not in use (one per running run)
         self._tokenizers_lock = threading.Lock()
 
@@ -263,16 +275,24 @@ class Indexer:
         ):
             report.unchanged += 1
             return None
-        return _Job(folder, path, stat, record, force=again == "all")
+        return _Job(folder, path, stat, record, force=again == "all" or self._cut_otherwise(record))
 
     def _again(self, record: FileRecord, again: str) -> bool:
         """Whether an unchanged file is read again: all of them when forced; a failed or
-        skipped one on demand, or when what it was tried with changed."""
+        skipped one on demand, or when what it was tried with changed; one cut at the passage
+        limit when the limit changed."""
         if again == "all":
             return True
         if record.status == "indexed":
-            return False
+            return self._cut_otherwise(record)
         return again == "retry" or record.tried != self.tried
+
+    def _cut_otherwise(self, record: FileRecord | None) -> bool:
+        """An indexed file cut at another passage limit: read it again, even unchanged."""
+        return (
+            record is not None and record.status == "indexed" and record.error is not None
+            and record.tried != self.tried_cut
+        )
 
     def _forget(
         self, folder: Folder | None, path: Path, report: IndexReport, ignored: IgnoredPath | None = None
@@ -377,16 +397,26 @@ class Indexer:
         chunker = self.chunker
         try:
             doc = self.parser.extract(job.path, self.max_file_bytes)
-            chunks = chunk_text(doc.text, tokenizer, chunker.max_tokens, chunker.overlap, doc.page_starts)
+            non_text = find_non_text(doc.text)
+            if non_text.refusal:
+                raise SkippedFile(non_text.refusal)
+            chunks = chunk_text(
+                doc.text, tokenizer, chunker.max_tokens, chunker.overlap, doc.page_starts,
+                left_out=non_text.left_out, limit=self.max_passages + 1,
+            )
         except SkippedFile as exc:
             self._not_indexed(job, sha, str(exc), "skipped", report, progress)
             return None
         except ExtractError as exc:
             self._not_indexed(job, sha, str(exc), "failed", report, progress)
             return None
+        cut = None
+        if len(chunks) > self.max_passages:
+            chunks = chunks[: self.max_passages]
+            cut = _cut_note(self.max_passages, chunks[-1].end / max(1, len(doc.text)))
         headings = Headings(doc.text, job.path.suffix)
         contexts = [chunk_context(job.path, doc.title, headings.at(c.start)) for c in chunks]
-        return _Pending(job, sha, doc, chunks, contexts, doc.title or headings.first or "")
+        return _Pending(job, sha, doc, chunks, contexts, doc.title or headings.first or "", cut)
 
     def _write(self, item: _Pending, report: IndexReport, progress: Progress) -> None:
         """One file's chunks and words, searchable at once; their vectors come later."""
@@ -410,6 +440,7 @@ class Indexer:
             self.store.write_file(
                 job.folder.id, str(job.path), job.stat.st_size, job.stat.st_mtime_ns, item.sha256, rows,
                 title=item.title, text=item.doc.text, chunker=self.chunker.identity,
+                cut=item.cut, tried=self.tried_cut if item.cut else None,
             )
         except FolderRemoved:
             self._folder_removed(job, report, progress)
@@ -418,6 +449,8 @@ class Indexer:
             report.added += 1
         else:
             report.updated += 1
+        if item.cut:
+            report.cut.append((str(job.path), item.cut))
         report.written_chunks += len(rows)
         report.written.append(str(job.path))
         progress.update(files=1, size=job.stat.st_size)
@@ -457,6 +490,14 @@ def owning_folder(folders: Sequence[Folder], path: Path) -> Folder | None:
         if (path == root or root in path.parents) and (best is None or len(folder.path) > len(best.path)):
             best = folder
     return best
+
+
+def _cut_note(limit: int, share: float) -> str:
+    """Why a file's passages stop early, as `status` and the page list it."""
+    return (
+        f"cut at {limit:,} passages (the first {min(share, 0.99):.0%} of its text); the rest is found "
+        "by its words only, not by meaning (raise the limit with --max-passages)"
+    )
 
 
 def _priority(job: _Job) -> tuple[int, float]:

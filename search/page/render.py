@@ -370,6 +370,7 @@ def problems(library: LibraryView) -> str:
     items = (
         [("failed", p, e) for p, e in library.failed]
         + [("skipped", p, e) for p, e in library.skipped]
+        + [("cut", p, why) for p, why in library.cut]
         + [("ignored", p + ("/" if folder else ""), why) for p, why, folder in library.ignored]
     )
     if not items:
@@ -389,7 +390,8 @@ def problems(library: LibraryView) -> str:
     return (
         '<p class="fathom-muted">Failed files could not be read (corrupt, encrypted, too slow or '
         "too big to parse); skipped files were read and left out (binary, over the size limit, "
-        "minified); ignored ones are never read (hidden, excluded by a .gitignore, not a "
+        "minified, encoded data); cut files are indexed up to the passage limit, the rest found by "
+        "its words only; ignored ones are never read (hidden, excluded by a .gitignore, not a "
         "document), and a folder ignored is left out whole. Fix a file and it is picked up on "
         "its own; Re-index its folder to try them all again.</p>"
         '<table class="fathom-table fathom-problems"><thead><tr><th></th><th>File</th><th>Why</th>'
@@ -398,5 +400,8 @@ def problems(library: LibraryView) -> str:
 
 
 def problems_label(library: LibraryView | None) -> str:
-    count = len(library.failed) + len(library.skipped) + len(library.ignored) if library is not None else 0
+    count = (
+        len(library.failed) + len(library.skipped) + len(library.cut) + len(library.ignored)
+        if library is not None else 0
+    )
     return "Files not indexed" + (f" ({count:,})" if count else "")

@@ -21,6 +21,12 @@ class Stats(PostgresBase):
             "SELECT status, path, error FROM files WHERE status != 'indexed' ORDER BY path"
         ):
             problems[status].append((path, error))
+        cut = [
+            (path, error)
+            for path, error in self._query(
+                "SELECT path, error FROM files WHERE status = 'indexed' AND error IS NOT NULL ORDER BY path"
+            )
+        ]
         (chunks,), = self._query("SELECT COUNT(*) FROM chunks")
         counts: dict[str, dict[str, int]] = {
             path: {"indexed": 0, "failed": 0, "skipped": 0, "ignored": 0, "ignored_folders": 0, "waiting": 0} for path, _ in folders
@@ -54,6 +60,7 @@ class Stats(PostgresBase):
             schema_version=SCHEMA_VERSION,
             path=self.path,
             ignored=ignored,
+            cut=cut,
             folder_counts=counts,
             waiting=self.pending_work(),  # type: ignore[attr-defined]
             vector_search=self.vector_search(),  # type: ignore[attr-defined]

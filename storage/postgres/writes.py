@@ -115,16 +115,19 @@ class Writes(PostgresBase):
         title: str = "",
         text: str | None = None,
         chunker: str | None = None,
+        cut: str | None = None,
+        tried: str | None = None,
     ) -> None:
         """Replace everything stored for `path` with these chunks, atomically, with the rows
         of the file as a whole. Chunks without a vector are searchable by their words at once
-        and wait for the meaning phase; `chunker` names what cut them."""
+        and wait for the meaning phase; `chunker` names what cut them; `cut` why only these of
+        its passages are stored (kept as its error, listed by `stats`)."""
         with self.transaction() as conn:
             folder = _check_folder(conn, folder_id)
             space = self._space_in(conn)
             embedded = space is not None and all(c.vector is not None for c in chunks)
-            file_id = _upsert_file(conn, folder_id, path, size, mtime_ns, sha256, "indexed", None, chunker=chunker,
-                                   embedded=embedded)
+            file_id = _upsert_file(conn, folder_id, path, size, mtime_ns, sha256, "indexed",
+                                   clean(cut) if cut else None, tried, chunker=chunker, embedded=embedded)
             self._delete_chunks(conn, [file_id])
             if text is None:
                 text = joined_text([(c.start, c.end, c.text) for c in chunks])

@@ -90,16 +90,20 @@ class Writes(SQLiteBase):
         title: str = "",
         text: str | None = None,
         chunker: str | None = None,
+        cut: str | None = None,
+        tried: str | None = None,
     ) -> None:
         """Replace everything stored for `path` with these chunks, atomically, with the rows
         of the file as a whole: its `title` and whole `text` (default: joined from the chunks).
         Chunks without a vector are searchable by their words at once and wait for the
-        meaning phase; `chunker` names what cut them (see `pending_chunks`)."""
+        meaning phase; `chunker` names what cut them (see `pending_chunks`). `cut` says why
+        only these of its passages are stored (kept as its error, listed by `stats`)."""
         with self.transaction() as conn:
             _check_folder(conn, folder_id)
             embedded = self.embedding_space() is not None and all(c.vector is not None for c in chunks)
             file_id = self._upsert_file(
-                conn, folder_id, path, size, mtime_ns, sha256, "indexed", None, chunker=chunker, embedded=embedded
+                conn, folder_id, path, size, mtime_ns, sha256, "indexed", cut, tried, chunker=chunker,
+                embedded=embedded,
             )
             self._delete_chunks(conn, [file_id])
             (folder,) = conn.execute("SELECT path FROM folders WHERE id = ?", (folder_id,)).fetchone()

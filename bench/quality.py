@@ -13,6 +13,7 @@ Tune on one seed and report another: each seed draws its queries from its own fo
     python bench/quality.py --sweep                       # hybrid over a grid of fusion settings
     python bench/quality.py --reranker-model /path/to/Qwen3-Reranker-0.6B --device cuda
     python bench/quality.py --seed 1 --database postgresql://user@host/postgres   # PostgreSQL store
+    python bench/quality.py --embedded 0 --embedded 0.5 --embedded 1   # while the meaning phase runs
 
 With `--database URL` each set's index is kept in PostgreSQL instead of SQLite, in a database of
 its own on that server (`fathom_quality_<set>`, made when missing, made again when the documents
@@ -20,6 +21,11 @@ change; the URL's user must be allowed to create databases): same code, same mod
 backend. `--reuse-vectors` then takes each chunk's vector from the set's SQLite index in the
 cache folder when the chunk's text is the same (the same model made it), and runs the model for
 the others: indexing into PostgreSQL still goes through the Engine, both phases, every write.
+
+`--embedded FRACTION` measures the index as a person meets it during the meaning phase: the
+words phase over the whole corpus, then the meaning phase stopped once that share of the chunks
+has its vectors (as a kill -9 would leave it), in the order Fathom embeds them. Its vectors are
+the full index's, so no model runs twice.
 """
 from __future__ import annotations
 
@@ -184,6 +190,42 @@ def prepare(items: KnownItems, work: Path, model: str, device: str,
     return engine, root, seconds, report
 
 
+class StopAfter:
+    """A meaning-phase progress listener that stops the phase once `chunks` have their vectors."""
+
+    def __init__(self, chunks: int):
+        import threading
+
+        self.chunks, self.stop = chunks, threading.Event()
+
+    def __call__(self, progress: Any) -> None:
+        if progress.chunks_done >= self.chunks:
+            self.stop.set()
+
+
+def partially_embedded(work: Path, root: Path, model: str, device: str, fraction: float) -> Engine:
+    """An index of the same corpus whose meaning phase stopped at `fraction` of its chunks,
+    its vectors taken from the full index in `work` (built first by `prepare`)."""
+    from search.ingest.indexer import Progress
+    from search.ingest.meaning import MeaningPhase
+    from search.engine import INDEX_RECIPE
+    from storage import EmbeddingSpace
+
+    part = work / f"embedded-{fraction:g}"
+    shutil.rmtree(part, ignore_errors=True)
+    settings = Settings(data_dir=part, embedding_model=model, reranker_model=None, device=device)
+    engine = Engine(settings)
+    engine.read([root])
+    total = engine.store.pending_work().chunks
+    embedder = ReusedVectors(engine.embedder(), sqlite_vectors(work / "data" / "fathom.db"))
+    engine.store.set_embedding_space(EmbeddingSpace(settings.embedding_key, embedder.dimension, INDEX_RECIPE))
+    if fraction > 0:
+        stop = StopAfter(round(fraction * total))
+        phase = MeaningPhase(engine.store, embedder, engine.chunker().identity, batch_chunks=16)
+        phase.run(Progress(listener=stop), stop.stop)
+    return engine
+
+
 def run_set(name: str, args: argparse.Namespace, model: str, reranker: Any, cache: Path) -> dict[str, Any]:
     docs, queries = SIZES[name]
     items = build(name, args.seed, args.docs or docs, args.queries or queries)
@@ -196,6 +238,16 @@ def run_set(name: str, args: argparse.Namespace, model: str, reranker: Any, cach
     scores: dict[str, Any] = {}
     for mode in ("keyword", "vector", "hybrid"):
         scores[mode] = evaluate(engine, root, items, SearchOptions(k=K, mode=mode, rerank=False), embedder)
+    partial: dict[str, Any] = {}
+    for fraction in args.embedded or ():
+        part = partially_embedded(cache / key, root, model, args.device, fraction)
+        waiting = part.store.pending_work()
+        partial[f"{fraction:g}"] = {
+            "waiting_chunks": waiting.chunks,
+            **{mode: evaluate(part, root, items, SearchOptions(k=K, mode=mode, rerank=False), embedder)
+               for mode in ("keyword", "hybrid")},
+        }
+        part.close()
     scores["hybrid+rerank"] = None
     if reranker is not None:
         options = SearchOptions(k=K, mode="hybrid", rerank=True, rerank_top=args.rerank_top)
@@ -206,7 +258,7 @@ def run_set(name: str, args: argparse.Namespace, model: str, reranker: Any, cach
     return {
         "set": name, "documents": len(items.documents), "queries": len(items.queries),
         "eligible": items.eligible, "chunks": stats.chunks, "index_seconds": round(seconds, 1),
-        "scores": scores, "sweep": grid,
+        "scores": scores, "sweep": grid, "partial": partial,
     }
 
 
@@ -222,6 +274,11 @@ def print_set(result: dict[str, Any]) -> None:
     scores = result["scores"]
     gain = scores["hybrid"]["mrr"] - max(scores["keyword"]["mrr"], scores["vector"]["mrr"])
     print(f"\nhybrid - best single mode: {gain:+.3f} MRR@10 ({'beats' if gain > 0 else 'does NOT beat'} it)")
+    if result.get("partial"):
+        print("\n| embedded | chunks waiting | keyword MRR@10 | hybrid MRR@10 | hybrid - keyword |\n|---|---|---|---|---|")
+        for fraction, row in result["partial"].items():
+            gap = row["hybrid"]["mrr"] - row["keyword"]["mrr"]
+            print(f"| {fraction} | {row['waiting_chunks']} | {row['keyword']['mrr']:.3f} | {row['hybrid']['mrr']:.3f} | {gap:+.3f} |")
     if result["sweep"]:
         keys = list(GRID)
         print("\n| " + " | ".join(keys) + " | MRR@10 | Recall@10 |\n|" + "---|" * (len(keys) + 2))
@@ -244,6 +301,8 @@ def main() -> None:
                         help="keep the indexes in PostgreSQL on this server, one database per set (default: SQLite)")
     parser.add_argument("--reuse-vectors", action="store_true",
                         help="with --database: chunk vectors of the same text from the SQLite index in --cache")
+    parser.add_argument("--embedded", type=float, action="append", metavar="FRACTION",
+                        help="repeatable: also measure the index with only this share of its chunks embedded")
     parser.add_argument("--cache", type=Path, default=None,
                         help="keep corpora and indexes in this folder and reuse them (default: a temp folder)")
     args = parser.parse_args()

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import stat
+import threading
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from conftest import write_corpus
+from conftest import CORPUS, FakeEmbedder, write_corpus
 from page_server import printed_address, start_server, status, stop
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -174,3 +175,70 @@ def test_a_password_guards_everything(tmp_path: Path, minilm_path: str) -> None:
         assert opener.open(f"{url}/config", timeout=10).status == 200
     finally:
         stop(server)
+
+
+class GatedFakeEmbedder(FakeEmbedder):
+    """The fake model, held at a gate: the meaning phase waits while the test looks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+
+    def embed_documents(self, texts: Any) -> Any:
+        assert self.gate.wait(120)
+        return super().embed_documents(texts)
+
+    def embed_queries(self, queries: Any, task: Any = None) -> Any:
+        return FakeEmbedder.embed_documents(self, queries)  # a search is never held
+
+
+def test_the_page_during_the_meaning_phase(
+    browser: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While files wait for their vectors the page says so, where a person looks: the folder
+    (embedding N of M), the results (how many wait, results may be incomplete), each card (words
+    only); and a query nothing matches well says "no strong match"."""
+    from playwright.sync_api import expect
+
+    from page_server import BEARER, page_in_process
+    from search.config import Settings
+
+    docs = write_corpus(tmp_path / "docs")
+    model = GatedFakeEmbedder()
+    settings = Settings.resolve(data_dir=tmp_path / "data", embedding_model="fake", reranker_model="none")
+    with page_in_process(settings, monkeypatch, model) as (rt, _page, url):
+        rt.start()
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, extra_http_headers=BEARER)
+        page = context.new_page()
+        page.goto(url)
+        page.locator("#fathom-to-library").click()
+        field(page, "fathom-folder-path").fill(str(docs))
+        page.locator("#fathom-add").click()
+        expect(page.locator("#fathom-folders")).to_contain_text("Embedding", timeout=WAIT_MS)
+        expect(page.locator("#fathom-folders")).to_contain_text(f"0 of {len(CORPUS)} files searchable by meaning")
+
+        page.get_by_role("tab", name="Search").click()
+        query = field(page, "fathom-query")
+        query.fill("sourdough starter")
+        query.press("Enter")
+        first = page.locator("#fathom-result-0")
+        expect(first.locator(".fathom-name")).to_have_text("sourdough.md", timeout=WAIT_MS)
+        expect(first).to_contain_text("words only, for now")
+        expect(page.locator("#fathom-summary .fathom-incomplete")).to_contain_text(
+            f"{len(CORPUS)} files not embedded yet")
+        shoot(page, "meaning-phase.png", tmp_path, keep_it=False)
+
+        model.gate.set()
+        assert rt.library.wait_idle(60)
+        query.fill("sourdough starter")
+        query.press("Enter")
+        expect(first.locator(".fathom-name")).to_have_text("sourdough.md", timeout=WAIT_MS)
+        expect(page.locator("#fathom-summary .fathom-incomplete")).to_have_count(0)
+        expect(first).not_to_contain_text("words only")
+
+        query.fill("quantum chromodynamics lattice gauge bread")
+        query.press("Enter")
+        expect(page.locator("#fathom-summary .fathom-no-strong-match")).to_contain_text("No strong match",
+                                                                                           timeout=WAIT_MS)
+        expect(first).to_contain_text("weak match")
+        context.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -407,3 +408,26 @@ def test_collecting_terms_is_bounded_and_linear() -> None:
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert float(done.stdout) < 1.0
+
+
+def test_words_only_results_and_waiting_files_are_said_in_text(
+    tmp_path: Path, fake_embedder: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before its vectors come, a file found by its words shows its word score (not a fused
+    0.0000) and says it is not embedded yet; `status` says what waits; a weak result says so."""
+    import app
+    from search.engine import Engine
+    from search.config import Settings
+
+    docs = write_corpus(tmp_path / "docs")
+    with Engine(Settings.resolve(embedding_model="fake", reranker_model="none")) as engine:
+        engine.read([docs])  # the words phase only: nothing embedded
+    code, out, _ = run_cli(capsys, "status")
+    assert code == 0 and f"Waiting:   {len(CORPUS)} files (" in out
+    app._print_results("bread", [{
+        "path": "/d/a.md", "score": 0.0, "vector_score": None, "keyword_score": 2.54, "rerank_score": None,
+        "page": None, "snippet": "bread", "highlights": [], "embedded": False, "strong": False,
+    }], show_query=False)
+    line = capsys.readouterr().out.splitlines()[0]
+    assert "words 2.5" in line and "0.0000" not in line
+    assert "[words only: not embedded yet]" in line and "[weak match]" in line

@@ -112,20 +112,22 @@ def test_open_and_preview_a_result(runtime: Runtime, tmp_path: Path) -> None:
     found = handlers.search(runtime, handlers.SearchForm(query="the n-th Fibonacci number")).results
     result = next(r for r in found if r["path"].endswith("fibonacci.py"))
     ran: list[Opening] = []
-    words = card_actions.open_on_desktop(
+    ok, words = card_actions.open_on_desktop(
         runtime, result, folder=False, local=True, run=lambda o: ran.append(o) or "",
         desktop=desktop(env={"VISUAL": "code"}, installed=("code", "xdg-open")),
     )
     assert ran[-1].command == ["code", "-g", f"{docs / 'code' / 'fibonacci.py'}:1"]
-    assert "Opened fibonacci.py at line 1" in words
+    assert ok and words == "Opened fibonacci.py at line 1."
     card_actions.open_on_desktop(runtime, result, folder=True, local=True, run=lambda o: ran.append(o) or "",
                                  desktop=desktop())
     assert ran[-1].command == ["xdg-open", str(docs / "code")]
     # nobody else: not behind a share link, not from another computer, not a crafted path
     before = len(ran)
-    assert "Download" in card_actions.open_on_desktop(runtime, result, False, local=False, run=ran.append)
+    assert card_actions.open_on_desktop(runtime, result, False, local=False, run=ran.append) == (
+        False, card_actions.NOT_HERE)
     crafted = {**result, "path": str(docs / ".." / ".." / "etc" / "passwd")}
-    assert "cannot be opened" in card_actions.open_on_desktop(runtime, crafted, False, True, run=ran.append)
+    ok, words = card_actions.open_on_desktop(runtime, crafted, False, True, run=ran.append)
+    assert not ok and "cannot be opened" in words
     assert len(ran) == before
     html = card_actions.preview_of(runtime, result)
     assert "fibonacci.py" in html and '<mark class="fathom-passage">' in html and "def fibonacci(n):" in html

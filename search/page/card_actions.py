@@ -51,21 +51,22 @@ def open_on_desktop(
     local: bool,
     desktop: Desktop | None = None,
     run: Callable[[Opening], str] = launch,
-) -> str:
-    """Open the file (or its folder) on this computer; a message that says what happened."""
+) -> tuple[bool, str]:
+    """Open the file (or its folder) on this computer; (opened, a sentence that says what
+    happened, plain text for a toast)."""
     if not local:
-        return render.message("Not opened", NOT_HERE, "error")
+        return False, NOT_HERE
     opening, problem = opening_for(rt, result, folder, desktop or Desktop())
     if opening is None:
-        return render.message("Not opened", problem, "error")
+        return False, problem
     if opening.problem:
-        return render.message("Not opened", opening.problem, "error")
+        return False, opening.problem
     failed = run(opening)
     if failed:
-        return render.message("Not opened", failed, "error")
+        return False, failed
     name = Path(opening.target).name or opening.target
     what = f"Opened the folder {render.pretty_path(opening.target)}" if folder else f"Opened {name}"
-    return render.message(f"{what} {opening.at}".strip(), opening.missed, "success")
+    return True, " ".join(w for w in (f"{what} {opening.at}".strip() + ".", opening.missed) if w)
 
 
 def preview_of(rt: Runtime, result: dict[str, Any]) -> str:

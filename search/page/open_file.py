@@ -83,6 +83,8 @@ def open_command(
     """The command that opens `path` (or the folder it sits in, with it selected where the file
     manager can) at `page` or `line` where the app that opens it takes one."""
     system = desktop.system
+    line = line if line and line > 1 else None  # the top: any app opens it there
+    page = page if page and page > 1 else None
     if folder:
         if system == "Darwin":
             return Opening(path, ["open", "-R", path])  # Finder, with the file selected

@@ -26,6 +26,11 @@ def pretty_path(path: str) -> str:
     return path
 
 
+def breakable_path(path: str) -> str:
+    """A path as HTML that a narrow column breaks after a "/", never inside a folder's name."""
+    return "/<wbr>".join(escape(part) for part in pretty_path(path).split("/"))
+
+
 def when(seconds: float | None, now: dt.datetime | None = None) -> str:
     if not seconds:
         return ""
@@ -109,9 +114,17 @@ def card(result: dict[str, Any], rank: int, show_scores: bool = False) -> str:
     )
 
 
-def summary(count: int, milliseconds: float, notes: Sequence[str] = (), like: str | None = None) -> str:
+def summary(
+    count: int, milliseconds: float, notes: Sequence[str] = (), like: str | None = None,
+    matching: int | None = None, newest: bool = False,
+) -> str:
+    """How many files are shown, how many hold the query's words (`matching`, counted up to
+    a thousand), in what order, how fast; then the notes."""
     what = f"Files like <b>{escape(like)}</b>: " if like else ""
-    found = f"{plural(count, 'file')} in {_ms(milliseconds)}"
+    found = f"{plural(count, 'file')}" + (", newest first," if newest else "") + f" in {_ms(milliseconds)}"
+    if matching is not None:
+        words = "1,000 or more" if matching >= 1000 else f"{matching:,}"
+        found += f' · <span class="fathom-matching">{words} {"file has" if matching == 1 else "files have"} your words</span>'
     text = f'<div class="fathom-summary">{what}{found}</div>'
     for note in notes:
         text += f'<div class="fathom-note">{escape(note)}</div>'
@@ -331,7 +344,7 @@ def folders_table(library: LibraryView) -> str:
         return ""
     rows = "".join(
         "<tr>"
-        f'<td class="fathom-path" title="{escape(f.path)}">{escape(pretty_path(f.path))}</td>'
+        f'<td class="fathom-path" title="{escape(f.path)}">{breakable_path(f.path)}</td>'
         f'<td class="fathom-count">{f.files:,}</td>'
         f'<td><span class="fathom-state fathom-state-{f.state}" title="{escape(f.detail)}">'
         f"{STATE_LABELS.get(f.state, f.state)}</span>"
@@ -355,7 +368,7 @@ def problems(library: LibraryView) -> str:
         return '<p class="fathom-muted">Every file found was indexed.</p>'
     rows = "".join(
         f'<tr><td><span class="fathom-state fathom-state-{kind}">{kind}</span></td>'
-        f'<td class="fathom-path" title="{escape(path)}">{escape(pretty_path(path))}</td>'
+        f'<td class="fathom-path" title="{escape(path)}">{breakable_path(path)}</td>'
         f"<td>{escape(reason or '')}</td></tr>"
         for kind, path, reason in items[:MAX_PROBLEMS]
     )

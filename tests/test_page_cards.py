@@ -107,17 +107,23 @@ def runtime(minilm_path: str, minilm: Any) -> Iterator[Runtime]:
 
 def test_open_and_preview_a_result(runtime: Runtime, tmp_path: Path) -> None:
     docs = write_corpus(tmp_path / "docs")
+    lines = [f"def helper_{i}(value):\n    return value + {i}\n" for i in range(150)]
+    lines.append("def parse_invoice_total(invoice):\n    return sum(line.amount for line in invoice.lines)\n")
+    (docs / "code" / "long.py").write_text("\n".join(lines), encoding="utf-8")
     ok, words = handlers.add_folder(runtime, str(docs))
     assert ok and runtime.library.wait_idle(60)
-    found = handlers.search(runtime, handlers.SearchForm(query="the n-th Fibonacci number")).results
-    result = next(r for r in found if r["path"].endswith("fibonacci.py"))
+    found = handlers.search(runtime, handlers.SearchForm(query="parse_invoice_total", mode="keyword")).results
+    result = next(r for r in found if r["path"].endswith("long.py"))
     ran: list[Opening] = []
     ok, words = card_actions.open_on_desktop(
         runtime, result, folder=False, local=True, run=lambda o: ran.append(o) or "",
         desktop=desktop(env={"VISUAL": "code"}, installed=("code", "xdg-open")),
     )
-    assert ran[-1].command == ["code", "-g", f"{docs / 'code' / 'fibonacci.py'}:1"]
-    assert ok and words == "Opened fibonacci.py at line 1."
+    path, line = ran[-1].command[2].rsplit(":", 1)
+    assert ran[-1].command[:2] == ["code", "-g"] and path == str(docs / "code" / "long.py") and int(line) > 100
+    source = (docs / "code" / "long.py").read_text(encoding="utf-8").split("\n")
+    assert source[int(line) - 1].endswith(result["text"].split("\n")[0])  # the line the passage starts in
+    assert ok and words == f"Opened long.py at line {line}."
     card_actions.open_on_desktop(runtime, result, folder=True, local=True, run=lambda o: ran.append(o) or "",
                                  desktop=desktop())
     assert ran[-1].command == ["xdg-open", str(docs / "code")]
@@ -130,4 +136,6 @@ def test_open_and_preview_a_result(runtime: Runtime, tmp_path: Path) -> None:
     assert not ok and "cannot be opened" in words
     assert len(ran) == before
     html = card_actions.preview_of(runtime, result)
-    assert "fibonacci.py" in html and '<mark class="fathom-passage">' in html and "def fibonacci(n):" in html
+    assert "long.py" in html and f"around line {line}" in html
+    assert '<mark class="fathom-passage">' in html and "parse_invoice_total" in html
+    assert f"def helper_{140}(value)" in html  # the text before the passage

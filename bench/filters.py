@@ -5,9 +5,9 @@ folder filter, on a store shaped like a real folder (258 files of 20 chunks of 1
     python bench/filters.py                      # SQLite
     python bench/filters.py --database URL       # PostgreSQL too (a scratch database)
 
-A filter must cost no more than 2x no filter. Before the fix in storage/sqlite/keywords.py a
-date filter took the chunks' BM25 from 6 ms to 2,290 ms: FTS5 was handed `rowid IN (...)` and
-ran the MATCH once per passing rowid.
+A filter must cost no more than 2x no filter. Before the fix in storage/sqlite/keywords.py
+(measured here, 2 cores): 24 ms none, 4,616 ms date, 710 ms folder: FTS5 was handed
+`rowid IN (...)` and ran its MATCH once per passing rowid. After: 33 / 44 / 27 ms.
 """
 from __future__ import annotations
 

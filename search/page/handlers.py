@@ -374,13 +374,11 @@ def tasks_matter(loader: Any) -> bool:
 
 def tasks_note(settings: Settings) -> str:
     """Why there is no Task control: the embedding model reads no instruction, and no
-    reranker that would is on."""
-    name = short_name(settings.embedding_model)
-    rerank = "" if settings.reranker_model else " and no reranker is on"
+    reranker that would is ready."""
+    name = "all-MiniLM-L6-v2" if settings.embedding_model == small_offline_model() else short_name(settings.embedding_model)
     return (
         '<div class="fathom-task-note fathom-muted">'
-        f"<b>No Task here:</b> {escape(name)} takes no task instructions (Qwen3 models do){rerank}, "
-        "so every search reads your words as they are.</div>"
+        f"<b>No Task choice:</b> {escape(name)} reads no task instructions (Qwen3 models and rerankers do).</div>"
     )
 
 

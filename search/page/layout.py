@@ -117,12 +117,12 @@ def build(rt: Runtime) -> gr.Blocks:
                     task = gr.Dropdown(
                         handlers.task_choices(), value="question", label="Task", scale=3, elem_id="fathom-task"
                     )
-                    task_note = gr.HTML(visible=False, elem_id="fathom-task-note")
                     rerank = gr.Checkbox(
                         value=False, label="Rerank", info=first.rerank_info, scale=2, elem_id="fathom-rerank"
                     )
                     sort = gr.Radio(search_state.SORT_CHOICES, value="relevance", label="Order", scale=2,
                                     elem_id="fathom-sort")
+                task_note = gr.HTML(visible=False, elem_id="fathom-task-note")
                 recent = gr.HTML('<div id="fathom-recent-list" class="fathom-recent"></div>', elem_id="fathom-recent")
                 with gr.Accordion(search_state.filters_label([]), open=False, elem_id="fathom-filters") as filters_box:
                     with gr.Row():

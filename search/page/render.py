@@ -27,8 +27,12 @@ def pretty_path(path: str) -> str:
 
 
 def breakable_path(path: str) -> str:
-    """A path as HTML that a narrow column breaks after a "/", never inside a folder's name."""
-    return "/<wbr>".join(escape(part) for part in pretty_path(path).split("/"))
+    """A path as HTML that a narrow column breaks after a "/", never inside a folder's name
+    (not even at its hyphens), unless the name alone is wider than the column."""
+    parts = pretty_path(path).split("/")
+    return "<wbr>".join(
+        f'<span class="fathom-seg">{escape(part)}{"" if i == len(parts) - 1 else "/"}</span>' for i, part in enumerate(parts)
+    )
 
 
 def when(seconds: float | None, now: dt.datetime | None = None) -> str:
@@ -118,13 +122,13 @@ def summary(
     count: int, milliseconds: float, notes: Sequence[str] = (), like: str | None = None,
     matching: int | None = None, newest: bool = False,
 ) -> str:
-    """How many files are shown, how many hold the query's words (`matching`, counted up to
-    a thousand), in what order, how fast; then the notes."""
+    """How many files are shown, how many hold any of the query's words (`matching`, counted
+    up to a thousand), in what order, how fast; then the notes."""
     what = f"Files like <b>{escape(like)}</b>: " if like else ""
     found = f"{plural(count, 'file')}" + (", newest first," if newest else "") + f" in {_ms(milliseconds)}"
     if matching is not None:
         words = "1,000 or more" if matching >= 1000 else f"{matching:,}"
-        found += f' · <span class="fathom-matching">{words} {"file has" if matching == 1 else "files have"} your words</span>'
+        found += f' · <span class="fathom-matching">{words} {"file matches" if matching == 1 else "files match"} your words</span>'
     text = f'<div class="fathom-summary">{what}{found}</div>'
     for note in notes:
         text += f'<div class="fathom-note">{escape(note)}</div>'

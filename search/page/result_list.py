@@ -32,6 +32,9 @@ element.addEventListener('click', (event) => {
   trigger('click', {action: button.dataset.action, slot: Number(button.dataset.slot)});
 });
 watch('value', () => {
+  element.querySelectorAll('.fathom-preview-text mark').forEach((mark) => {
+    mark.parentElement.scrollTop = Math.max(0, mark.offsetTop - 48);  // the passage in view
+  });
   const card = element.dataset.refocus ? document.getElementById(element.dataset.refocus) : null;
   element.dataset.refocus = '';
   if (card) { card.tabIndex = 0; card.focus(); }

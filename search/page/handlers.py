@@ -481,9 +481,11 @@ def small_offline_model() -> str | None:
     return str(folder.resolve()) if (folder / "config.json").is_file() else None
 
 
-def model_choices(kind: str, current: str | None) -> list[tuple[str, str]]:
+def model_choices(kind: str, current: str | None, installed: bool = True) -> list[tuple[str, str]]:
+    """The models to choose from; `installed`: with the small offline model's folder when it is
+    on this computer (left out of what the page carries before anyone signed in: a path)."""
     choices = list(EMBEDDING_MODELS if kind == "embedding" else RERANKERS)
-    small = small_offline_model() if kind == "embedding" else None
+    small = small_offline_model() if kind == "embedding" and installed else None
     if small is not None:
         choices.append(("all-MiniLM-L6-v2: small, offline, 90 MB, English (installed)", small))
     if current is not None and current not in [value for _, value in choices]:

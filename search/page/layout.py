@@ -189,7 +189,7 @@ def build(rt: Runtime) -> gr.Blocks:
                 values = handlers.blank_settings()
                 with gr.Row():
                     embedding = gr.Dropdown(
-                        handlers.model_choices("embedding", values["embedding_model"]),
+                        handlers.model_choices("embedding", values["embedding_model"], installed=False),
                         value=values["embedding_model"],
                         allow_custom_value=True,
                         label="Embedding model",

@@ -139,3 +139,19 @@ def test_open_and_preview_a_result(runtime: Runtime, tmp_path: Path) -> None:
     assert "long.py" in html and f"around line {line}" in html
     assert '<mark class="fathom-passage">' in html and "parse_invoice_total" in html
     assert f"def helper_{140}(value)" in html  # the text before the passage
+
+
+def test_the_store_gives_a_files_chunks_in_order(database: Any) -> None:
+    """What a preview is made from, on both backends: every chunk of an indexed file, in order,
+    with its offsets and page; nothing for a file that is not indexed."""
+    from storage import ChunkRow, open_store
+
+    with open_store(database) as store:
+        folder = store.add_folder("/docs")
+        rows = [ChunkRow(1, 40, 70, 2, "second part of the report"), ChunkRow(0, 0, 39, 1, "first part of the report")]
+        store.write_file(folder.id, "/docs/r.pdf", 10, 1, "h", rows)
+        assert store.file_chunks("/docs/r.pdf") == [
+            StoredChunk(0, 0, 39, 1, "first part of the report"), StoredChunk(1, 40, 70, 2, "second part of the report"),
+        ]
+        store.record_failure(folder.id, "/docs/broken.pdf", 10, 1, None, "encrypted")
+        assert store.file_chunks("/docs/broken.pdf") == [] and store.file_chunks("/elsewhere") == []

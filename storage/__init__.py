@@ -25,6 +25,7 @@ from storage.records import (
     IndexStats,
     PendingChunk,
     PendingWork,
+    StoredChunk,
 )
 from storage.postgres.connection import SCHEMES as POSTGRESQL_SCHEMES
 from storage.postgres.connection import is_postgres_url, safe_url
@@ -62,6 +63,7 @@ __all__ = [
     "SQLiteStore",
     "POSTGRESQL_SCHEMES",
     "StorageError",
+    "StoredChunk",
     "Store",
     "database_name",
     "fts_query",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from storage.dialect import at_or_below, at_or_below_sql
-from storage.records import FileRecord, Folder
+from storage.records import FileRecord, Folder, StoredChunk
 
 FILE_COLUMNS = "id, folder_id, path, size, mtime_ns, sha256, status, error, tried"
 
@@ -41,3 +41,13 @@ class FileReads:
             if total >= max_chars:
                 break
         return "\n".join(parts)[:max_chars]
+
+    def file_chunks(self, path: str) -> list[StoredChunk]:
+        """Every chunk of an indexed file, in order (none if it is not indexed)."""
+        p = self._param
+        rows = self._query(
+            f"SELECT c.ordinal, c.start, c.\"end\", c.page, c.text FROM chunks c JOIN files f ON f.id = c.file_id "
+            f"WHERE f.path = {p} AND f.status = 'indexed' ORDER BY c.ordinal",
+            (path,),
+        )
+        return [StoredChunk(*row) for row in rows]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Iterable, Protocol, Sequence, runtime_checkabl
 
 from storage.records import (
     ChunkFilter, ChunkHit, ChunkRow, EmbeddingSpace, FileRecord, Folder, IgnoredPath, IndexStats, PendingChunk,
-    PendingWork,
+    PendingWork, StoredChunk,
 )
 
 SAMPLE_CHUNKS = 512  # the sample of chunks a query's background similarity is measured on
@@ -52,6 +52,9 @@ class IndexStore(Protocol):
     def file_record(self, path: str) -> FileRecord | None: ...
 
     def file_text(self, path: str, max_chars: int) -> str | None: ...
+
+    def file_chunks(self, path: str) -> list[StoredChunk]:
+        """Every chunk of an indexed file, in order, with its offsets in the file's text."""
 
     def write_file(
         self, folder_id: int, path: str, size: int, mtime_ns: int, sha256: str,

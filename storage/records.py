@@ -87,6 +87,18 @@ class ChunkHit:
 
 
 @dataclass(frozen=True)
+class StoredChunk:
+    """A stored chunk of a file, in order: its text is the file's extracted text from `start`
+    to `end` (the page shows a passage among its neighbours from these)."""
+
+    ordinal: int
+    start: int
+    end: int
+    page: int | None
+    text: str
+
+
+@dataclass(frozen=True)
 class ChunkFilter:
     """Which files a search may return. Every field is optional; all given must hold."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import stat
 import threading
@@ -122,7 +123,7 @@ def test_add_a_folder_search_download_and_settings(browser: Any, tmp_path: Path,
             first.locator(".fathom-get").click()
         assert Path(download.value.path()).read_bytes() == (docs / "cooking" / "sourdough.md").read_bytes()
         # ... from the one copy there is, this user's only: 0600, in 0700 folders of Fathom's own.
-        href = first.locator(".fathom-file a[download]").first.get_attribute("href")
+        href = page.locator("#fathom-file a[download]").first.get_attribute("href")
         copy = Path(urllib.parse.unquote(href.split("file=", 1)[1]))
         private = isolated_env / "page-files"
         assert private in copy.parents and stat.S_IMODE(copy.stat().st_mode) == 0o600
@@ -143,7 +144,7 @@ def test_add_a_folder_search_download_and_settings(browser: Any, tmp_path: Path,
         # Settings show the model in use and save to the data folder.
         page.get_by_role("tab", name="Settings").click()
         expect(page.locator("#fathom-models")).to_contain_text("ready")
-        expect(field(page, "fathom-embedding")).to_have_value(minilm_path)
+        expect(field(page, "fathom-embedding")).to_have_value(re.compile("all-MiniLM-L6-v2: small, offline"))
         expect(page.locator("#fathom-facts")).to_contain_text(str(isolated_env))
         page.locator("#fathom-save").click()
         expect(page.locator("#fathom-saved")).to_contain_text("Saved")

@@ -10,6 +10,7 @@ import signal
 import stat
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -376,19 +377,30 @@ def test_downloads_are_private_copies(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, minilm_path: str, minilm: Any, isolated_env: Path
 ) -> None:
     from gradio_client import Client
+    from playwright.sync_api import expect, sync_playwright
 
+    from test_page_browser import CHROMIUM_ARGS, WAIT_MS, chromium
+
+    executable = chromium()
     docs = write_corpus(tmp_path / "docs")
     settings = Settings.resolve(embedding_model=minilm_path, reranker_model="none")
     with page_in_process(settings, monkeypatch, minilm) as (rt, page, url):
         rt.start()
         assert rt.loader.wait(60) and handlers.add_folder(rt, str(docs))[0] and rt.library.wait_idle(60)
         client = Client(url + "/", download_files=False, verbose=False, headers=BEARER)
-        client.predict("bread with a dark crust", "question", "", False, "hybrid", "", "", "", "", "", False,
-                       api_name="/do_search")
-        get_first = next(i for i, f in page.fns.items()
-                         if getattr(f.fn, "func", None) is not None and f.fn.func.__name__ == "do_get" and f.fn.args == (0,))
-        update = client.predict(fn_index=get_first)
-        copy = Path(update["value"]["path"])
+        client.predict("bread with a dark crust", "question", "", False, "hybrid", "", "", "", "", "", "relevance",
+                       False, api_name="/do_search")
+        # A card's Download, as a person clicks it (the cards' buttons are one event with the card's number).
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+            tab = browser.new_context(accept_downloads=True, extra_http_headers=BEARER).new_page()
+            tab.goto(url + "/?q=bread+with+a+dark+crust")
+            expect(tab.locator("#fathom-result-0 .fathom-name")).to_have_text("sourdough.md", timeout=WAIT_MS)
+            with tab.expect_download():
+                tab.locator("#fathom-result-0 .fathom-get").click()
+            href = tab.locator("#fathom-file a[download]").first.get_attribute("href")
+            browser.close()
+        copy = Path(urllib.parse.unquote(href.split("file=", 1)[1]))
         private = isolated_env / "page-files"
         assert copy.read_bytes() == (docs / "cooking" / "sourdough.md").read_bytes()
         assert modes(copy, private) == [(str(copy), 0o600)] + [(str(p), 0o700) for p in copy.parents

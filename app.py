@@ -144,8 +144,8 @@ def _watch(engine: Any, args: argparse.Namespace) -> None:
     folders = [folder_path(p) for p in args.paths]
     said: dict[str, str | None] = {"error": None, "notice": None}
 
-    def on_report(report: Any) -> None:
-        _print_report(report, args.json, prefix="Updated: ")
+    def on_report(report: Any, catch_up: bool) -> None:
+        _print_report(report, args.json, prefix="Indexed: " if catch_up else "Updated: ")
 
     def on_embedded(embedded: Any) -> None:
         if embedded.chunks or embedded.failed:

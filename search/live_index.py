@@ -84,13 +84,13 @@ class LiveIndex:
         self,
         engine: Any,
         loader: Models | None = None,
-        on_report: Callable[[IndexReport], None] | None = None,
+        on_report: Callable[[IndexReport, bool], None] | None = None,
         on_embedded: Callable[[Any], None] | None = None,
         retry: bool = False,
     ):
         self.engine = engine
         self.loader = loader or LoadsOnItsOwn()
-        self.on_report = on_report  # each run of the words phase, the catch-up's and the watcher's
+        self.on_report = on_report  # each run of the words phase: (report, whether a catch-up's)
         self.on_embedded = on_embedded  # each run of the meaning phase (a MeaningReport)
         self._lane: dict[str, None] = {}  # paths the watcher wrote, oldest first
         self._lane_lock = threading.Lock()
@@ -324,7 +324,7 @@ class LiveIndex:
         self.last_run = describe_report(report)
         self._embed_wake.set()
         if self.on_report is not None:
-            self.on_report(report)
+            self.on_report(report, True)
 
     def _embed_loop(self) -> None:
         """The meaning phase: once the model is loaded, embed whatever waits, again each time
@@ -403,7 +403,7 @@ class LiveIndex:
             self._forget_stats()
             self._embed_wake.set()
             if self.on_report is not None:
-                self.on_report(report)
+                self.on_report(report, False)
 
     def _stats_now(self) -> Any:
         at, stats = self._stats

@@ -41,6 +41,7 @@ def copy_costs(work: Path, notes: int, model: str) -> dict[str, float | int]:
     make_corpus(first, notes)
     settings = Settings.resolve(data_dir=work / "data-copy", embedding_model=model, reranker_model="none")
     with Engine(settings) as engine:
+        engine.embedder().embed_documents(["warm up the model"])  # model loading is not indexing
         began = time.perf_counter()
         report, _ = engine.index([first])
         first_seconds = time.perf_counter() - began

@@ -483,7 +483,14 @@ def launch_page(
     serving = rt.serving
     names = host_names(serving.host, allowed_hosts)  # live: the share link's name joins it
     tunnel: list[str] = []
-    checks = guard.middleware(names, rt.files.root, attempts or LoginAttempts(), tunnel)
+    attempts = attempts or LoginAttempts()
+    checks = guard.middleware(names, rt.files.root, attempts, tunnel)
+    app_kwargs: dict[str, Any] = {"middleware": checks}
+    if serving.mcp:  # the agents' tools, after every check above (agent_route.py)
+        from search.page.agent_route import agent_route
+
+        route, app_kwargs["lifespan"] = agent_route(rt, auth, attempts, tunnel)
+        checks.append(route)
     try:
         page.launch(
             server_name=serving.host,
@@ -503,7 +510,7 @@ def launch_page(
             allowed_paths=[str(rt.files.root)],
             max_file_size=0,
             num_workers=0,
-            app_kwargs={"middleware": checks},
+            app_kwargs=app_kwargs,
             theme=theme(),
             css=_asset("style.css"),
             favicon_path=str(ASSETS / "logo.svg") if (ASSETS / "logo.svg").is_file() else None,

@@ -12,13 +12,14 @@ from types import SimpleNamespace
 from typing import Any, Iterator
 
 import anyio
+import httpx2
 import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
-from mcp.shared._httpx_utils import create_mcp_http_client
 
 from conftest import write_corpus
-from page_server import page_in_process, request
+from page_server import page_in_process
+from page_server import request as raw_request
 from pdf_fixtures import write_text_pdf
 from search.agents.backends import ProcessBackend
 from search.agents.reading import Refusal
@@ -35,7 +36,7 @@ DESCALE = "how to descale the espresso machine with citric acid"
 PASSWORD = "a-long-passphrase"
 
 
-def make_folder(root: Path) -> Path:
+def make_folder(root: Path, long_files: bool = True) -> Path:
     """The test corpus, a PDF, a long file, and what an agent must never read: a hidden file, a
     file in .git, a link inside the folder to the hidden file, and a link out of the folder."""
     write_corpus(root)
@@ -44,9 +45,11 @@ def make_folder(root: Path) -> Path:
     (root / ".git" / "config").write_text(f"[remote]\n\ttoken = {SECRET}\n", encoding="utf-8")
     (root / "visible.txt").symlink_to(root / ".env")
     (root / "passwd.txt").symlink_to("/etc/passwd")
+    if not long_files:  # embedding a long file, or reading a PDF, takes seconds on a busy machine
+        return root
     (root / "logs").mkdir()
     (root / "logs" / "long.txt").write_text(
-        "".join(f"line {n}: the nightly backup finished without errors\n" for n in range(1, 1501)), encoding="utf-8"
+        "".join(f"line {n}: the nightly backup finished without errors\n" for n in range(1, 501)), encoding="utf-8"
     )
     (root / "manuals").mkdir()
     write_text_pdf(root / "manuals" / "espresso.pdf", [
@@ -106,11 +109,19 @@ def text_of(result: Any) -> str:
 
 
 @pytest.fixture(scope="module")
-def stdio(tmp_path_factory: pytest.TempPathFactory, minilm_path: str, minilm: Any) -> dict[str, Any]:
-    tmp = tmp_path_factory.mktemp("mcp-stdio")
+def indexed(tmp_path_factory: pytest.TempPathFactory, minilm_path: str, minilm: Any) -> tuple[Settings, Path]:
+    """One index for the module: no tool writes to it."""
+    tmp = tmp_path_factory.mktemp("mcp")
+    settings = settings_for(tmp / "data", minilm_path)
     root = make_folder(tmp / "docs")
-    index_here(settings_for(tmp / "data", minilm_path), minilm, root)
-    env = {"FATHOM_DATA_DIR": str(tmp / "data"), "FATHOM_EMBEDDING_MODEL": minilm_path,
+    index_here(settings, minilm, root)
+    return settings, root
+
+
+@pytest.fixture(scope="module")
+def stdio(indexed: tuple[Settings, Path], minilm_path: str) -> dict[str, Any]:
+    settings, root = indexed
+    env = {"FATHOM_DATA_DIR": str(settings.data_dir), "FATHOM_EMBEDDING_MODEL": minilm_path,
            "FATHOM_RERANKER_MODEL": "none", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     server = StdioServerParameters(command=sys.executable, args=["app.py", "mcp"], env=env, cwd=str(ROOT))
     return {"root": root, **anyio.run(converse, server, root)}
@@ -207,14 +218,6 @@ class Loading:
         return SimpleNamespace(seconds=12.0, device="", stage="Loading")
 
 
-@pytest.fixture
-def indexed(tmp_path: Path, isolated_env: Path, minilm_path: str, minilm: Any) -> tuple[Settings, Path]:
-    settings = settings_for(isolated_env, minilm_path)
-    root = make_folder(tmp_path / "docs")
-    index_here(settings, minilm, root)
-    return settings, root
-
-
 def test_while_the_model_loads_searches_match_words_and_say_so(indexed: tuple[Settings, Path]) -> None:
     settings, root = indexed
     backend = ProcessBackend(settings)
@@ -265,7 +268,9 @@ def test_a_running_fathom_still_loading_gets_words_and_no_second_model(indexed: 
     ({"folder": "/somewhere/else"}, "folder /somewhere/else holds no indexed files; the indexed folders are:"),
     ({"modified_before": "soon"}, "modified_before 'soon' is not a date"),
 ])
-def test_bad_arguments_get_one_sentence_naming_them(indexed: tuple[Settings, Path], arguments: dict[str, Any], words: str) -> None:
+def test_bad_arguments_get_one_sentence_naming_them(
+    indexed: tuple[Settings, Path], arguments: dict[str, Any], words: str
+) -> None:
     backend = ProcessBackend(indexed[0])
     backend._loader = Loading()  # type: ignore[assignment]
     with pytest.raises(Refusal) as refusal:
@@ -293,7 +298,7 @@ def test_k_is_capped_and_get_arguments_are_checked(indexed: tuple[Settings, Path
 def test_the_tools_work_on_both_backends(database: Path | str, backend: str, tmp_path: Path, isolated_env: Path,
                                          minilm_path: str, minilm: Any) -> None:
     settings = settings_for(isolated_env, minilm_path, database if backend == "postgres" else None)
-    root = make_folder(tmp_path / "docs")
+    root = make_folder(tmp_path / "docs", long_files=False)
     index_here(settings, minilm, root)
     place = ProcessBackend(settings)
     place.engine()._embedder = minilm
@@ -308,7 +313,8 @@ def test_the_tools_work_on_both_backends(database: Path | str, backend: str, tmp
         with pytest.raises(Refusal):
             tools.get(str(root / "visible.txt"))
         assert tools.status().folders[0].path == str(root)
-        assert str(root / "cooking" / "sourdough.md") not in [h.path for h in tools.similar(str(root / "cooking" / "sourdough.md")).results]
+        sourdough = str(root / "cooking" / "sourdough.md")
+        assert sourdough not in [hit.path for hit in tools.similar(sourdough).results]
     finally:
         place.close()
 
@@ -320,7 +326,7 @@ def http_client(url: str, user: str | None = None, password: str | None = None) 
     headers = {}
     if user is not None:
         headers["Authorization"] = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-    return streamable_http_client(url + "/mcp", http_client=create_mcp_http_client(headers=headers))
+    return streamable_http_client(url + "/mcp", http_client=httpx2.AsyncClient(headers=headers, timeout=60))
 
 
 @pytest.fixture
@@ -351,18 +357,18 @@ JSON_POST = {"Content-Type": "application/json", "Accept": "application/json, te
 
 def test_the_page_checks_host_and_origin_before_the_tools(page: tuple[str, Path]) -> None:
     url, _ = page
-    assert request(url, "/mcp", "POST", body=INITIALIZE, headers=JSON_POST)[0] == 200
-    assert request(url, "/mcp", "POST", host="evil.example", body=INITIALIZE, headers=JSON_POST)[0] == 400
-    assert request(url, "/mcp", "POST", origin="https://evil.example", body=INITIALIZE, headers=JSON_POST)[0] == 403
+    assert raw_request(url, "/mcp", "POST", body=INITIALIZE, headers=JSON_POST)[0] == 200
+    assert raw_request(url, "/mcp", "POST", host="evil.example", body=INITIALIZE, headers=JSON_POST)[0] == 400
+    assert raw_request(url, "/mcp", "POST", origin="https://evil.example", body=INITIALIZE, headers=JSON_POST)[0] == 403
 
 
 @pytest.mark.parametrize("page", [[("anna", PASSWORD)]], indirect=True)
 def test_with_a_password_the_tools_need_it(page: tuple[str, Path]) -> None:
     url, root = page
-    code, headers, body = request(url, "/mcp", "POST", body=INITIALIZE, headers=JSON_POST)
+    code, headers, body = raw_request(url, "/mcp", "POST", body=INITIALIZE, headers=JSON_POST)
     assert code == 401 and headers["www-authenticate"].startswith("Basic") and "user and password" in body
     wrong = "Basic " + base64.b64encode(b"anna:not-it").decode()
-    assert request(url, "/mcp", "POST", body=INITIALIZE, headers={**JSON_POST, "Authorization": wrong})[0] == 401
+    assert raw_request(url, "/mcp", "POST", body=INITIALIZE, headers={**JSON_POST, "Authorization": wrong})[0] == 401
 
     async def tools() -> set[str]:
         async with Client(http_client(url, "anna", PASSWORD)) as client:
@@ -374,5 +380,5 @@ def test_with_a_password_the_tools_need_it(page: tuple[str, Path]) -> None:
 def test_without_the_flag_the_page_serves_no_tools(indexed: tuple[Settings, Path], minilm: Any,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     with page_in_process(indexed[0], monkeypatch, minilm) as (_, _, url):
-        code, _, body = request(url, "/mcp", "POST", body=INITIALIZE, headers=JSON_POST)
+        code, _, body = raw_request(url, "/mcp", "POST", body=INITIALIZE, headers=JSON_POST)
     assert code >= 400 and "serverInfo" not in body

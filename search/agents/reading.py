@@ -52,7 +52,8 @@ def allowed_file(path: str, folders: list[Path], is_indexed: "IsIndexed") -> All
     (a missing file, a file outside the folders, a link to one, a file never indexed)."""
     text = os.path.expanduser(path.strip())
     if not os.path.isabs(text):
-        raise Refusal(f"path must be a full path, as `search` returns it (e.g. {folders[0] if folders else '/home/you/notes'}/...), not {path!r}.")
+        example = f"{folders[0]}/..." if folders else "/home/you/notes/todo.md"
+        raise Refusal(f"path must be a full path, as `search` returns it (e.g. {example}), not {path!r}.")
     real = servable_file(text, folders, is_indexed)
     if real is None or _left_out_by_rule(real, folders):
         raise not_readable(path, folders)

@@ -39,7 +39,8 @@ Task = Literal[tuple(sorted(presets()))]  # type: ignore[valid-type]
 Count = Annotated[int, Field(description=f"how many files (default {DEFAULT_K}, at most {MAX_K})")]
 Folder = Annotated[Optional[str], Field(description="only files under this folder (a full path)")]
 Types = Annotated[Optional[list[str]], Field(description='only these file types, e.g. ["md", "pdf"]')]
-After = Annotated[Optional[str], Field(description="only files modified after: 2024-05-31, an ISO time, or 7d, 2w, 6m, 1y ago")]
+After = Annotated[Optional[str], Field(
+    description="only files modified after: 2024-05-31, an ISO time, or 7d, 2w, 6m, 1y ago")]
 Before = Annotated[Optional[str], Field(description="only files modified before (same forms as modified_after)")]
 
 

@@ -30,6 +30,7 @@ DEFAULT_K = 10
 MAX_K = 50
 MAX_FAILURES = 50  # failed and skipped files listed by `status`
 RUNNING = "the running Fathom"
+COUNTS = ("indexed", "failed", "skipped", "ignored")  # a folder's files, as `status` counts them
 
 
 class AgentTools:
@@ -72,8 +73,11 @@ class AgentTools:
         modified_after: str | None = None,
         modified_before: str | None = None,
     ) -> SearchAnswer:
-        engine = self.backend.engine()
-        allowed = allowed_file(path, engine.folders(), IsIndexed(engine.store))
+        try:
+            engine = self.backend.engine()
+            allowed = allowed_file(path, engine.folders(), IsIndexed(engine.store))
+        except (FathomError, StorageError) as exc:
+            raise Refusal(f"Fathom cannot read its index now: {exc}") from None
         notes: list[str] = []
         options = self._options(k, notes, folder, file_types, modified_after, modified_before)
         return self._answer(allowed.path, options, allowed.path, notes)
@@ -192,17 +196,19 @@ class AgentTools:
             and not engine.reranks_on_cpu()
         )
         results = [r.to_json() for r in engine.search(query, replace(options, rerank=rerank))]
-        where = RUNNING if elsewhere_loading else self.backend.where
         return SearchAnswer(query=shown, results=_hits(results), words_only=bool(words_only), notes=notes,
-                            answered_by=where)
+                            answered_by=self.backend.where)
 
     # -- get ---------------------------------------------------------------------------------
 
     def get(
         self, path: str, start_line: int | None = None, end_line: int | None = None, page: int | None = None
     ) -> FileText:
-        engine = self.backend.engine()
-        allowed = allowed_file(path, engine.folders(), IsIndexed(engine.store))
+        try:
+            engine = self.backend.engine()
+            allowed = allowed_file(path, engine.folders(), IsIndexed(engine.store))
+        except (FathomError, StorageError) as exc:
+            raise Refusal(f"Fathom cannot read its index now: {exc}") from None
         doc = read_text(allowed.real, self.backend.settings.max_file_bytes)
         return file_text(allowed, doc, start_line, end_line, page)
 
@@ -216,10 +222,7 @@ class AgentTools:
         failures = [Failure(path=f["path"], kind=kind, reason=f["error"])
                     for kind in ("failed", "skipped") for f in status[kind]]
         return IndexStatus(
-            folders=[
-                FolderStatus(path=f["path"], **{key: f.get(key, 0) for key in ("indexed", "failed", "skipped", "ignored")})
-                for f in status["folders"]
-            ],
+            folders=[FolderStatus(path=f["path"], **{key: f.get(key, 0) for key in COUNTS}) for f in status["folders"]],
             indexed_files=status["indexed_files"],
             chunks=status["chunks"],
             waiting_files=status["waiting"]["files"],

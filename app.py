@@ -6,6 +6,7 @@
     python app.py status               what is indexed, what failed, which model
     python app.py folders              list, add or remove indexed folders
     python app.py backup PATH          copy the index while Fathom runs
+    python app.py mcp                  let an AI agent search: an MCP server on stdio
 """
 from __future__ import annotations
 
@@ -95,6 +96,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         open_browser=opening,
         sources=sources,
         allowed_hosts=extra_hosts,
+        mcp=getattr(args, "mcp", False),
     )
 
 
@@ -354,6 +356,12 @@ def _print_check(check: dict[str, Any]) -> None:
         print("           run `python app.py index` to embed those files again.")
 
 
+def cmd_mcp(args: argparse.Namespace, settings: Settings) -> int:
+    from search.agents.server import serve_stdio
+
+    return serve_stdio(settings)
+
+
 def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     from search.engine import Engine
 
@@ -393,6 +401,7 @@ COMMANDS = {
     "search": cmd_search,
     "status": cmd_status,
     "folders": cmd_folders,
+    "mcp": cmd_mcp,
     "backup": cmd_backup,
 }
 
@@ -565,6 +574,9 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
                         help="don't open the page in a browser (it opens when run from a terminal); "
                         "open the address Fathom prints: it carries the page's token (page-token in "
                         "the data folder, or env FATHOM_TOKEN)")
+    parser.add_argument("--mcp", default=s, action="store_true",
+                        help="also serve Fathom's read-only tools to AI agents (MCP over Streamable HTTP) at "
+                        "/mcp, behind the page's own checks, token and password")
 
 
 def _port(text: str) -> int:
@@ -667,6 +679,9 @@ def build_parser(prog: str = "python app.py") -> argparse.ArgumentParser:
                          help="list (default), add (and index), or remove (and drop their files)")
     folders.add_argument("paths", nargs="*", metavar="PATH", help="folders to add or remove")
     folders.add_argument("--json", action="store_true", help="print JSON")
+
+    mcp = sub.add_parser("mcp", help="let an AI agent search your files: a read-only MCP server on stdin and stdout")
+    _common_options(mcp)
 
     backup = sub.add_parser("backup", help="copy the index database while Fathom runs")
     _common_options(backup)

@@ -37,6 +37,7 @@ SOCKET_NAME = "fathom.sock"
 PROTOCOL = 1
 _MAX_PATH = 100  # sun_path holds 104 to 108 bytes, depending on the system
 CONNECT_SECONDS = 2.0
+STILL_LOADING = "its models are still loading"  # a decline that the caller may wait out
 
 
 def available() -> bool:
@@ -168,7 +169,7 @@ class Channel:
             return
         engine = self.engine()
         if engine is None:
-            yield {"declined": "its models are still loading"}
+            yield {"declined": STILL_LOADING}
             return
         why = _mismatch(engine.settings, request.get("settings") or {})
         if why or request.get("version") != PROTOCOL:

@@ -139,6 +139,7 @@ def page_in_process(
     embedder: Any = None,
     share: bool = False,
     auth: list[tuple[str, str]] | None = None,
+    mcp: bool = False,
     **launch: Any,
 ) -> Iterator[tuple[Any, Any, str]]:
     """The page in this process: (runtime, Gradio Blocks, URL). GRADIO_TEMP_DIR is set to a
@@ -151,7 +152,7 @@ def page_in_process(
     monkeypatch.setenv("GRADIO_EXAMPLES_CACHE", str(elsewhere / "examples"))
     monkeypatch.setenv("FATHOM_TOKEN", TOKEN)
     port = free_port()
-    runtime = Runtime(settings, Serving("127.0.0.1", port, share, bool(auth)), embedder=embedder)
+    runtime = Runtime(settings, Serving("127.0.0.1", port, share, bool(auth), mcp=mcp), embedder=embedder)
     page = None
     try:
         page = open_page(runtime, auth=auth, **launch)

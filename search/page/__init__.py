@@ -25,15 +25,16 @@ def serve(
     open_browser: bool = False,
     sources: dict[str, str] | None = None,
     allowed_hosts: Sequence[str] = (),
+    mcp: bool = False,
     **launch: Any,
 ) -> int:
-    """Start the page and block until Ctrl-C."""
+    """Start the page and block until Ctrl-C; with `mcp`, it also serves the agents' tools."""
     from search.page.access import bind_name, check_exposure
     from search.page.runtime import Runtime, Serving
 
     check_exposure(host, share, auth or [])
     _stop_on_sigterm()
-    runtime = Runtime(settings, Serving(bind_name(host), port, share, bool(auth), sources or {}))
+    runtime = Runtime(settings, Serving(bind_name(host), port, share, bool(auth), sources or {}, mcp))
     try:
         page = open_page(runtime, auth=auth or None, open_browser=open_browser, allowed_hosts=allowed_hosts, **launch)
         runtime.start()  # after the first paint: loading torch and a model takes a while

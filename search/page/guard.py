@@ -350,14 +350,19 @@ class LoginThrottle:
             self._trying.discard(client)
 
     def _client(self, scope: Scope) -> str:
-        headers = Headers(scope=scope)
-        host = urlsplit("//" + (headers.get("host") or "")).hostname
-        if host and host in self.tunnel_names:
-            return f"share link {host}"
-        if "x-forwarded-for" in headers:
-            return "forwarded"
-        client: Any = scope.get("client")
-        return str(client[0]) if client else "unknown"
+        return client_of(scope, self.tunnel_names)
+
+
+def client_of(scope: Scope, tunnel_names: Sequence[str]) -> str:
+    """Who sends a request, as wrong passwords are counted (see LoginThrottle)."""
+    headers = Headers(scope=scope)
+    host = urlsplit("//" + (headers.get("host") or "")).hostname
+    if host and host in tunnel_names:
+        return f"share link {host}"
+    if "x-forwarded-for" in headers:
+        return "forwarded"
+    client: Any = scope.get("client")
+    return str(client[0]) if client else "unknown"
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes:

@@ -562,8 +562,16 @@ def launch_page(
     names = host_names(serving.host, allowed_hosts)  # live: the share link's name joins it
     tunnel: list[str] = []
     gate = guard.TokenGate.Settings(rt.token, serving.port, passwords=bool(auth))
-    checks = guard.middleware(names, rt.files.root, attempts or LoginAttempts(), tunnel, gate)
+    attempts = attempts or LoginAttempts()
+    checks = guard.middleware(names, rt.files.root, attempts, tunnel, gate)
     page.vibe_mode = False  # whatever GRADIO_VIBE_MODE said when Gradio was imported (see open_page)
+    app_kwargs: dict[str, Any] = {"middleware": checks}
+    if serving.mcp:  # the agents' tools (agent_route.py)
+        from search.page.agent_route import agent_route
+
+        route, app_kwargs["lifespan"] = agent_route(rt, auth, attempts, tunnel, rt.token, serving.port)
+        # after the Host and Origin checks, before the token gate: it takes the token or a password
+        checks.insert(next(i for i, check in enumerate(checks) if check.cls is guard.TokenGate), route)
     try:
         page.launch(
             server_name=serving.host,
@@ -583,7 +591,7 @@ def launch_page(
             allowed_paths=[str(rt.files.root)],
             max_file_size=0,
             num_workers=0,
-            app_kwargs={"middleware": checks},
+            app_kwargs=app_kwargs,
             theme=theme(),
             css=_asset("style.css"),
             js=_asset("page.js") or None,

@@ -111,7 +111,8 @@ class ModelLoader:
             self._downloading = None
         self._state = READY
         self.embedder.set()
-        if settings.reranker_model is None:
+        if settings.reranker_model is None or not self._reranker_wanted():
+            self._reranker = "none"
             self._stage = "Ready"
             return
         self._reranker = LOADING
@@ -130,6 +131,10 @@ class ModelLoader:
         finally:
             self._downloading = None
         self._stage = "Ready"
+
+    def _reranker_wanted(self) -> bool:
+        """Whether to load the reranker once the embedder is loaded (the page always does)."""
+        return True
 
     def _embedder(self) -> Any:
         """The embedder; a model server that cannot be used now is tried again until it can

@@ -23,6 +23,7 @@ class Serving:
     share: bool = False
     auth: bool = False
     sources: dict[str, str] = field(default_factory=dict)  # config.setting_sources() at start
+    mcp: bool = False  # the agents' tools at /mcp (search/page/agent_route.py)
 
 
 class Runtime:

@@ -10,7 +10,7 @@ files may then be reranked by a cross-encoder, and snippets are cut around the q
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol, Sequence
 
 import numpy as np
@@ -18,8 +18,9 @@ import numpy as np
 from search.errors import FathomError
 from search.ingest.context import embedding_text
 from search.presets import instruction_for
+from search.query_syntax import Query, corrected, parse_query, plain_query
 from search.snippets import make_snippet
-from storage import ChunkFilter, ChunkHit, IndexStore
+from storage import ChunkFilter, ChunkHit, IndexStore, WordQuery
 
 MODES = ("hybrid", "vector", "keyword")
 # Tuned with bench/quality.py on three known-item sets (seed 0), checked on held-out queries
@@ -56,6 +57,7 @@ class SearchOptions:
     file_weight: float = FILE_WEIGHT
     filters: ChunkFilter | None = None
     exclude_path: str | None = None  # "more like this" leaves out the file it started from
+    spelling: bool = True  # misspelled words matched to indexed ones; False: as typed
 
     @property
     def candidates(self) -> int:
@@ -92,18 +94,21 @@ class Result:
 
 def search(
     store: IndexStore,
-    query: str,
+    query: str | Query,
     options: SearchOptions = SearchOptions(),
     embedder: QueryEmbedder | None = None,
     reranker: CrossEncoder | None = None,
 ) -> list[Result]:
+    """The best files for a query: text as a person types it (search/query_syntax.py: its
+    misspelled words are corrected), or a Query already read (and corrected, or not)."""
     if options.mode not in MODES:
         raise FathomError(f"Unknown search mode {options.mode!r}: choose one of {', '.join(MODES)}.")
     if options.k < 1:
         raise FathomError(f"-k must be at least 1, found {options.k}.")
-    query = query.strip()
-    if not has_words(query):
+    parsed = understood(store, query, options)  # a file's text ("more like this") has no syntax
+    if not parsed.words and not parsed.phrases:
         return []
+    query = parsed.meaning  # what the models read
     instruction = instruction_for(options.task, options.instruction)
 
     only, n = options.filters, options.candidates
@@ -115,12 +120,19 @@ def search(
         qv = embedder.embed_queries([query], instruction)[0]
         vector = np.ascontiguousarray(qv, dtype=np.float32).tobytes()
         vector_hits = store.nearest_chunks(vector, n, only)
-    match = store.keyword_match(query) if options.mode in ("hybrid", "keyword") else None
+    words = parsed.words_query
+    match = store.keyword_match(words) if options.mode in ("hybrid", "keyword") else None
     keyword_hits = store.keyword_chunks(match, n, only) if match else []
+    if not keyword_hits and words.phrases and options.mode == "hybrid":
+        # No file has the phrase: its words still count, as words.
+        words = WordQuery(words.words + words.phrases)
+        match = store.keyword_match(words)
+        keyword_hits = store.keyword_chunks(match, n, only) if match else []
 
     chunks = store.chunks(list(dict.fromkeys(cid for cid, _ in vector_hits + keyword_hits)))
     excluded = store.file_record(options.exclude_path) if options.exclude_path else None
     skip = {excluded.id} if excluded else set()
+    skip |= store.files_with(parsed.excluded) if parsed.excluded else set()  # -word, -"phrase"
     vector_scores = {cid: 1.0 - dist for cid, dist in vector_hits}
     keyword_scores = dict(keyword_hits)
     by_vector = _best_per_file(vector_hits, chunks, skip)
@@ -134,7 +146,7 @@ def search(
         lists = [(options.vector_weight * VECTOR_LISTS["chunks"], list(by_vector)),
                  (options.keyword_weight * KEYWORD_LISTS["chunks"], list(by_keyword))]
         if options.file_weight > 0:
-            file_match = store.keyword_match(query, "files") if match else None
+            file_match = store.keyword_match(words, "files") if match else None
             lists += _file_lists(store, file_match, vector, options, skip, [*by_vector, *by_keyword])
         scores = _rrf(lists, options.rrf_k)
     # Each file is shown by its best chunk: of its best by vector and by keyword, the one the
@@ -160,7 +172,7 @@ def search(
             {cid: 1.0 - dist for cid, dist in store.cosine_distances([shown[f] for f in ranked], vector).items()}
         )
     results = {
-        f: _result(chunks[shown[f]], query, scores[f], vector_scores.get(shown[f]), keyword_scores.get(shown[f]))
+        f: _result(chunks[shown[f]], parsed, scores[f], vector_scores.get(shown[f]), keyword_scores.get(shown[f]))
         for f in ranked
     }
     order = ranked
@@ -174,6 +186,14 @@ def search(
         top.sort(key=lambda f: results[f].score, reverse=True)
         order = top + ranked[options.rerank_top :]
     return [results[f] for f in order[: options.k]]
+
+
+def understood(store: IndexStore, query: str | Query, options: SearchOptions) -> Query:
+    """The query as it is searched: read (search/query_syntax.py), its misspelled words
+    corrected unless `options.spelling` is off; a search given the result searches just that."""
+    if isinstance(query, str):
+        query = plain_query(query) if options.exclude_path else parse_query(query)
+    return corrected(store, query) if options.spelling else replace(query, checked=True)
 
 
 def has_words(query: str) -> bool:
@@ -228,9 +248,9 @@ def _rrf(lists: list[tuple[float, list[int]]], k: int) -> dict[int, float]:
 
 
 def _result(
-    hit: ChunkHit, query: str, score: float, vector_score: float | None, keyword_score: float | None
+    hit: ChunkHit, query: Query, score: float, vector_score: float | None, keyword_score: float | None
 ) -> Result:
-    excerpt = make_snippet(hit.text, query)
+    excerpt = make_snippet(hit.text, " ".join(query.words), phrases=query.phrases)
     return Result(
         path=hit.path,
         score=score,

@@ -25,6 +25,7 @@ from storage.records import (
     IndexStats,
     PendingChunk,
     PendingWork,
+    WordQuery,
 )
 from storage.postgres.connection import SCHEMES as POSTGRESQL_SCHEMES
 from storage.postgres.connection import is_postgres_url, safe_url
@@ -63,6 +64,7 @@ __all__ = [
     "POSTGRESQL_SCHEMES",
     "StorageError",
     "Store",
+    "WordQuery",
     "database_name",
     "fts_query",
     "open_store",

@@ -83,9 +83,22 @@ def m002_file_titles_apart(conn: Any) -> None:
     conn.execute("UPDATE file_words SET titled = ts_filter(keywords, '{a,b,c}')")
 
 
+def m003_vocabulary(conn: Any) -> None:
+    """Every word a file was written with (its name, folders, title and text), in byte order:
+    where a misspelled query word finds its nearest indexed words (storage/spelling.py).
+    Words are added with each file and never taken out: a search counts the files that hold
+    them now."""
+    conn.execute('CREATE TABLE vocabulary (word text COLLATE "C" PRIMARY KEY)')
+    conn.execute(
+        "INSERT INTO vocabulary(word) SELECT word FROM ts_stat('SELECT keywords FROM file_words') "
+        "ORDER BY 1 ON CONFLICT DO NOTHING"
+    )
+
+
 MIGRATIONS: list[Callable[[Any], None]] = [
     m001_create_tables,
     m002_file_titles_apart,
+    m003_vocabulary,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,0 +1,75 @@
+"""Misspelled query words matched to the index's own words (both backends).
+
+A word of a query that no indexed file holds is compared with the indexed words that could be
+a slip of the keyboard away: those starting with its first letter (or with its first two
+letters swapped), no more letters longer or shorter than the edits allowed. The nearest by
+edit distance (a swap of two neighbours is one edit) wins; among equally near ones, the word
+the most files hold, as a speller that knows the language would guess (Norvig's). Short words,
+numbers and identifiers are never corrected: a miss there is more likely a name than a slip.
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+_PLAIN_WORD = re.compile(r"[^\W\d_]+")
+
+
+def correctable(word: str) -> bool:
+    """Whether a word may be corrected: letters only, four or more, not an identifier
+    (`parseDate`), not in CJK (indexed as character pairs)."""
+    return (
+        len(word) >= 4
+        and _PLAIN_WORD.fullmatch(word) is not None
+        and (word.islower() or word.isupper() or word.istitle())
+        and all(ord(ch) < 0x3040 for ch in word)
+    )
+
+
+def max_edits(word: str) -> int:
+    """Edits allowed: one in a word of four or five letters, two in a longer one."""
+    return 1 if len(word) <= 5 else 2
+
+
+def prefix_ranges(word: str) -> list[tuple[str, str]]:
+    """[low, high) ranges of the indexed words worth comparing with `word` (lower case)."""
+    ranges = [(word[0], chr(ord(word[0]) + 1))]
+    if len(word) > 1 and word[1] != word[0]:
+        swapped = word[1] + word[0]
+        ranges.append((swapped, swapped[0] + chr(ord(swapped[1]) + 1)))
+    return ranges
+
+
+def distance(a: str, b: str, limit: int) -> int:
+    """Optimal string alignment distance (insertions, deletions, substitutions and swaps of
+    neighbours), or `limit + 1` as soon as it must exceed `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    before: list[int] | None = None
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = ca != cb
+            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if before is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                value = min(value, before[j - 2] + 1)
+            current[j] = value
+        if min(current) > limit:
+            return limit + 1
+        before, previous = previous, current
+    return previous[-1]
+
+
+def nearest(word: str, candidates: Iterable[tuple[str, int]]) -> str | None:
+    """The indexed word (with how many files hold it) nearest to `word`, or None when none is
+    within the edits allowed."""
+    limit = max_edits(word)
+    best: tuple[int, int, str] | None = None
+    for term, files in candidates:
+        if files <= 0 or term == word:
+            continue
+        d = distance(word, term, limit)
+        if d <= limit and (best is None or (d, -files, term) < best):
+            best = (d, -files, term)
+    return best[2] if best else None

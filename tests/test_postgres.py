@@ -155,7 +155,8 @@ def test_migration_2_sets_titles_apart_and_ranking_stays(tmp_path: Path, postgre
         before = {q: (store.name_files(fts_query(q), 20), store.keyword_files(fts_query(q), 20))
                   for q in ("title heron", "birds", "file_3", "fish")}
         execute(store, "ALTER TABLE file_words DROP COLUMN titled")
-        execute(store, "DELETE FROM fathom_migrations WHERE number = 2")
+        execute(store, "DROP TABLE vocabulary")  # migration 3's
+        execute(store, "DELETE FROM fathom_migrations WHERE number >= 2")
     with open_store(postgres_url) as store:
         assert store.stats().schema_version == SCHEMA_VERSION
         assert {q: (store.name_files(fts_query(q), 20), store.keyword_files(fts_query(q), 20)) for q in before} == before
@@ -165,6 +166,18 @@ def test_migration_2_sets_titles_apart_and_ranking_stays(tmp_path: Path, postgre
         assert [i for i, _ in store.name_files(fts_query("renamed"), 5)] == [moved]
         assert moved in [i for i, _ in store.name_files(fts_query("heron"), 5)]  # its title stays
         assert moved not in [i for i, _ in store.name_files(fts_query("file_3"), 5)]
+
+
+def test_migration_3_keeps_the_words_of_the_files_already_indexed(postgres_url: str) -> None:
+    """A database of schema 2 gets the vocabulary misspelled words are matched to, from the
+    words of its files."""
+    with open_store(postgres_url) as store:
+        fill(store)
+        execute(store, "DROP TABLE vocabulary")
+        execute(store, "DELETE FROM fathom_migrations WHERE number = 3")
+    with open_store(postgres_url) as store:
+        assert store.stats().schema_version == SCHEMA_VERSION
+        assert store.nearest_words(["herno", "brids"]) == {"herno": "heron", "brids": "birds"}
 
 
 def test_check_repairs_and_backup_names_pg_dump(postgres_url: str, isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -83,6 +83,7 @@ class Result:
     highlights: list[tuple[int, int]] = field(default_factory=list)
     mtime_ns: int = 0
     embedded: bool = True  # False: its vectors are still to come; found by its words meanwhile
+    word_score: float | None = None  # BM25 of the file's best passage by words, shown or not
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -175,6 +176,8 @@ def search(
         f: _result(chunks[shown[f]], parsed, scores[f], vector_scores.get(shown[f]), keyword_scores.get(shown[f]))
         for f in ranked
     }
+    for f in ranked:
+        results[f].word_score = keyword_scores.get(by_keyword[f]) if f in by_keyword else None
     order = ranked
     if do_rerank:
         top = ranked[: options.rerank_top]

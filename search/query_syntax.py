@@ -78,6 +78,20 @@ class Query:
         return " ".join(p.written() for p in self.parts)
 
     @property
+    def typed_instead(self) -> str:
+        """The text that searches the corrected words as typed: each in quotes (a quoted word
+        is never corrected), the rest as it was written."""
+        parts = parse_query(self.text).parts
+        out = []
+        for part in parts:
+            if not part.phrase and not part.excluded:
+                for typed, _ in self.corrections:
+                    if re.fullmatch(rf"\W*{re.escape(typed)}\W*", part.text):
+                        part = replace(part, phrase=True)
+            out.append(part.written())
+        return " ".join(out)
+
+    @property
     def marked(self) -> str:
         """The words a snippet marks: words and phrases, not what is left out."""
         return " ".join(p.text for p in self.parts if not p.excluded)

@@ -88,9 +88,12 @@ def _run(rt: Runtime, query: str | None, form: SearchForm, like: str | None) -> 
     try:
         options, notes = _options(rt, form)
         began = time.perf_counter()
+        parsed = None
         if like is not None:
             query, options = engine.more_like_this(like, options)
-        results = engine.search(query or "", options)
+        else:
+            parsed = engine.understand(query or "", options)  # "phrases", -words, misspellings
+        results = engine.search(parsed if parsed is not None else query or "", options)
         elapsed = (time.perf_counter() - began) * 1000
     except NotIndexedError:
         return SearchView(message=_not_ready(rt))
@@ -103,9 +106,10 @@ def _run(rt: Runtime, query: str | None, form: SearchForm, like: str | None) -> 
         return SearchView(message=render.message("That search did not work", str(exc), "error"))
     payload = [r.to_json() for r in results]
     name = Path(like).name if like else None
-    view = SearchView(payload, render.summary(len(payload), elapsed, notes, like=name))
+    corrected = (parsed.searched, parsed.typed_instead, parsed.text) if parsed and parsed.searched else None
+    view = SearchView(payload, render.summary(len(payload), elapsed, notes, like=name, corrected=corrected))
     if not payload:
-        view.message = _no_results(rt, form, loader)
+        view.message = _no_results(rt, form, loader, phrases=bool(parsed and parsed.phrases))
     return view
 
 
@@ -163,7 +167,7 @@ def _not_ready(rt: Runtime) -> str:
     return render.message("Nothing is indexed yet", "Add a folder in Library, then search here.")
 
 
-def _no_results(rt: Runtime, form: SearchForm, loader: Any) -> str:
+def _no_results(rt: Runtime, form: SearchForm, loader: Any, phrases: bool = False) -> str:
     filtered = any((form.folder, form.types, form.path_glob.strip(), form.after.strip(), form.before.strip()))
     if filtered:
         return render.message(
@@ -176,10 +180,13 @@ def _no_results(rt: Runtime, form: SearchForm, loader: Any) -> str:
             "Fathom is still indexing: try again when it is done, or with other words.",
         )
     if form.mode == "keyword" or not loader.ready:
-        return render.message(
-            "No file has these words",
-            "Try other words, or search by meaning (Meaning and words) once the model is loaded.",
-        )
+        meaning = "search by meaning (Meaning and words)" + ("" if loader.ready else " once the model is loaded")
+        if phrases:
+            return render.message(
+                "No file has this exact phrase",
+                f"Take the quotes off to find its words anywhere in a file, or {meaning}.",
+            )
+        return render.message("No file has these words", f"Try other words, or {meaning}.")
     return render.message(
         "No files match",
         "Try other words or a longer description of what the file says, or add the folder that holds it in Library.",

@@ -4,6 +4,7 @@ that comes from a file or a person is escaped here."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from html import escape
 from pathlib import Path
@@ -93,10 +94,12 @@ def card(result: dict[str, Any], rank: int, show_scores: bool = False) -> str:
     snippet = snippet_html(result.get("snippet") or result.get("text", "")[:240], result.get("highlights") or [])
     scores = ""
     if show_scores:
-        parts = [f"score {result['score']:.4f}"]
-        for key, label in (("vector_score", "vector"), ("keyword_score", "keyword"), ("rerank_score", "rerank")):
-            if result.get(key) is not None:
-                parts.append(f"{label} {result[key]:.3f}")
+        # The word score beside the vector one: the file's best passage by words (BM25), which
+        # may not be the passage shown; a dash where a score was not computed.
+        words = result.get("word_score", result.get("keyword_score"))
+        parts = [f"score {result['score']:.4f}", _score("vector", result.get("vector_score")), _score("words", words)]
+        if result.get("rerank_score") is not None:
+            parts.append(_score("rerank", result["rerank_score"]))
         scores = f'<div class="fathom-scores">{" · ".join(parts)}</div>'
     return (
         f'<div class="fathom-card" data-rank="{rank}">'
@@ -109,10 +112,33 @@ def card(result: dict[str, Any], rank: int, show_scores: bool = False) -> str:
     )
 
 
-def summary(count: int, milliseconds: float, notes: Sequence[str] = (), like: str | None = None) -> str:
+def _score(label: str, value: float | None) -> str:
+    return f"{label} {value:.3f}" if value is not None else f"{label} –"
+
+
+def summary(
+    count: int, milliseconds: float, notes: Sequence[str] = (), like: str | None = None,
+    corrected: tuple[str, str, str] | None = None,
+) -> str:
+    """How many files and how fast; what a misspelled query was searched as, with the original
+    one click away (`corrected`: as searched, the text that searches it as typed, as typed)."""
     what = f"Files like <b>{escape(like)}</b>: " if like else ""
     found = f"{plural(count, 'file')} in {_ms(milliseconds)}"
     text = f'<div class="fathom-summary">{what}{found}</div>'
+    if corrected:
+        searched, instead, typed = corrected
+        # One click puts the words as typed (the corrected ones in quotes: never corrected)
+        # into the search box and searches again.
+        again = (
+            "const box = document.querySelector('#fathom-query textarea, #fathom-query input');"
+            f"box.value = {json.dumps(instead)}; box.dispatchEvent(new Event('input', {{bubbles: true}}));"
+            "setTimeout(() => document.querySelector('#fathom-go').click(), 50); return false;"
+        )
+        text += (
+            f'<div class="fathom-note fathom-corrected">Showing results for <b>{escape(searched)}</b>. '
+            f'Search instead for <a href="#" class="fathom-as-typed" onclick="{escape(again, quote=True)}">'
+            f"{escape(typed)}</a></div>"
+        )
     for note in notes:
         text += f'<div class="fathom-note">{escape(note)}</div>'
     return text

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from search.snippets import STOP_WORDS
 from storage import IndexStore, WordQuery
 from storage.fts import query_terms
 
@@ -127,7 +128,10 @@ def corrected(store: IndexStore, query: Query) -> Query:
     left out are searched as typed. Marked checked either way."""
     if query.checked:
         return query
-    pieces = [term for part in query.parts if not part.phrase and not part.excluded for term in query_terms(part.text)]
+    pieces = [
+        term for part in query.parts if not part.phrase and not part.excluded
+        for term in query_terms(part.text) if term.lower() not in STOP_WORDS  # "does" is no slip of "dogs"
+    ]
     nearest = store.nearest_words(list(dict.fromkeys(pieces))) if pieces else {}
     if not nearest:
         return replace(query, checked=True)

@@ -181,6 +181,8 @@ def test_a_corrected_search_says_so_with_the_words_as_typed_one_click_away(runti
     assert "No file has these words" in words.message and "once the model is loaded" not in words.message
     left_out = handlers.search(runtime, handlers.SearchForm(query="bread -sourdough"))
     assert str(docs / "cooking" / "sourdough.md") not in [r["path"] for r in left_out.results]
+    only_minus = handlers.search(runtime, handlers.SearchForm(query="-bread"))
+    assert not only_minus.results and "every word has a minus" in only_minus.message
 
 
 def test_open_file_hands_out_a_copy_of_indexed_files_only(runtime: Runtime, tmp_path: Path) -> None:

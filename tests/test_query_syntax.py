@@ -187,6 +187,8 @@ def test_misspelled_words_are_matched_to_the_nearest_indexed_words(store: IndexS
     assert names(store, "tempory directroy", mode="keyword", spelling=False) == []
     assert understood(store, as_typed("tempory directroy"), SearchOptions()).searched is None
     assert understood(store, 'temporary "tempory" dirx', SearchOptions()).searched is None
+    write(store, "/docs/dogs.txt", ["dogs"], unit(1, 0, 0, 0))
+    assert understood(store, "does", SearchOptions()).searched is None  # a stop word: never a slip
 
 
 def test_identifiers_and_numbers_are_never_corrected(store: IndexStore) -> None:

@@ -110,6 +110,11 @@ def _run(rt: Runtime, query: str | None, form: SearchForm, like: str | None) -> 
     view = SearchView(payload, render.summary(len(payload), elapsed, notes, like=name, corrected=corrected))
     if not payload:
         view.message = _no_results(rt, form, loader, phrases=bool(parsed and parsed.phrases))
+        if parsed is not None and parsed.excluded and not parsed.words and not parsed.phrases:
+            view.message = render.message(
+                "Nothing to look for: every word has a minus",
+                "A minus leaves out the files that hold a word: add a word to search for, e.g. lamp -harbor.",
+            )
     return view
 
 

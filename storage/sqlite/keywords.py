@@ -53,8 +53,9 @@ class KeywordSearch(SQLiteBase):
             vocabulary = _vocabulary(reader, "files_fts")
             for word in words:
                 token = index_token(word)
+                # A word the index holds: one row of its list tells (the vocabulary would count them all).
                 if not correctable(word) or reader.execute(
-                    f"SELECT 1 FROM {vocabulary} WHERE term = ?", (token,)
+                    "SELECT 1 FROM files_fts WHERE files_fts MATCH ? LIMIT 1", (match_terms([token]),)
                 ).fetchone():
                     continue
                 edits, candidates = max_edits(token), []

@@ -1,8 +1,9 @@
 """Misspelled query words matched to the index's own words (both backends).
 
 A word of a query that no indexed file holds is compared with the indexed words that could be
-a slip of the keyboard away: those starting with its first letter (or with its first two
-letters swapped), no more letters longer or shorter than the edits allowed. The nearest by
+a slip of the keyboard away: those starting with its first two letters (or with them swapped),
+then, if none is near, those starting with its first letter; no more letters longer or shorter
+than the edits allowed. The nearest by
 edit distance (a swap of two neighbours is one edit) wins; among equally near ones, the word
 the most files hold, as a speller that knows the language would guess (Norvig's). Short words,
 numbers and identifiers are never corrected: a miss there is more likely a name than a slip.
@@ -31,19 +32,23 @@ def max_edits(word: str) -> int:
     return 1 if len(word) <= 5 else 2
 
 
-def prefix_ranges(word: str) -> list[tuple[str, str]]:
-    """[low, high) ranges of the indexed words worth comparing with `word` (lower case)."""
-    ranges = [(word[0], chr(ord(word[0]) + 1))]
-    if len(word) > 1 and word[1] != word[0]:
-        swapped = word[1] + word[0]
-        ranges.append((swapped, swapped[0] + chr(ord(swapped[1]) + 1)))
-    return ranges
+def prefix_ranges(word: str) -> list[list[tuple[str, str]]]:
+    """[low, high) ranges of the indexed words worth comparing with `word` (lower case), in
+    rounds: first those sharing its first two letters or having them swapped (a few hundred
+    words at most), then, when none of those is near, every word with its first letter."""
+    def starting(prefix: str) -> tuple[str, str]:
+        return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+    if len(word) < 2:
+        return [[starting(word)]]
+    first = [starting(word[:2])] + ([starting(word[1] + word[0])] if word[1] != word[0] else [])
+    return [first, [starting(word[0])]]
 
 
 def distance(a: str, b: str, limit: int) -> int:
     """Optimal string alignment distance (insertions, deletions, substitutions and swaps of
     neighbours), or `limit + 1` as soon as it must exceed `limit`."""
-    if abs(len(a) - len(b)) > limit:
+    if abs(len(a) - len(b)) > limit:  # each edit changes the length by one at most
         return limit + 1
     before: list[int] | None = None
     previous = list(range(len(b) + 1))
@@ -65,9 +70,11 @@ def nearest(word: str, candidates: Iterable[tuple[str, int]]) -> str | None:
     """The indexed word (with how many files hold it) nearest to `word`, or None when none is
     within the edits allowed."""
     limit = max_edits(word)
+    letters = set(word)
     best: tuple[int, int, str] | None = None
     for term, files in candidates:
-        if files <= 0 or term == word:
+        # Each edit changes the set of letters by two at most: most words are ruled out here.
+        if files <= 0 or term == word or len(letters.symmetric_difference(term)) > 2 * limit:
             continue
         d = distance(word, term, limit)
         if d <= limit and (best is None or (d, -files, term) < best):

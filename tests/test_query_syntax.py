@@ -197,6 +197,12 @@ def test_identifiers_and_numbers_are_never_corrected(store: IndexStore) -> None:
         "directroy": "directory"}
 
 
+def test_a_slip_in_the_first_two_letters_is_caught_too(store: IndexStore) -> None:
+    typo_corpus(store)
+    assert store.nearest_words(["idrectory", "dxrectory", "xirectory"]) == {
+        "idrectory": "directory", "dxrectory": "directory"}  # the first letter is taken as typed
+
+
 def test_of_equally_near_words_the_one_more_files_hold_wins(store: IndexStore) -> None:
     typo_corpus(store)
     write(store, "/docs/x.txt", ["directors"], unit(1, 0, 0, 0))  # also 1 edit from "directoru"

@@ -13,7 +13,7 @@ from storage.postgres.base import PostgresBase
 from storage.postgres.filters import chunk_ids_sql, file_ids_sql
 from storage.postgres.words import B, K1, Term, bm25, parse, positions, tsquery, words
 from storage.records import ChunkFilter, WordQuery
-from storage.spelling import correctable, distance, max_edits, nearest, prefix_ranges
+from storage.spelling import correctable, max_edits, nearest, prefix_ranges
 from storage.sqlite.keywords import PRUNE_FROM_ROWS
 
 CHUNK_WEIGHTS = {"D": 1.0}
@@ -70,17 +70,18 @@ class KeywordSearch(PostgresBase):
             token = "".join(words_of(word))
             if not correctable(word) or not token or self._holding(token, cap=1):
                 continue
-            edits, near = max_edits(token), []
-            for low, high in prefix_ranges(token):
-                near += [row[0] for row in self._query(
+            edits = max_edits(token)
+            for ranges in prefix_ranges(token):
+                near = [row[0] for low, high in ranges for row in self._query(
                     "SELECT word FROM vocabulary WHERE word >= %s AND word < %s AND length(word) BETWEEN %s AND %s",
                     (low, high, len(token) - edits, len(token) + edits),
                 )]
-            # Only those within reach are counted: a count is a lookup in the words' index.
-            reachable = [w for w in near if w != token and distance(token, w, edits) <= edits]
-            best = nearest(token, [(w, self._holding(w, cap=1000)) for w in reachable])
-            if best is not None:
-                corrected[word] = best
+                # Only those within reach are counted: a count is a lookup in the words' index.
+                reachable = [w for w in near if nearest(token, [(w, 1)]) == w]
+                best = nearest(token, [(w, self._holding(w, cap=1000)) for w in reachable])
+                if best is not None:
+                    corrected[word] = best
+                    break
         return corrected
 
     def _holding(self, lexeme: str, cap: int) -> int:

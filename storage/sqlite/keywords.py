@@ -58,16 +58,19 @@ class KeywordSearch(SQLiteBase):
                     "SELECT 1 FROM files_fts WHERE files_fts MATCH ? LIMIT 1", (match_terms([token]),)
                 ).fetchone():
                     continue
-                edits, candidates = max_edits(token), []
-                for low, high in prefix_ranges(token):
-                    candidates += reader.execute(
-                        f"SELECT term, doc FROM {vocabulary} WHERE term >= ? AND term < ? "
-                        "AND length(term) BETWEEN ? AND ?",
-                        (low, high, len(token) - edits, len(token) + edits),
-                    ).fetchall()
-                best = nearest(token, candidates)
-                if best is not None:
-                    corrected[word] = best
+                edits = max_edits(token)
+                for ranges in prefix_ranges(token):
+                    candidates = [
+                        row for low, high in ranges for row in reader.execute(
+                            f"SELECT term, doc FROM {vocabulary} WHERE term >= ? AND term < ? "
+                            "AND length(term) BETWEEN ? AND ?",
+                            (low, high, len(token) - edits, len(token) + edits),
+                        )
+                    ]
+                    best = nearest(token, candidates)
+                    if best is not None:
+                        corrected[word] = best
+                        break
         return corrected
 
     def _document_frequencies(self, terms: list[str], fts_table: str) -> dict[str, int]:

@@ -82,6 +82,13 @@ def test_edit_distance_counts_a_swap_of_neighbours_as_one() -> None:
     assert distance("directroy", "directory", 2) == 1
     assert distance("tempory", "temporary", 2) == 2
     assert distance("kitten", "sitting", 2) == 3  # past the limit: limit + 1
+    assert distance("severity", "security", 2) > 2  # two letters struck for others: no slip
+
+
+def test_another_form_of_an_indexed_word_is_no_slip(store: IndexStore) -> None:
+    for word in ("font", "root", "operator", "enclosed", "configurator"):
+        write(store, f"/docs/{word}.txt", [word], unit(1, 0, 0, 0))
+    assert store.nearest_words(["fonts", "rooted", "operators", "encloses", "configuration"]) == {}
 
 
 # -- "exact phrase" ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from storage.postgres.base import PostgresBase
 from storage.postgres.filters import chunk_ids_sql, file_ids_sql
 from storage.postgres.words import B, K1, Term, bm25, parse, positions, tsquery, words
 from storage.records import ChunkFilter, WordQuery
-from storage.spelling import correctable, max_edits, nearest, prefix_ranges
+from storage.spelling import correctable, inflected, max_edits, nearest, prefix_ranges
 from storage.sqlite.keywords import PRUNE_FROM_ROWS
 
 CHUNK_WEIGHTS = {"D": 1.0}
@@ -76,6 +76,8 @@ class KeywordSearch(PostgresBase):
                     "SELECT word FROM vocabulary WHERE word >= %s AND word < %s AND length(word) BETWEEN %s AND %s",
                     (low, high, len(token) - edits, len(token) + edits),
                 )]
+                if any(inflected(token, w) for w in near):
+                    break  # a form of an indexed word: no slip to correct
                 # Only those within reach are counted: a count is a lookup in the words' index.
                 reachable = [w for w in near if nearest(token, [(w, 1)]) == w]
                 best = nearest(token, [(w, self._holding(w, cap=1000)) for w in reachable])

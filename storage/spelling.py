@@ -3,10 +3,13 @@
 A word of a query that no indexed file holds is compared with the indexed words that could be
 a slip of the keyboard away: those starting with its first two letters (or with them swapped),
 then, if none is near, those starting with its first letter; no more letters longer or shorter
-than the edits allowed. The nearest by
-edit distance (a swap of two neighbours is one edit) wins; among equally near ones, the word
-the most files hold, as a speller that knows the language would guess (Norvig's). Short words,
-numbers and identifiers are never corrected: a miss there is more likely a name than a slip.
+than the edits allowed. The nearest by edit distance wins (`distance`: a swap of neighbours is
+one edit, a letter struck for another one and a half); among equally near ones, the word the
+most files hold, as a speller that knows the language would guess (Norvig's). Short words,
+numbers and identifiers are never corrected: a miss there is more likely a name than a slip;
+nor is another form of an indexed word (`fonts` where the index has `font`): the index has it.
+On 200 known-item queries (bench/quality.py, functions, seed 1) this corrects 6 words, where
+plain edit distance "corrected" 45 (`severity` to `security`, `fonts` to `font`).
 """
 from __future__ import annotations
 

@@ -17,8 +17,6 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from storage.records import WordQuery
-
 MAX_TERMS = 64
 MAX_PHRASES = 16
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
@@ -63,14 +61,6 @@ def match_terms(terms: list[str]) -> str | None:
     if not terms:
         return None
     return " OR ".join(_quoted(t) for t in terms)
-
-
-def word_match(query: WordQuery, terms: list[str] | None = None) -> str | None:
-    """The FTS5 MATCH expression for a parsed query: each phrase required, then any of the
-    words (`terms`: the words' terms as chosen by the caller, e.g. pruned of common ones)."""
-    if terms is None:
-        terms = query_terms(" ".join(query.words))[:MAX_TERMS]
-    return match_query(terms, query.phrases)
 
 
 def match_query(terms: list[str], phrases: Sequence[str]) -> str | None:

@@ -373,7 +373,7 @@ def test_more_like_this(indexed: Path, capsys: pytest.CaptureFixture[str]) -> No
 def test_a_query_without_words_finds_nothing_and_loads_no_model(indexed: Path, capsys: pytest.CaptureFixture[str], query: str) -> None:
     code, out, err = run_cli(capsys, "search", query, "--json", "--embedding-model", "/nonexistent/model")
     assert code == 0, err
-    assert json_lines(out) == [{"query": query, "results": []}]
+    assert json_lines(out) == [{"query": query, "results": [], "corrected": None}]
 
 
 def test_a_task_with_a_model_that_takes_no_instructions_says_so_once(indexed: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

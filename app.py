@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import sys
@@ -225,6 +226,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         vector_weight=args.vector_weight,
         keyword_weight=args.keyword_weight,
         filters=_filters(args),
+        spelling=not args.as_typed,
     )
     like = str(Path(args.like).expanduser().resolve()) if args.like else None
     answers = _ask_running_fathom(settings, queries, options, like)
@@ -240,7 +242,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         if args.json:
             print(json.dumps(answer, ensure_ascii=False), flush=True)
         else:
-            _print_results(answer["query"], answer["results"], show_query=len(queries) > 1)
+            _print_results(answer["query"], answer["results"], show_query=len(queries) > 1,
+                           corrected=answer.get("corrected"))
     for note in notes:
         print(f"fathom: {note}", file=sys.stderr)
     return 0
@@ -436,9 +439,11 @@ def _read_queries(source: str) -> Iterator[str]:
                 yield line
 
 
-def _print_results(query: str, results: list[dict[str, Any]], show_query: bool) -> None:
+def _print_results(query: str, results: list[dict[str, Any]], show_query: bool, corrected: str | None = None) -> None:
     if show_query:
         print(f"\n# {query[:200]}")
+    if corrected:
+        print(f"Showing results for: {corrected}  (search instead for your words as typed: --as-typed)")
     if not results:
         print("No results. Try other words, --mode vector, fewer filters, or index more folders.")
         return
@@ -469,8 +474,9 @@ class _progress_bar:
 
     FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} {unit} [{elapsed}{postfix}]"
 
-    def __init__(self, enabled: bool):
-        self.enabled = enabled and sys.stderr.isatty()
+    def __init__(self, enabled: bool, file: Any = None):
+        self.file = file or sys.stderr
+        self.enabled = enabled and (file is not None or sys.stderr.isatty())
         self.bar: Any = None
         self.phase = "words"
 
@@ -481,14 +487,14 @@ class _progress_bar:
             return Progress()
         from tqdm import tqdm
 
-        self.bar = tqdm(total=0, desc="Reading", unit="files", file=sys.stderr, dynamic_ncols=True,
+        self.bar = tqdm(total=0, desc="Reading", unit="files", file=self.file, dynamic_ncols=True,
                         bar_format=self.FORMAT)
 
         def follow(progress: Progress) -> None:
             bar = self.bar
             if progress.phase == "meaning" and self.phase == "words":
                 self.phase = "meaning"
-                bar.set_description("Embedding", refresh=False)
+                bar.set_description_str("Embedding", refresh=False)  # set_description adds ": "
                 bar.unit = "chunks"
                 bar.reset(total=progress.chunks_total)
             if self.phase == "words":
@@ -497,9 +503,11 @@ class _progress_bar:
                 bar.set_postfix_str(f"{progress.files_failed} failed" if progress.files_failed else "", refresh=False)
             else:
                 bar.total = progress.chunks_total
-                bar.update(progress.chunks_done - bar.n)
                 eta = progress.eta_seconds
-                bar.set_postfix_str("" if eta is None else f"{_minutes(eta)} left", refresh=False)
+                left = progress.chunks_done < progress.chunks_total and eta is not None
+                # The time left before the bar moves: what it draws at 100% says nothing is left.
+                bar.set_postfix_str(f"{_minutes(eta)} left" if left else "", refresh=False)
+                bar.update(progress.chunks_done - bar.n)
 
         return Progress(listener=follow)
 
@@ -606,8 +614,22 @@ _positive_int = _positive(int)
 _positive_float = _positive(float)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, which also says which choice a mistyped one was likely meant to be
+    (`serch` -> `search`, `--mode hybird` -> `hybrid`)."""
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        try:
+            super()._check_value(action, value)  # type: ignore[misc]
+        except argparse.ArgumentError as exc:
+            close = difflib.get_close_matches(str(value), [str(c) for c in action.choices or ()], n=1, cutoff=0.6)
+            if not close:
+                raise
+            raise argparse.ArgumentError(action, f"{exc.message}; did you mean {close[0]!r}?") from None
+
+
 def build_parser(prog: str = "python app.py") -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=prog,
         description="Fathom: search your own files by meaning, on your own machine.",
         # It reads every option of the whole line first: `search --rerank` must not be taken
@@ -662,6 +684,8 @@ def build_parser(prog: str = "python app.py") -> argparse.ArgumentParser:
                         help="only paths matching this glob; without a /, the file name (e.g. 'notes*')")
     search.add_argument("--after", metavar="DATE", help="only files modified after: 2024-05-31, or 7d, 2w, 6m, 1y ago")
     search.add_argument("--before", metavar="DATE", help="only files modified before this date")
+    search.add_argument("--as-typed", action="store_true",
+                        help="search the words as typed, without correcting misspelled ones")
     search.add_argument("--vector-weight", type=float, default=VECTOR_WEIGHT, metavar="W",
                         help=f"weight of vector ranks in hybrid fusion (default {VECTOR_WEIGHT:g})")
     search.add_argument("--keyword-weight", type=float, default=KEYWORD_WEIGHT, metavar="W",

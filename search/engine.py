@@ -11,7 +11,8 @@ from search.errors import FathomError, IndexMismatchError, ModelLoadError, Model
 from search.ingest.chunk import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS
 from search.ingest.indexer import IndexReport, Progress
 from search.limits import check_query
-from search.query import Result, SearchOptions, has_words, search
+from search.query import Result, SearchOptions, has_words, search, understood
+from search.query_syntax import Query
 from storage import EmbeddingSpace, IndexStats, open_store
 
 # How chunks are made and what the embedder sees of them; a new value re-embeds old indexes.
@@ -302,9 +303,14 @@ class Engine:
 
     # -- searching ---------------------------------------------------------------------------
 
-    def search(self, query: str, options: SearchOptions) -> list[Result]:
-        check_query(query)
-        if not has_words(query):
+    def understand(self, query: str, options: SearchOptions) -> Query:
+        """The query as it will be searched: `"phrases"`, `-left out`, and its misspelled words
+        corrected (`.searched` says so) unless `options.spelling` is off. No model is needed."""
+        return understood(self.store, query, options)
+
+    def search(self, query: str | Query, options: SearchOptions) -> list[Result]:
+        check_query(query.text if isinstance(query, Query) else query)
+        if not has_words(query.text if isinstance(query, Query) else query):
             return []  # before any model is loaded: there is nothing to look for
         embedder = None
         if options.mode != "keyword":
@@ -321,15 +327,17 @@ class Engine:
             queries = [query]
         notes: list[str] = []
         for query in queries:
-            results, notes = self.search_with_notes(query, options)
-            yield {"query": query, "results": [r.to_json() for r in results]}
+            parsed = self.understand(query, options)
+            results, notes = self.search_with_notes(parsed, options)
+            # corrected: the query as searched when a misspelled word was replaced, else null
+            yield {"query": query, "results": [r.to_json() for r in results], "corrected": parsed.searched}
         yield {"done": True, "notes": notes}
 
-    def search_with_notes(self, query: str, options: SearchOptions) -> tuple[list[Result], list[str]]:
+    def search_with_notes(self, query: str | Query, options: SearchOptions) -> tuple[list[Result], list[str]]:
         """A search as the command line runs it: with `options.rerank` None, reranking only off
         a CPU (where it costs seconds a search), and sentences on what the options did not do."""
         notes: list[str] = []
-        if not has_words(query):
+        if not has_words(query.text if isinstance(query, Query) else query):
             return [], notes  # before any model is loaded: there is nothing to look for
         if options.mode == "hybrid":
             words_only = self._words_only_because()

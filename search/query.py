@@ -10,7 +10,7 @@ files may then be reranked by a cross-encoder, and snippets are cut around the q
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol, Sequence
 
 import numpy as np
@@ -18,8 +18,9 @@ import numpy as np
 from search.errors import FathomError
 from search.ingest.context import embedding_text
 from search.presets import instruction_for
+from search.query_syntax import Query, corrected, parse_query, plain_query
 from search.snippets import make_snippet, words_covered
-from storage import ChunkFilter, ChunkHit, IndexStore
+from storage import ChunkFilter, ChunkHit, IndexStore, WordQuery
 
 MODES = ("hybrid", "vector", "keyword")
 # Tuned with bench/quality.py on three known-item sets (seed 0), checked on held-out queries
@@ -63,6 +64,7 @@ class SearchOptions:
     file_weight: float = FILE_WEIGHT
     filters: ChunkFilter | None = None
     exclude_path: str | None = None  # "more like this" leaves out the file it started from
+    spelling: bool = True  # misspelled words matched to indexed ones; False: as typed
 
     @property
     def candidates(self) -> int:
@@ -89,6 +91,7 @@ class Result:
     mtime_ns: int = 0
     embedded: bool = True  # False: its vectors are still to come; found by its words meanwhile
     strong: bool = True  # a strong match: most of the query's words, or a close meaning
+    word_score: float | None = None  # BM25 of the file's best passage by words, shown or not
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -100,18 +103,21 @@ class Result:
 
 def search(
     store: IndexStore,
-    query: str,
+    query: str | Query,
     options: SearchOptions = SearchOptions(),
     embedder: QueryEmbedder | None = None,
     reranker: CrossEncoder | None = None,
 ) -> list[Result]:
+    """The best files for a query: text as a person types it (search/query_syntax.py: its
+    misspelled words are corrected), or a Query already read (and corrected, or not)."""
     if options.mode not in MODES:
         raise FathomError(f"Unknown search mode {options.mode!r}: choose one of {', '.join(MODES)}.")
     if options.k < 1:
         raise FathomError(f"-k must be at least 1, found {options.k}.")
-    query = query.strip()
-    if not has_words(query):
+    parsed = understood(store, query, options)  # a file's text ("more like this") has no syntax
+    if not parsed.words and not parsed.phrases:
         return []
+    query = parsed.meaning  # what the models read
     instruction = instruction_for(options.task, options.instruction)
 
     only, n = options.filters, options.candidates
@@ -123,12 +129,19 @@ def search(
         qv = embedder.embed_queries([query], instruction)[0]
         vector = np.ascontiguousarray(qv, dtype=np.float32).tobytes()
         vector_hits = store.nearest_chunks(vector, n, only)
-    match = store.keyword_match(query) if options.mode in ("hybrid", "keyword") else None
+    words = parsed.words_query
+    match = store.keyword_match(words) if options.mode in ("hybrid", "keyword") else None
     keyword_hits = store.keyword_chunks(match, n, only) if match else []
+    if not keyword_hits and words.phrases and options.mode == "hybrid":
+        # No file has the phrase: its words still count, as words.
+        words = WordQuery(words.words + words.phrases)
+        match = store.keyword_match(words)
+        keyword_hits = store.keyword_chunks(match, n, only) if match else []
 
     chunks = store.chunks(list(dict.fromkeys(cid for cid, _ in vector_hits + keyword_hits)))
     excluded = store.file_record(options.exclude_path) if options.exclude_path else None
     skip = {excluded.id} if excluded else set()
+    skip |= store.files_with(parsed.excluded) if parsed.excluded else set()  # -word, -"phrase"
     vector_scores = {cid: 1.0 - dist for cid, dist in vector_hits}
     keyword_scores = dict(keyword_hits)
     background = store.background_similarity(vector) if vector is not None else None
@@ -146,7 +159,7 @@ def search(
                  Ranked(options.keyword_weight * KEYWORD_LISTS["chunks"], list(by_keyword))]
         waiting = {chunks[c].file_id for c in by_keyword.values() if not chunks[c].embedded}
         if options.file_weight > 0:
-            file_match = store.keyword_match(query, "files") if match else None
+            file_match = store.keyword_match(words, "files") if match else None
             file_lists, embedded = _file_lists(
                 store, file_match, vector, options, skip, [*by_vector, *by_keyword], background
             )
@@ -177,10 +190,12 @@ def search(
             {cid: 1.0 - dist for cid, dist in store.cosine_distances([shown[f] for f in ranked], vector).items()}
         )
     results = {
-        f: _result(chunks[shown[f]], query, scores[f], vector_scores.get(shown[f]), keyword_scores.get(shown[f]),
+        f: _result(chunks[shown[f]], parsed, scores[f], vector_scores.get(shown[f]), keyword_scores.get(shown[f]),
                    background)
         for f in ranked
     }
+    for f in ranked:
+        results[f].word_score = keyword_scores.get(by_keyword[f]) if f in by_keyword else None
     order = ranked
     if do_rerank:
         top = ranked[: options.rerank_top]
@@ -195,6 +210,14 @@ def search(
     if options.mode == "hybrid" and not any(r.strong for r in found):
         return found[:NO_STRONG_MATCH_K]  # fewer, and each says it is weak
     return found
+
+
+def understood(store: IndexStore, query: str | Query, options: SearchOptions) -> Query:
+    """The query as it is searched: read (search/query_syntax.py), its misspelled words
+    corrected unless `options.spelling` is off; a search given the result searches just that."""
+    if isinstance(query, str):
+        query = plain_query(query) if options.exclude_path else parse_query(query)
+    return corrected(store, query) if options.spelling else replace(query, checked=True)
 
 
 def has_words(query: str) -> bool:
@@ -279,12 +302,12 @@ def _rrf(lists: list[tuple[float, list[int]]], k: int) -> dict[int, float]:
 
 
 def _result(
-    hit: ChunkHit, query: str, score: float, vector_score: float | None, keyword_score: float | None,
+    hit: ChunkHit, query: Query, score: float, vector_score: float | None, keyword_score: float | None,
     background: float | None = None,
 ) -> Result:
-    excerpt = make_snippet(hit.text, query)
+    excerpt = make_snippet(hit.text, " ".join(query.words), phrases=query.phrases)
     close = vector_score is not None and background is not None and vector_score - background >= STRONG_MARGIN
-    strong = close or words_covered(f"{hit.context}\n{hit.text}", query) >= STRONG_WORDS
+    strong = close or words_covered(f"{hit.context}\n{hit.text}", " ".join([*query.words, *query.phrases])) >= STRONG_WORDS
     return Result(
         path=hit.path,
         score=score,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Sequence
 
 from storage.fts import query_terms
 
@@ -37,22 +38,34 @@ class Snippet:
         return "".join(out) + self.text[at:]
 
 
-def _pattern(query: str) -> re.Pattern[str] | None:
+def _pattern(query: str, phrases: Sequence[str] = ()) -> re.Pattern[str] | None:
+    words = {t.lower() for t in query_terms(" ".join([query, *phrases]))}
     terms = sorted(
-        {t.lower() for t in query_terms(query) if (len(t) > 1 or not t.isascii()) and t.lower() not in STOP_WORDS},
-        key=len,
-        reverse=True,
+        {t for t in words if (len(t) > 1 or not t.isascii()) and t not in STOP_WORDS}, key=len, reverse=True
     )
-    if not terms:
-        return None
-    # ASCII words match from the start of a word or of an identifier's part ("date" in "dates",
-    # "parse_date" and "parseDate", not in "update"); short ones only whole ("do" not in "dough").
-    start = r"(?:(?<![A-Za-z0-9])|(?-i:(?<=[a-z])(?=[A-Z])))"
-    parts = [
-        (start + re.escape(t) + (r"(?![a-z0-9])" if len(t) <= 3 else "")) if t.isascii() and t[0].isalnum() else re.escape(t)
-        for t in terms
-    ]
-    return re.compile("|".join(parts), re.IGNORECASE)
+    # A quoted phrase is marked as one span, before its words alone.
+    spans = [_phrase(p) for p in sorted(phrases, key=len, reverse=True) if len(query_terms(p)) > 1]
+    spans += [_word(t) for t in terms]
+    return re.compile("|".join(spans), re.IGNORECASE) if spans else None
+
+
+# ASCII words match from the start of a word or of an identifier's part ("date" in "dates",
+# "parse_date" and "parseDate", not in "update"), and are marked to the end of that word or
+# part ("dates", not "date|s"); short ones only whole ("do" not in "dough").
+_START = r"(?:(?<![A-Za-z0-9])|(?-i:(?<=[a-z])(?=[A-Z])))"
+_REST = r"(?:(?-i:[a-z0-9]+)|(?-i:[A-Z0-9]+)(?![a-z]))?"
+
+
+def _word(term: str) -> str:
+    if not (term.isascii() and term[0].isalnum()):
+        return re.escape(term)
+    return _START + re.escape(term) + (r"(?![a-z0-9])" if len(term) <= 3 else _REST)
+
+
+def _phrase(phrase: str) -> str:
+    """A phrase's words in order, whatever spaces or punctuation lie between them."""
+    words = [re.escape(w) for w in query_terms(phrase) if w]
+    return _START + r"[\W_]+".join(words) + r"(?![A-Za-z0-9])"
 
 
 def _skip_imports(text: str) -> tuple[str, int]:
@@ -66,8 +79,9 @@ def _skip_imports(text: str) -> tuple[str, int]:
     return text, 0
 
 
-def make_snippet(text: str, query: str, width: int = WIDTH) -> Snippet:
-    pattern = _pattern(query)
+def make_snippet(text: str, query: str, width: int = WIDTH, phrases: Sequence[str] = ()) -> Snippet:
+    """The excerpt of `text` around the query's words, and the `phrases` a person quoted."""
+    pattern = _pattern(query, phrases)
     body, skipped = _skip_imports(text)
     # Code: the matching lines, or with no match the first lines that are not imports; the
     # imports only when the words match nowhere else.
@@ -112,5 +126,4 @@ def words_covered(text: str, query: str) -> float:
     terms = {t.lower() for t in query_terms(query) if (len(t) > 1 or not t.isascii()) and t.lower() not in STOP_WORDS}
     if not terms:
         return 0.0
-    found = {m.group(0).lower() for m in _pattern(query).finditer(text)}  # type: ignore[union-attr]
-    return sum(1 for t in terms if t in found) / len(terms)
+    return sum(1 for t in terms if re.search(_word(t), text, re.IGNORECASE)) / len(terms)

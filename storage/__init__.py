@@ -26,6 +26,7 @@ from storage.records import (
     PendingChunk,
     PendingWork,
     StoredChunk,
+    WordQuery,
 )
 from storage.postgres.connection import SCHEMES as POSTGRESQL_SCHEMES
 from storage.postgres.connection import is_postgres_url, safe_url
@@ -65,6 +66,7 @@ __all__ = [
     "StorageError",
     "StoredChunk",
     "Store",
+    "WordQuery",
     "database_name",
     "fts_query",
     "open_store",

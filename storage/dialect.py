@@ -34,13 +34,15 @@ def at_or_below(path: str) -> tuple[str, str, str]:
 
 
 def without_common_terms(
-    terms: Sequence[str], rows: int, frequencies: Callable[[list[str]], dict[str, int]], prune_from_rows: int
+    terms: Sequence[str], rows: int, frequencies: Callable[[list[str]], dict[str, int]], prune_from_rows: int,
+    phrases: int = 0,
 ) -> list[str]:
     """`terms` less those in more than half of `rows` (counted by `frequencies`, asked only once
-    the index has `prune_from_rows` rows); the rarest term stays when all are that common."""
+    the index has `prune_from_rows` rows); the rarest term stays when all are that common,
+    unless the query also requires `phrases` (they are enough to search by)."""
     terms = list(terms)
-    if rows < prune_from_rows or len(terms) < 2:
+    if rows < prune_from_rows or len(terms) + phrases < 2 or not terms:
         return terms
     found = frequencies(terms)
     kept = [t for t in terms if found.get(t, 0) <= rows / 2]
-    return kept or [min(terms, key=lambda t: found.get(t, 0))]
+    return kept or ([] if phrases else [min(terms, key=lambda t: found.get(t, 0))])

@@ -9,14 +9,17 @@ splits on `_`.) The chunk's own text is stored untouched in `chunks`.
 
 FTS5 also has a query syntax (quotes, `*`, `^`, `:`, NEAR, AND/OR/NOT, parentheses), so raw
 user text can raise or mean something else: each term is quoted as a phrase and the phrases
-are OR-ed, so that BM25 ranks documents matching more (and rarer) terms higher.
+are OR-ed, so that BM25 ranks documents matching more (and rarer) terms higher. The phrases a
+person quoted (storage.records.WordQuery) are each required: `"p q" AND ("a" OR "b")`.
 """
 from __future__ import annotations
 
 import re
+from typing import Sequence
 
 MAX_TERMS = 64
 MAX_QUERY_TERMS = 4 * MAX_TERMS  # distinct terms collected from one query, at most
+MAX_PHRASES = 16
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 _CJK_RUN = re.compile(f"[{_CJK}]+")
 _WORD = re.compile(rf"[^\W{_CJK}]+|[{_CJK}]+", re.UNICODE)
@@ -64,4 +67,45 @@ def match_terms(terms: list[str]) -> str | None:
     """The FTS5 MATCH expression for these terms, each quoted, OR-ed; None for no terms."""
     if not terms:
         return None
-    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+    return " OR ".join(_quoted(t) for t in terms)
+
+
+def match_query(terms: list[str], phrases: Sequence[str]) -> str | None:
+    """`"p1" AND "p2" AND ("a" OR "b")`: every phrase, and any of the terms; without phrases
+    the terms alone, OR-ed (match_terms); None when there is nothing to match."""
+    required = [_quoted(p) for p in dict.fromkeys(phrase_text(p) for p in phrases[:MAX_PHRASES]) if p]
+    any_of = match_terms(terms)
+    if not required:
+        return any_of
+    return " AND ".join(required + ([f"({any_of})"] if any_of else []))
+
+
+def phrase_text(text: str) -> str:
+    """A quoted phrase's words as a row of the index holds them, in order (CJK runs as their
+    bigrams), for an FTS5 phrase: `"parse the date"`."""
+    pieces: list[str] = []
+    for word in _WORD.findall(text):
+        pieces += _bigrams(word) if _CJK_RUN.fullmatch(word) else [word]
+    return " ".join(pieces)
+
+
+_MATCH_TOKEN = re.compile(r'"((?:[^"]|"")*)"|(\()|\bAND\b')
+
+
+def required_terms(match: str) -> list[str]:
+    """The terms a MATCH expression written here requires (its phrases, before ` AND (`); the
+    others are any-of. A match without AND requires none of them."""
+    required: list[str] = []
+    joined = False
+    for token in _MATCH_TOKEN.finditer(match):
+        if token.group(2):
+            break
+        if token.group(1) is not None:
+            required.append(token.group(1).replace('""', '"'))
+        else:
+            joined = True
+    return required if joined else []
+
+
+def _quoted(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'

@@ -114,6 +114,17 @@ class ChunkFilter:
 
 
 @dataclass(frozen=True)
+class WordQuery:
+    """What a person asked of the keyword index, parsed (search/query_syntax.py parses the
+    text they typed): files are ranked by BM25 over `words` (any of them) and `phrases`, and
+    each phrase must be in a file, its words in that order. Words a person wants left out are
+    not here: `IndexStore.files_with` finds the files that hold them."""
+
+    words: tuple[str, ...] = ()
+    phrases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class EmbeddingSpace:
     """Which model made the vectors, how wide they are, and from what input (`recipe`, a
     version of how chunks are built): vectors of two spaces never mix."""

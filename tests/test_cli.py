@@ -20,7 +20,7 @@ def as_embedded(context: str, text: str) -> str:
 
 # The contract scripts rely on (issue 2), and the fields added since: extend, never break.
 RESULT_KEYS = {"path", "score", "vector_score", "keyword_score", "rerank_score", "page", "start", "end", "text"}
-ADDED_KEYS = {"context", "snippet", "highlights", "modified", "embedded"}
+ADDED_KEYS = {"context", "snippet", "highlights", "modified", "embedded", "word_score"}
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def test_json_contract(indexed: Path, minilm: object, capsys: pytest.CaptureFixt
     code, out, _ = run_cli(capsys, "search", "sourdough bread", "--json", "-k", "5")
     assert code == 0
     (payload,) = json_lines(out)
-    assert payload["query"] == "sourdough bread"
+    assert payload["query"] == "sourdough bread" and payload["corrected"] is None
     results = payload["results"]
     assert 1 <= len(results) <= 5
     for result in results:
@@ -186,6 +186,57 @@ def test_reindex_with_another_model_rebuilds(indexed: Path, tiny_qwen3_embedder:
     code, out, err = run_cli(capsys, "search", "bread", "--json", "--embedding-model", str(tiny_qwen3_embedder))
     assert code == 0, err
     assert len(json_lines(out)[0]["results"]) > 0
+
+
+def test_a_misspelled_query_says_what_it_searched_instead(indexed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "search", "sourdogh bred", "--json", "--mode", "keyword")
+    (payload,) = json_lines(out)
+    assert code == 0 and payload["query"] == "sourdogh bred" and payload["corrected"] == "sourdough bread"
+    assert payload["results"][0]["path"] == str(indexed / "cooking/sourdough.md")
+    code, out, _ = run_cli(capsys, "search", "sourdogh bred", "--json", "--mode", "keyword", "--as-typed")
+    (payload,) = json_lines(out)
+    assert payload["corrected"] is None and payload["results"] == []
+    code, out, _ = run_cli(capsys, "search", "sourdogh bred", "--mode", "keyword")
+    assert "Showing results for: sourdough bread" in out and "--as-typed" in out
+
+
+def test_quotes_and_minus_on_the_command_line(indexed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "search", '"Dutch oven"', "--json", "--mode", "keyword")
+    assert [r["path"] for r in json_lines(out)[0]["results"]] == [str(indexed / "cooking/sourdough.md")]
+    code, out, _ = run_cli(capsys, "search", '"oven Dutch"', "--json", "--mode", "keyword")
+    assert json_lines(out)[0]["results"] == []
+    code, out, _ = run_cli(capsys, "search", "bread -sourdough", "--json")
+    assert str(indexed / "cooking/sourdough.md") not in [r["path"] for r in json_lines(out)[0]["results"]]
+
+
+@pytest.mark.parametrize(
+    "args, suggestion",
+    [(["serch", "bread"], "did you mean 'search'?"), (["statsu"], "did you mean 'status'?"),
+     (["search", "bread", "--mode", "hybird"], "did you mean 'hybrid'?")],
+)
+def test_a_mistyped_command_or_choice_gets_did_you_mean(args: list[str], suggestion: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        run_cli(capsys, *args)
+    assert exited.value.code == 2 and suggestion in capsys.readouterr().err
+
+
+def test_the_progress_bar_reads_well_from_start_to_end() -> None:
+    import io
+
+    import app
+    from storage import PendingWork
+
+    out = io.StringIO()
+    with app._progress_bar(True, file=out) as progress:
+        progress.update(total=2, total_bytes=10)
+        progress.update(files=2, size=10)
+        progress.meaning_begins(PendingWork(files=1, chunks=4, tokens=400))
+        for _ in range(4):
+            progress.update(embedded=1, tokens=100)
+    lines = [line for line in out.getvalue().replace("\r", "\n").splitlines() if line.strip()]
+    assert any(line.startswith("Embedding:   0%") for line in lines)
+    assert not any("Embedding: :" in line for line in lines)
+    assert lines[-1].startswith("Embedding: 100%") and "left" not in lines[-1]
 
 
 @pytest.mark.parametrize(
@@ -328,7 +379,7 @@ def test_more_like_this(indexed: Path, capsys: pytest.CaptureFixture[str]) -> No
 def test_a_query_without_words_finds_nothing_and_loads_no_model(indexed: Path, capsys: pytest.CaptureFixture[str], query: str) -> None:
     code, out, err = run_cli(capsys, "search", query, "--json", "--embedding-model", "/nonexistent/model")
     assert code == 0, err
-    assert json_lines(out) == [{"query": query, "results": []}]
+    assert json_lines(out) == [{"query": query, "results": [], "corrected": None}]
 
 
 def test_a_task_with_a_model_that_takes_no_instructions_says_so_once(indexed: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

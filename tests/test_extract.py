@@ -120,7 +120,7 @@ def test_html_text_title_and_paragraphs(tmp_path: Path) -> None:
     path.write_bytes(PAGE)
     doc = extract(path)
     assert doc.title == "Sourdough notes"
-    assert doc.text.startswith("Sourdough notes\n\nHome\n\nFeeding the starter\n\n")
+    assert doc.text.startswith("Sourdough notes\n\nFeeding the starter\n\n")  # not the <nav>
     assert "Feed it the night before & keep it warm.\n\nBake at 250 °C — hot.\n\n" in doc.text
     assert "flour\nwater" in doc.text
     assert "Day\tStep\nMon\tmix" in doc.text
@@ -136,6 +136,29 @@ def test_html_skips_scripts_styles_and_hidden_markup(tmp_path: Path) -> None:
     for hidden in ("secret", "trackVisitor", "color", "display", "JavaScript", "template text",
                    "icon", "svg text", "Recipe", "<", "&amp;"):
         assert hidden not in text
+
+
+def test_html_leaves_out_the_page_chrome(tmp_path: Path) -> None:
+    # mdBook's menu bar and theme picker, a site header, navigation and footer around an
+    # article that keeps its own header and footer.
+    path = tmp_path / "book.html"
+    path.write_text(
+        '<html><head><title>Temporary files</title></head><body>'
+        '<nav id="sidebar"><ol><li>Introduction</li><li>Installation</li></ol></nav>'
+        '<div id="menu-bar"><button id="theme-toggle">Themes</button>'
+        '<ul id="theme-list" class="theme-popup" role="menu">'
+        + "".join(f'<li role="none"><button role="menuitem" class="theme">{t}</button></li>'
+                  for t in ("Auto", "Light", "Rust", "Coal", "Navy", "Ayu"))
+        + '</ul><div role="search"><input type="search" placeholder="Search this book"></div></div>'
+        '<header class="site">Site name</header>'
+        '<main><article><header><h1>Temporary files</h1></header><p>Create a temporary directory.<br/>Or a file.</p>'
+        '<footer>Written in 2024</footer></article></main>'
+        '<div hidden>hidden text</div><span aria-hidden="true">icon</span><svg/>'
+        '<footer role="contentinfo">Copyright</footer><p>After the footer.</p></body></html>',
+        encoding="utf-8",
+    )
+    text = extract(path).text
+    assert text == "Temporary files\n\nCreate a temporary directory.\nOr a file.\n\nWritten in 2024\n\nAfter the footer."
 
 
 def test_html_without_head_end_or_title(tmp_path: Path) -> None:

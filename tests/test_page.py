@@ -182,6 +182,25 @@ def test_odd_searches_get_a_sentence_on_the_page(runtime: Runtime, tmp_path: Pat
     assert not huge.results and "at most 10,000" in huge.message and time.monotonic() - began < 5
 
 
+def test_a_corrected_search_says_so_with_the_words_as_typed_one_click_away(runtime: Runtime, tmp_path: Path) -> None:
+    docs = write_corpus(tmp_path / "docs")
+    added(runtime, docs)
+    view = handlers.search(runtime, handlers.SearchForm(query="sourdogh bred", mode="keyword"))
+    assert view.results[0]["path"] == str(docs / "cooking" / "sourdough.md")
+    assert "Showing results for <b>sourdough bread</b>" in view.summary
+    assert "Search instead for" in view.summary and "sourdogh bred</a>" in view.summary
+    assert "&quot;\\&quot;sourdogh\\&quot; \\&quot;bred\\&quot;&quot;" in view.summary  # quoted: as typed
+    typed = handlers.search(runtime, handlers.SearchForm(query='"sourdogh" "bred"', mode="keyword"))
+    assert not typed.results and "Showing results" not in typed.summary
+    assert "No file has this exact phrase" in typed.message and "once the model is loaded" not in typed.message
+    words = handlers.search(runtime, handlers.SearchForm(query="zzzz qqqq", mode="keyword"))
+    assert "No file has these words" in words.message and "once the model is loaded" not in words.message
+    left_out = handlers.search(runtime, handlers.SearchForm(query="bread -sourdough"))
+    assert str(docs / "cooking" / "sourdough.md") not in [r["path"] for r in left_out.results]
+    only_minus = handlers.search(runtime, handlers.SearchForm(query="-bread"))
+    assert not only_minus.results and "every word has a minus" in only_minus.message
+
+
 def test_open_file_hands_out_a_copy_of_indexed_files_only(runtime: Runtime, tmp_path: Path) -> None:
     docs = write_corpus(tmp_path / "docs")
     (tmp_path / "secret.txt").write_text("private", encoding="utf-8")
@@ -378,7 +397,15 @@ def test_text_from_files_is_escaped_and_highlighted() -> None:
     card = render.card(result, 1, show_scores=True)
     assert "<script>" not in card and "<b>x</b>" not in card
     assert "<mark>&lt;script&gt;</mark>" in card and "page 3" in card and "Setup" in card
-    assert "vector 0.400" in card and "keyword" not in card
+    assert "vector 0.400" in card and "words –" in card and "rerank" not in card
+
+
+def test_scores_show_the_word_score_beside_the_vector_one() -> None:
+    # The passage shown was chosen by meaning; the file matched the words in another one.
+    result = {"path": "/n/a.md", "score": 0.3, "vector_score": 0.61, "keyword_score": None, "word_score": 7.25,
+              "rerank_score": None, "page": None, "snippet": "x", "highlights": [], "context": "", "text": ""}
+    assert "vector 0.610 · words 7.250" in render.card(result, 1, show_scores=True)
+    assert "words" not in render.card(result, 1, show_scores=False)
 
 
 def test_progress_shows_bar_counts_and_time_left() -> None:

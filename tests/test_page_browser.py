@@ -161,6 +161,37 @@ def test_add_a_folder_search_download_and_settings(browser: Any, tmp_path: Path,
         stop(server)
 
 
+def test_a_corrected_search_and_the_words_as_typed_one_click_away(browser: Any, tmp_path: Path, minilm_path: str) -> None:
+    from playwright.sync_api import expect
+
+    docs = write_corpus(tmp_path / "docs")
+    server, url = start_server("--embedding-model", minilm_path, "--reranker-model", "none", home=tmp_path)
+    try:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.goto(url)
+        page.locator("#fathom-to-library").click()
+        field(page, "fathom-folder-path").fill(str(docs))
+        page.locator("#fathom-add").click()
+        expect(page.locator("#fathom-folders")).to_contain_text("Watching", timeout=WAIT_MS)
+        expect(page.locator("#fathom-progress")).to_contain_text("Up to date", timeout=WAIT_MS)
+        page.get_by_role("tab", name="Search").click()
+        query = field(page, "fathom-query")
+        query.fill("sourdogh bred")
+        query.press("Enter")
+        summary = page.locator("#fathom-summary")
+        expect(summary).to_contain_text("Showing results for sourdough bread. Search instead for sourdogh bred",
+                                         timeout=WAIT_MS)
+        expect(page.locator("#fathom-result-0 .fathom-name")).to_have_text("sourdough.md")
+        summary.locator(".fathom-as-typed").click()
+        expect(query).to_have_value('"sourdogh" "bred"')
+        expect(summary).not_to_contain_text("Showing results for", timeout=WAIT_MS)
+        expect(summary).to_contain_text(" ms")
+        context.close()
+    finally:
+        stop(server)
+
+
 def test_a_password_guards_everything(tmp_path: Path, minilm_path: str) -> None:
     credentials = tmp_path / "users.txt"
     credentials.write_text("# Fathom users\nanna:correct-horse\n", encoding="utf-8")

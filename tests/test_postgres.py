@@ -218,6 +218,18 @@ def test_migration_2_sets_titles_apart_and_ranking_stays(tmp_path: Path, postgre
         assert moved not in [i for i, _ in store.name_files(fts_query("file_3"), 5)]
 
 
+def test_migration_4_keeps_the_words_of_the_files_already_indexed(postgres_url: str) -> None:
+    """A database of schema 3 gets the vocabulary misspelled words are matched to, from the
+    words of its files."""
+    with open_store(postgres_url) as store:
+        fill(store)
+        execute(store, "DROP TABLE vocabulary")
+        execute(store, "DELETE FROM fathom_migrations WHERE number = 4")
+    with open_store(postgres_url) as store:
+        assert store.stats().schema_version == SCHEMA_VERSION
+        assert store.nearest_words(["herno", "brids"]) == {"herno": "heron", "brids": "birds"}
+
+
 def test_check_repairs_and_backup_names_pg_dump(postgres_url: str, isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with open_store(postgres_url) as store:
         store.set_embedding_space(EmbeddingSpace("m", 2))

@@ -11,7 +11,20 @@ def marked(text: str, query: str) -> list[str]:
 
 def test_stop_words_are_not_marked() -> None:
     words = marked("The passport is renewed at the office. Do bring my old passport.", "how do I renew my passport")
-    assert [w.lower() for w in words] == ["passport", "renew", "passport"]
+    assert [w.lower() for w in words] == ["passport", "renewed", "passport"]
+
+
+def test_words_are_marked_whole_not_in_part() -> None:
+    words = marked("Redistributions of source code must retain it. REDISTRIBUTIONS in binary form", "redistribution")
+    assert words == ["Redistributions", "REDISTRIBUTIONS"]  # never "Redistribution|s"
+    assert marked("class HTTPServer and httpd", "http") == ["HTTP", "httpd"]
+
+
+def test_a_quoted_phrase_is_marked_as_one_span() -> None:
+    text = "IDLE is the Integrated Development and Learning Environment; development goes on."
+    snippet = make_snippet(text, "", phrases=["integrated development and learning environment"])
+    words = [snippet.text[s:e] for s, e in snippet.highlights]
+    assert words == ["Integrated Development and Learning Environment", "development"]
 
 
 def test_words_are_marked_inside_identifiers_but_not_inside_other_words() -> None:

@@ -22,7 +22,7 @@ from search.page.runtime import Runtime
 from search.page.search_state import DATE_POOL, PAGE_SIZE, by_date, check_folder
 from search.presets import presets
 from search.query import DEFAULT_RERANK_TOP, MODES, SearchOptions, has_words
-from storage import StorageError
+from storage import StorageError, WordQuery
 
 RESULTS = PAGE_SIZE  # results a search shows at first ("Show more" adds as many again)
 COUNT_UP_TO = 1000  # files with the query's words, counted for the summary up to this many
@@ -101,10 +101,13 @@ def _run(rt: Runtime, query: str | None, form: SearchForm, like: str | None) -> 
     try:
         options, notes = _options(rt, form)
         began = time.perf_counter()
+        parsed = None
         if like is not None:
             query, options = engine.more_like_this(like, options)
-        results = engine.search(query or "", options)
-        matching = _with_words(rt, query or "", options) if like is None else None
+        else:
+            parsed = engine.understand(query or "", options)  # "phrases", -words, misspellings
+        results = engine.search(parsed if parsed is not None else query or "", options)
+        matching = _with_words(rt, parsed.words_query, options) if parsed is not None else None
         elapsed = (time.perf_counter() - began) * 1000
     except NotIndexedError:
         return SearchView(message=_not_ready(rt))
@@ -124,10 +127,17 @@ def _run(rt: Runtime, query: str | None, form: SearchForm, like: str | None) -> 
     weak = bool(results) and options.mode == "hybrid" and not any(r.strong for r in results)
     waiting = rt.library.view().waiting
     waiting_files = waiting.files if waiting is not None and options.mode != "keyword" else 0
+    corrected = (parsed.searched, parsed.typed_instead, parsed.text) if parsed and parsed.searched else None
     view = SearchView(payload, render.summary(len(payload), elapsed, notes, like=name, matching=matching,
-                                              newest=form.sort == "date", weak=weak, waiting=waiting_files), more=more)
+                                              newest=form.sort == "date", weak=weak, waiting=waiting_files,
+                                              corrected=corrected), more=more)
     if not payload:
-        view.message = _no_results(rt, form, loader)
+        view.message = _no_results(rt, form, loader, phrases=bool(parsed and parsed.phrases))
+        if parsed is not None and parsed.excluded and not parsed.words and not parsed.phrases:
+            view.message = render.message(
+                "Nothing to look for: every word has a minus",
+                "A minus leaves out the files that hold a word: add a word to search for, e.g. lamp -harbor.",
+            )
     return view
 
 
@@ -168,7 +178,7 @@ def _options(rt: Runtime, form: SearchForm) -> tuple[SearchOptions, list[str]]:
     return options, notes
 
 
-def _with_words(rt: Runtime, query: str, options: SearchOptions) -> int | None:
+def _with_words(rt: Runtime, query: str | WordQuery, options: SearchOptions) -> int | None:
     """How many files hold the query's words (under the filters), up to COUNT_UP_TO; None in
     a search by meaning only, where every file is near or far, none "matching"."""
     if options.mode == "vector":
@@ -195,7 +205,7 @@ def _not_ready(rt: Runtime) -> str:
     return render.message("Nothing is indexed yet", "Add a folder in Library, then search here.")
 
 
-def _no_results(rt: Runtime, form: SearchForm, loader: Any) -> str:
+def _no_results(rt: Runtime, form: SearchForm, loader: Any, phrases: bool = False) -> str:
     filtered = any((form.folder, form.types, form.path_glob.strip(), form.after.strip(), form.before.strip()))
     if filtered:
         return render.message(
@@ -208,10 +218,13 @@ def _no_results(rt: Runtime, form: SearchForm, loader: Any) -> str:
             "Fathom is still indexing: try again when it is done, or with other words.",
         )
     if form.mode == "keyword" or not loader.ready:
-        return render.message(
-            "No file has these words",
-            "Try other words, or search by meaning (Meaning and words) once the model is loaded.",
-        )
+        meaning = "search by meaning (Meaning and words)" + ("" if loader.ready else " once the model is loaded")
+        if phrases:
+            return render.message(
+                "No file has this exact phrase",
+                f"Take the quotes off to find its words anywhere in a file, or {meaning}.",
+            )
+        return render.message("No file has these words", f"Try other words, or {meaning}.")
     return render.message(
         "No files match",
         "Try other words or a longer description of what the file says, or add the folder that holds it in Library.",

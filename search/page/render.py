@@ -4,6 +4,7 @@ that comes from a file or a person is escaped here."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from html import escape
 from pathlib import Path
@@ -107,10 +108,12 @@ def card(result: dict[str, Any], rank: int, show_scores: bool = False) -> str:
     snippet = snippet_html(result.get("snippet") or result.get("text", "")[:240], result.get("highlights") or [])
     scores = ""
     if show_scores:
-        parts = [f"score {result['score']:.4f}"]
-        for key, label in (("vector_score", "vector"), ("keyword_score", "keyword"), ("rerank_score", "rerank")):
-            if result.get(key) is not None:
-                parts.append(f"{label} {result[key]:.3f}")
+        # The word score beside the vector one: the file's best passage by words (BM25), which
+        # may not be the passage shown; a dash where a score was not computed.
+        words = result.get("word_score", result.get("keyword_score"))
+        parts = [f"score {result['score']:.4f}", _score("vector", result.get("vector_score")), _score("words", words)]
+        if result.get("rerank_score") is not None:
+            parts.append(_score("rerank", result["rerank_score"]))
         scores = f'<div class="fathom-scores">{" · ".join(parts)}</div>'
     return (
         f'<div class="fathom-card" data-rank="{rank}">'
@@ -123,19 +126,40 @@ def card(result: dict[str, Any], rank: int, show_scores: bool = False) -> str:
     )
 
 
+def _score(label: str, value: float | None) -> str:
+    return f"{label} {value:.3f}" if value is not None else f"{label} –"
+
+
 def summary(
     count: int, milliseconds: float, notes: Sequence[str] = (), like: str | None = None,
     matching: int | None = None, newest: bool = False, weak: bool = False, waiting: int = 0,
+    corrected: tuple[str, str, str] | None = None,
 ) -> str:
     """How many files are shown, how many hold any of the query's words (`matching`, counted
-    up to a thousand), in what order, how fast; then "no strong match" (`weak`), the files still
-    without their meaning (`waiting`), and the notes."""
+    up to a thousand), in what order, how fast; what a misspelled query was searched as, with
+    the original one click away (`corrected`: as searched, the text that searches it as typed,
+    as typed); then "no strong match" (`weak`), the files still without their meaning
+    (`waiting`), and the notes."""
     what = f"Files like <b>{escape(like)}</b>: " if like else ""
     found = f"{plural(count, 'file')}" + (", newest first," if newest else "") + f" in {_ms(milliseconds)}"
     if matching is not None:
         words = "1,000 or more" if matching >= 1000 else f"{matching:,}"
         found += f' · <span class="fathom-matching">{words} {"file matches" if matching == 1 else "files match"} your words</span>'
     text = f'<div class="fathom-summary">{what}{found}</div>'
+    if corrected:
+        searched, instead, typed = corrected
+        # One click puts the words as typed (the corrected ones in quotes: never corrected)
+        # into the search box and searches again.
+        again = (
+            "const box = document.querySelector('#fathom-query textarea, #fathom-query input');"
+            f"box.value = {json.dumps(instead)}; box.dispatchEvent(new Event('input', {{bubbles: true}}));"
+            "setTimeout(() => document.querySelector('#fathom-go').click(), 50); return false;"
+        )
+        text += (
+            f'<div class="fathom-note fathom-corrected">Showing results for <b>{escape(searched)}</b>. '
+            f'Search instead for <a href="#" class="fathom-as-typed" onclick="{escape(again, quote=True)}">'
+            f"{escape(typed)}</a></div>"
+        )
     if weak:
         text += (
             '<div class="fathom-note fathom-no-strong-match"><b>No strong match.</b> None of these files has '

@@ -37,8 +37,20 @@ def write_rows(conn: Any, file_id: int, path: str, folder: str, title: str, body
         "VALUES (%s, %s::tsvector, ts_filter(%s::tsvector, '{a,b,c}'), %s)",
         (file_id, literal, literal, count),
     )
+    remember_words(conn, literal)
     if vectors is not None and len(vectors):
         write_vectors(conn, file_id, vectors)
+
+
+def remember_words(conn: Any, literal: str) -> None:
+    """The words of a tsvector into `vocabulary` (misspelled query words are matched to them),
+    in byte order, so that two writers adding the same new words never wait on each other in
+    a cycle."""
+    conn.execute(
+        'INSERT INTO vocabulary(word) SELECT lexeme COLLATE "C" FROM unnest(%s::tsvector) ORDER BY 1 '
+        "ON CONFLICT DO NOTHING",
+        (literal,),
+    )
 
 
 def write_vectors(conn: Any, file_id: int, chunks: np.ndarray) -> None:
@@ -86,6 +98,7 @@ def rename(conn: Any, file_ids: Sequence[int]) -> None:
             "WHERE file_id = %s",
             (literal, literal, count, file_id),
         )
+        remember_words(conn, literal)
 
 
 def rebuild(conn: Any, file_ids: Sequence[int], with_vectors: bool) -> int:

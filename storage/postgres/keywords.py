@@ -1,23 +1,29 @@
 """Keyword search in PostgreSQL: a GIN index over tsvectors finds the rows, FTS5's BM25 ranks
 them (words.py), over chunks and over whole files (weighted columns); the query's terms are
-pruned of those too common to rank anything in a large index, as in SQLite."""
+pruned of those too common to rank anything in a large index, as in SQLite; the files that
+hold words a person leaves out; misspelled words matched to the words the store keeps
+(`vocabulary`, written with each file's words)."""
 from __future__ import annotations
 
 from typing import Any, Sequence
 
 from storage.dialect import PRUNE_FROM_ROWS, without_common_terms
-from storage.fts import MAX_TERMS, match_terms, query_terms
+from storage.fts import MAX_TERMS, match_query, phrase_text, query_terms
 from storage.postgres import file_evidence
 from storage.postgres.base import PostgresBase
 from storage.postgres.filters import chunk_ids_sql, file_ids_sql
 from storage.postgres.words import B, K1, Term, bm25, parse, positions, tsquery, words
-from storage.records import ChunkFilter
+from storage.records import ChunkFilter, WordQuery
+from storage.spelling import correctable, inflected, max_edits, nearest, prefix_ranges
 
 CHUNK_WEIGHTS = {"D": 1.0}
 WORK_MEM = "64MB"  # a common word's rows are sorted in memory, not on disk (the default is 4MB)
 # table name in the interface -> (SQL table, its id column)
 _TABLES = {"chunks": ("chunks", "id"), "files": ("file_words", "file_id")}
 _PASSING = {"chunks": chunk_ids_sql, "files": file_ids_sql}  # a filter's subquery of ids
+
+
+words_of = words  # the methods below take a parameter named `words`
 
 
 def only_d(alias: str, table: str) -> str:
@@ -30,16 +36,63 @@ class KeywordSearch(PostgresBase):
     prune_from_rows = PRUNE_FROM_ROWS  # per store, as in SQLite
     _counted: tuple[int, dict[tuple[str, str, int], int]] | None = None  # rows holding a word, per generation
 
-    def keyword_match(self, text: str, table: str = "chunks") -> str | None:
-        """The keyword query for a person's text, against the `chunks` or the `files` rows: its
-        terms, less those in more than half of a large index's rows; the rarest term stays when
-        all are that common. Written as storage/fts.py writes it; None when the text has no word."""
+    def keyword_match(self, text: str | WordQuery, table: str = "chunks") -> str | None:
+        """The keyword query for a person's text (its words, any of them) or parsed query (its
+        phrases required too), against the `chunks` or the `files` rows: its words' terms, less
+        those in more than half of a large index's rows; the rarest term stays when all are
+        that common and no phrase is asked for. Written as storage/fts.py writes it; None when
+        there is no word."""
+        query = text if isinstance(text, WordQuery) else WordQuery((text,))
         rows = self._totals()["chunks" if table == "chunks" else "indexed"][0]
         terms = without_common_terms(
-            query_terms(text)[:MAX_TERMS], rows, lambda asked: self._document_frequencies(asked, table, cap=rows // 2 + 1),
-            self.prune_from_rows,
+            query_terms(" ".join(query.words))[:MAX_TERMS], rows,
+            lambda asked: self._document_frequencies(asked, table, cap=rows // 2 + 1), self.prune_from_rows,
+            len(query.phrases),
         )
-        return match_terms(terms)
+        return match_query(terms, query.phrases)
+
+    def files_with(self, words: Sequence[str]) -> set[int]:
+        """The ids of the files whose name, folders, title or text hold any of these words or
+        phrases: those a person leaves out of a search (`-word`, `-"a phrase"`)."""
+        terms = [Term(text, found) for text in dict.fromkeys(phrase_text(w) for w in words) if (found := tuple(words_of(text)))]
+        if not terms:
+            return set()
+        return {row[0] for row in self._query("SELECT file_id FROM file_words WHERE keywords @@ %s::tsquery",
+                                              (tsquery(terms),))}
+
+    def nearest_words(self, words: Sequence[str]) -> dict[str, str]:
+        """For each word no indexed file holds, the indexed word nearest to it (storage/
+        spelling.py), when one is near enough; words the index holds are left out. Candidates
+        come from `vocabulary` (every word a file was written with, never pruned), and count
+        by the files that hold them now."""
+        corrected: dict[str, str] = {}
+        for word in words:
+            token = "".join(words_of(word))
+            if not correctable(word) or not token or self._holding(token, cap=1):
+                continue
+            edits = max_edits(token)
+            for ranges in prefix_ranges(token):
+                near = [row[0] for low, high in ranges for row in self._query(
+                    "SELECT word FROM vocabulary WHERE word >= %s AND word < %s AND length(word) BETWEEN %s AND %s",
+                    (low, high, len(token) - edits, len(token) + edits),
+                )]
+                if any(inflected(token, w) for w in near):
+                    break  # a form of an indexed word: no slip to correct
+                # Only those within reach are counted: a count is a lookup in the words' index.
+                reachable = [w for w in near if nearest(token, [(w, 1)]) == w]
+                best = nearest(token, [(w, self._holding(w, cap=1000)) for w in reachable])
+                if best is not None:
+                    corrected[word] = best
+                    break
+        return corrected
+
+    def _holding(self, lexeme: str, cap: int) -> int:
+        """How many files hold a word, counted up to `cap`."""
+        (count,), = self._query(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM file_words WHERE keywords @@ %s::tsquery LIMIT %s) s",
+            (Term(lexeme, (lexeme,)).tsquery(), cap),
+        )
+        return count
 
     def _document_frequencies(self, terms: list[str], table: str, cap: int) -> dict[str, int]:
         """How many rows hold each term, counted up to `cap` (enough to know it is too common)."""
@@ -80,7 +133,7 @@ class KeywordSearch(PostgresBase):
         terms = parse(match)
         if not terms or k <= 0:
             return []
-        if all(len(t.words) == 1 for t in terms):
+        if all(len(t.words) == 1 and not t.required for t in terms):
             scored, params = self._scored(table, terms, weights, letters)
             allowed = ""
             if only is not None and not only.empty:
@@ -94,7 +147,7 @@ class KeywordSearch(PostgresBase):
             return [(doc, float(score)) for doc, score in rows]
         docs = self._positions(table, terms, letters)
         rows, total = self._totals()[table]
-        scores = bm25(docs, terms, weights, rows, total / rows if rows else 1.0)
+        scores = bm25(docs, terms, weights, rows, total / rows if rows else 1.0, self._holding_all(table, terms, letters))
         if only is not None and not only.empty and scores:
             subquery, params = _PASSING[table](only)
             allowed = {row[0] for row in self._query(f"SELECT id FROM ({subquery}) s WHERE id = ANY(%s)",
@@ -147,6 +200,18 @@ class KeywordSearch(PostgresBase):
         params += [float(rows), K1 + 1, K1, B, B, total / rows if rows else 1.0]
         return sql, params
 
+    def _holding_all(self, table: str, terms: Sequence[Term], letters: str) -> list[int] | None:
+        """Rows of the index holding each term (in these letters), as FTS5 counts a phrase's
+        documents for BM25, when a required phrase narrows the matched rows (then they do
+        not say it); None otherwise."""
+        if not any(t.required for t in terms):
+            return None
+        name, _ = _TABLES[table]
+        return [
+            self._query(f"SELECT COUNT(*) FROM {name} WHERE keywords @@ %s::tsquery", (t.tsquery(letters),))[0][0]
+            for t in terms
+        ]
+
     def _positions(self, table: str, terms: Sequence[Term], letters: str) -> dict[int, Any]:
         """Every row the query matches, with the positions of the query's words in it (for a
         query with a phrase; single words are counted in SQL, `_scored`).
@@ -188,7 +253,7 @@ class KeywordSearch(PostgresBase):
         terms = parse(match)
         if not terms:
             return {}
-        if all(len(t.words) == 1 for t in terms):
+        if all(len(t.words) == 1 and not t.required for t in terms):
             scored, params = self._scored("chunks", terms, CHUNK_WEIGHTS, "")
             return dict(self._query(
                 f"SELECT DISTINCT ON (c.file_id) c.file_id, s.id FROM ({scored}) s JOIN chunks c ON c.id = s.id "
@@ -201,7 +266,8 @@ class KeywordSearch(PostgresBase):
         if not owners:
             return {}
         rows, total = self._totals()["chunks"]
-        scores = {c: s for c, s in bm25(docs, terms, CHUNK_WEIGHTS, rows, total / rows if rows else 1.0).items()
+        holding = self._holding_all("chunks", terms, "")
+        scores = {c: s for c, s in bm25(docs, terms, CHUNK_WEIGHTS, rows, total / rows if rows else 1.0, holding).items()
                   if c in owners}
         best: dict[int, int] = {}
         for chunk, score in sorted(scores.items(), key=lambda item: (-item[1], item[0])):

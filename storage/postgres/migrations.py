@@ -117,10 +117,23 @@ def m003_vectors_found_by_text(conn: Any) -> None:
     )
 
 
+def m004_vocabulary(conn: Any) -> None:
+    """Every word a file was written with (its name, folders, title and text), in byte order:
+    where a misspelled query word finds its nearest indexed words (storage/spelling.py).
+    Words are added with each file and never taken out: a search counts the files that hold
+    them now."""
+    conn.execute('CREATE TABLE vocabulary (word text COLLATE "C" PRIMARY KEY)')
+    conn.execute(
+        "INSERT INTO vocabulary(word) SELECT word FROM ts_stat('SELECT keywords FROM file_words') "
+        "ORDER BY 1 ON CONFLICT DO NOTHING"
+    )
+
+
 MIGRATIONS: list[Callable[[Any], None]] = [
     m001_create_tables,
     m002_file_titles_apart,
     m003_vectors_found_by_text,
+    m004_vocabulary,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

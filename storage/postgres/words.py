@@ -23,6 +23,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+from storage.fts import required_terms
+
 K1, B = 1.2, 0.75
 _TOKEN = re.compile(r"(?:[^\W_]|[\u0300-\u036f\ue000-\uf8ff])+")
 MAX_POSITION = 16_383
@@ -87,7 +89,8 @@ def terms_of(match: str) -> list[str]:
 @dataclass(frozen=True)
 class Term:
     text: str
-    words: tuple[str, ...]  # more than one: a phrase (snake_case, e-mail)
+    words: tuple[str, ...]  # more than one: a phrase (snake_case, e-mail, a quoted phrase)
+    required: bool = False  # a phrase a person quoted: every row matched holds it
 
     def tsquery(self, weights: str = "") -> str:
         marks = f":{weights}" if weights else ""
@@ -96,17 +99,23 @@ class Term:
 
 
 def parse(match: str) -> list[Term]:
-    """The terms of a keyword query that hold a word, each once."""
+    """The terms of a keyword query that hold a word, each once, the required ones marked."""
+    required = set(required_terms(match))
     out: list[Term] = []
     for text in terms_of(match):
         found = tuple(words(text))
         if found and all(t.words != found for t in out):
-            out.append(Term(text, found))
+            out.append(Term(text, found, text in required))
     return out
 
 
 def tsquery(terms: Sequence[Term], weights: str = "") -> str:
-    return " | ".join(t.tsquery(weights) for t in terms)
+    """Every required term and any of the others, as storage/fts.py's MATCH says."""
+    required = [t.tsquery(weights) for t in terms if t.required]
+    any_of = " | ".join(t.tsquery(weights) for t in terms if not t.required)
+    if not required:
+        return any_of
+    return " & ".join(required + ([f"({any_of})"] if any_of else []))
 
 
 @dataclass
@@ -153,12 +162,16 @@ def bm25(
     weights: dict[str, float],
     rows: int,
     average_words: float,
+    holding: Sequence[int] | None = None,
 ) -> dict[int, float]:
     """FTS5's bm25() (as a higher-is-better score) of each document the query matched. A term's
-    document frequency counts the matched documents it occurs in (weighted columns only): every
+    document frequency is `holding` (rows of the index that hold each term) when given, else
+    the matched documents it occurs in (weighted columns only): with no required term, every
     document holding a term of the query is among them."""
     tfs = {doc: [frequency(t, row, weights) for t in terms] for doc, (_, row) in docs.items()}
-    idfs = [idf(rows, sum(1 for found in tfs.values() if found[i] > 0)) for i in range(len(terms))]
+    if holding is None:
+        holding = [sum(1 for found in tfs.values() if found[i] > 0) for i in range(len(terms))]
+    idfs = [idf(rows, having) for having in holding]
     scores: dict[int, float] = {}
     for doc, (length, _) in docs.items():
         norm = K1 * (1 - B + B * length / (average_words or 1.0))

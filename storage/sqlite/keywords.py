@@ -1,13 +1,15 @@
 """Keyword search in SQLite: FTS5 BM25 over chunks and over whole files, with the query's
-terms pruned of those too common to rank anything in a large index."""
+terms pruned of those too common to rank anything in a large index; the files that hold words
+a person leaves out; misspelled words matched to the index's vocabulary (fts5vocab)."""
 from __future__ import annotations
 
 import unicodedata
 from typing import Any, Sequence
 
 from storage.dialect import PRUNE_FROM_ROWS, without_common_terms
-from storage.fts import MAX_TERMS, match_terms, query_terms
-from storage.records import ChunkFilter
+from storage.fts import MAX_TERMS, match_query, match_terms, phrase_text, query_terms
+from storage.records import ChunkFilter, WordQuery
+from storage.spelling import correctable, max_edits, nearest, prefix_ranges
 from storage.sqlite import file_evidence
 from storage.sqlite.base import SQLiteBase
 from storage.sqlite.filters import file_ids_sql
@@ -16,24 +18,62 @@ from storage.sqlite.filters import file_ids_sql
 class KeywordSearch(SQLiteBase):
     prune_from_rows = PRUNE_FROM_ROWS  # per store: bench/search.py sets it on one
 
-    def keyword_match(self, text: str, table: str = "chunks") -> str | None:
-        """The FTS5 expression for a person's text, against the `chunks` or the `files` rows:
-        its terms, less those in more than half of a large index's rows (PRUNE_FROM_ROWS); the
-        rarest term stays when all are that common. None when the text has no word."""
+    def keyword_match(self, text: str | WordQuery, table: str = "chunks") -> str | None:
+        """The FTS5 expression for a person's text (its words, any of them) or parsed query
+        (its phrases required too), against the `chunks` or the `files` rows: its words'
+        terms, less those in more than half of a large index's rows (PRUNE_FROM_ROWS); the
+        rarest term stays when all are that common and no phrase is asked for. None when there
+        is no word."""
+        query = text if isinstance(text, WordQuery) else WordQuery((text,))
         fts_table = "chunks_fts" if table == "chunks" else "files_fts"
         rows = self._row_counts()[0 if table == "chunks" else 1]
         terms = without_common_terms(
-            query_terms(text)[:MAX_TERMS], rows, lambda asked: self._document_frequencies(asked, fts_table),
-            self.prune_from_rows,
+            query_terms(" ".join(query.words))[:MAX_TERMS], rows,
+            lambda asked: self._document_frequencies(asked, fts_table), self.prune_from_rows, len(query.phrases),
         )
-        return match_terms(terms)
+        return match_query(terms, query.phrases)
+
+    def files_with(self, words: Sequence[str]) -> set[int]:
+        """The ids of the files whose name, folders, title or text hold any of these words or
+        phrases: those a person leaves out of a search (`-word`, `-"a phrase"`)."""
+        match = match_terms([p for p in dict.fromkeys(phrase_text(w) for w in words) if p])
+        if match is None:
+            return set()
+        return {row[0] for row in self._query("SELECT rowid FROM files_fts WHERE files_fts MATCH ?", (match,))}
+
+    def nearest_words(self, words: Sequence[str]) -> dict[str, str]:
+        """For each word no indexed file holds, the indexed word nearest to it (storage/
+        spelling.py), when one is near enough; words the index holds are left out."""
+        corrected: dict[str, str] = {}
+        with self._errors(), self._reader() as reader:
+            vocabulary = _vocabulary(reader, "files_fts")
+            for word in words:
+                token = index_token(word)
+                # A word the index holds: one row of its list tells (the vocabulary would count them all).
+                if not correctable(word) or reader.execute(
+                    "SELECT 1 FROM files_fts WHERE files_fts MATCH ? LIMIT 1", (match_terms([token]),)
+                ).fetchone():
+                    continue
+                edits = max_edits(token)
+                for ranges in prefix_ranges(token):
+                    candidates = [
+                        row for low, high in ranges for row in reader.execute(
+                            f"SELECT term, doc FROM {vocabulary} WHERE term >= ? AND term < ? "
+                            "AND length(term) BETWEEN ? AND ?",
+                            (low, high, len(token) - edits, len(token) + edits),
+                        )
+                    ]
+                    best = nearest(token, candidates)
+                    if best is not None:
+                        corrected[word] = best
+                        break
+        return corrected
 
     def _document_frequencies(self, terms: list[str], fts_table: str) -> dict[str, int]:
         """How many rows of an FTS5 table hold each term, from its vocabulary (fts5vocab)."""
-        vocabulary = f"temp.{fts_table}_vocabulary"
         found: dict[str, int] = {}
         with self._errors(), self._reader() as reader:
-            reader.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {vocabulary} USING fts5vocab(main, {fts_table}, row)")
+            vocabulary = _vocabulary(reader, fts_table)
             for term in terms:
                 row = reader.execute(f"SELECT doc FROM {vocabulary} WHERE term = ?", (index_token(term),)).fetchone()
                 found[term] = row[0] if row else 0
@@ -86,6 +126,14 @@ class KeywordSearch(SQLiteBase):
             params += extra
         rows = self._query(f"{sql} WHERE {where} ORDER BY score DESC LIMIT ?", [*params, k])
         return [(row[0], row[1]) for row in rows]
+
+
+def _vocabulary(reader: Any, fts_table: str) -> str:
+    """The fts5vocab table (terms, and how many rows hold each) of an FTS5 table, made on this
+    connection (a temp table is its connection's own)."""
+    vocabulary = f"temp.{fts_table}_vocabulary"
+    reader.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {vocabulary} USING fts5vocab(main, {fts_table}, row)")
+    return vocabulary
 
 
 def index_token(term: str) -> str:

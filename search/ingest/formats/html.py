@@ -1,8 +1,11 @@
 """Readable text out of HTML (web pages saved to disk, EPUB chapters) with the stdlib parser.
 
 Only what a reader sees is kept: scripts, styles, templates and inline SVG would fill chunks
-with code. Block elements become line breaks so paragraphs stay apart, which is also where
-the chunker prefers to cut.
+with code. Nor the page's chrome, the same on every page of a site and no part of what it
+says: navigation, menus, buttons, theme pickers, search boxes, and the site's header and footer
+(a header or footer inside an article or <main> is the article's own, and stays). Block
+elements become line breaks so paragraphs stay apart, which is also where the chunker prefers
+to cut.
 """
 from __future__ import annotations
 
@@ -15,6 +18,14 @@ from search.ingest.formats.text import decode_text
 
 # Elements whose content is never shown as text.
 _SKIP = frozenset({"script", "style", "noscript", "template", "svg"})
+# The page's chrome: elements, and ARIA roles, skipped with all they hold; header, footer and
+# aside only outside an article or <main> (inside, they belong to it).
+_CHROME = frozenset({"nav", "button", "select", "menu", "dialog"})
+_CHROME_OUTSIDE_CONTENT = frozenset({"header", "footer", "aside"})
+_CHROME_ROLES = frozenset(
+    "navigation banner contentinfo menu menubar menuitem search toolbar complementary dialog".split()
+)
+_CONTENT = frozenset({"article", "main"})
 # Elements that may sit in <head>; any other start tag means the body has begun.
 _HEAD_TAGS = frozenset({"head", "title", "meta", "link", "base", "script", "style", "noscript", "template"})
 # Paragraph-like blocks end with a blank line, the lighter ones with a line break.
@@ -86,13 +97,37 @@ class _TextParser(HTMLParser):
         super().__init__(convert_charrefs=True)
         self._out = _Writer()
         self._skip = 0
+        self._chrome: tuple[str, int] | None = None  # the chrome element skipped, and its depth
+        self._content = 0  # open article and main elements
         self._pre = 0
         self._in_head = False
         self._in_title = False
         self._title: list[str] = []
         self._title_done = False
 
+    def _is_chrome(self, tag: str, attrs: list[tuple[str, str | None]]) -> bool:
+        found = dict(attrs)
+        roles = set((found.get("role") or "").lower().split())
+        if roles & {"main", "article"}:
+            return False
+        return (
+            tag in _CHROME
+            or (tag in _CHROME_OUTSIDE_CONTENT and not self._content)
+            or bool(roles & _CHROME_ROLES)
+            or (found.get("aria-hidden") or "").lower() == "true"
+            or "hidden" in found
+        )
+
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._chrome is not None:
+            if tag == self._chrome[0]:
+                self._chrome = (tag, self._chrome[1] + 1)
+            return
+        if tag not in _SKIP and not self._skip and tag not in _HEAD_TAGS and tag != "html" and self._is_chrome(tag, attrs):
+            self._chrome = (tag, 1)
+            return
+        if tag in _CONTENT:
+            self._content += 1
         if tag in _SKIP:
             self._skip += 1
         if self._skip:
@@ -113,7 +148,19 @@ class _TextParser(HTMLParser):
             self._pre += 1
             self._out.pre_start()
 
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._chrome is None and not (tag not in _SKIP and self._is_chrome(tag, attrs)):
+            self.handle_starttag(tag, attrs)  # a chrome element that closes itself holds nothing
+            self.handle_endtag(tag)
+
     def handle_endtag(self, tag: str) -> None:
+        if self._chrome is not None:
+            if tag == self._chrome[0]:
+                depth = self._chrome[1] - 1
+                self._chrome = (tag, depth) if depth else None
+            return
+        if tag in _CONTENT:
+            self._content = max(0, self._content - 1)
         if tag in _SKIP:
             self._skip = max(0, self._skip - 1)
             return
@@ -132,7 +179,7 @@ class _TextParser(HTMLParser):
             self._pre = max(0, self._pre - 1)
 
     def handle_data(self, data: str) -> None:
-        if self._skip:
+        if self._skip or self._chrome is not None:
             return
         if self._in_title:
             self._title.append(data)

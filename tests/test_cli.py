@@ -20,7 +20,7 @@ def as_embedded(context: str, text: str) -> str:
 
 # The contract scripts rely on (issue 2), and the fields added since: extend, never break.
 RESULT_KEYS = {"path", "score", "vector_score", "keyword_score", "rerank_score", "page", "start", "end", "text"}
-ADDED_KEYS = {"context", "snippet", "highlights", "modified", "embedded", "word_score"}
+ADDED_KEYS = {"context", "snippet", "highlights", "modified", "embedded", "word_score", "strong"}
 
 
 @pytest.fixture

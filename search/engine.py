@@ -306,6 +306,7 @@ class Engine:
     def understand(self, query: str, options: SearchOptions) -> Query:
         """The query as it will be searched: `"phrases"`, `-left out`, and its misspelled words
         corrected (`.searched` says so) unless `options.spelling` is off. No model is needed."""
+        check_query(query)
         return understood(self.store, query, options)
 
     def search(self, query: str | Query, options: SearchOptions) -> list[Result]:

@@ -299,7 +299,7 @@ def test_reranked_files_come_first_ordered_by_rerank_score(indexed: Path, tiny_q
     assert code == 0, err
     assert "not reranked" not in err
     results = json_lines(out)[0]["results"]
-    assert len(results) == 6
+    assert len(results) > 3  # files less like "bread" than the index at large are not shown at all
     reranked, rest = results[:3], results[3:]
     assert all(r["rerank_score"] is not None and r["score"] == r["rerank_score"] for r in reranked)
     assert [r["rerank_score"] for r in reranked] == sorted((r["rerank_score"] for r in reranked), reverse=True)

@@ -117,7 +117,9 @@ def cli(data: Path, *args: str, timeout: float = 300) -> subprocess.CompletedPro
 
 
 def test_index_watch_answers_and_follows_changes_from_its_start(tmp_path: Path, minilm_path: str) -> None:
-    docs = notes(tmp_path / "docs", 400, words=250)  # far more than a few seconds of embedding
+    """`index --watch` serves terminal searches and follows changes while its catch-up runs
+    (that a change goes before the catch-up is shown above, with a model slow enough to tell)."""
+    docs = notes(tmp_path / "docs", 200, words=250)
     data = tmp_path / "data"
     watch = subprocess.Popen(
         [sys.executable, str(ROOT / "app.py"), "index", "--watch", str(docs), "--data-dir", str(data),
@@ -127,11 +129,12 @@ def test_index_watch_answers_and_follows_changes_from_its_start(tmp_path: Path, 
     try:
         deadline = time.monotonic() + 240
         status: dict[str, Any] = {}
-        while time.monotonic() < deadline:  # it serves searches long before its catch-up is done
+        while time.monotonic() < deadline and watch.poll() is None:
             status = json.loads(cli(data, "status", "--json").stdout or "{}")
-            if status.get("server") and status["indexed_files"] >= 400:
+            if status.get("server"):
                 break
             time.sleep(0.5)
+        assert watch.poll() is None, watch.communicate()[1]
         assert status["server"]["role"] == "index --watch"
         new = docs / "quasar.txt"
         new.write_text("A quasar is a very bright galactic nucleus, powered by a black hole.", encoding="utf-8")
@@ -144,9 +147,7 @@ def test_index_watch_answers_and_follows_changes_from_its_start(tmp_path: Path, 
             if not found:
                 time.sleep(0.5)
         assert found, "the new file was not found by meaning"
-        waiting = json.loads(cli(data, "status", "--json").stdout)["waiting"]
-        assert waiting["chunks"] > 0  # found while the catch-up still embeds
     finally:
         watch.send_signal(signal.SIGINT)
         out, err = watch.communicate(timeout=60)
-    assert "Stopped watching." in err
+    assert "Stopped watching." in err and "Indexed: " in out

@@ -21,7 +21,7 @@ from typing import Any, Iterator
 import pytest
 
 from conftest import CORPUS, FakeEmbedder, write_corpus
-from page_server import printed_address, start_server, status, stop
+from page_server import BEARER, printed_address, start_server, status, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = [
@@ -167,7 +167,7 @@ def test_a_corrected_search_and_the_words_as_typed_one_click_away(browser: Any, 
     docs = write_corpus(tmp_path / "docs")
     server, url = start_server("--embedding-model", minilm_path, "--reranker-model", "none", home=tmp_path)
     try:
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, extra_http_headers=BEARER)
         page = context.new_page()
         page.goto(url)
         page.locator("#fathom-to-library").click()

@@ -8,10 +8,10 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -56,14 +56,24 @@ def embedded(engine: Engine, path: Path) -> bool:
     return any(h.path == str(path) and h.embedded for h in hits.values())
 
 
-def test_a_change_during_a_long_catch_up_goes_first(tmp_path: Path) -> None:
-    docs = notes(tmp_path / "docs", 300)
-    model = SlowEmbedder(0.05)  # 300 notes: 15 s of catch-up at least
+@contextmanager
+def live_index(tmp_path: Path, count: int, model: SlowEmbedder) -> Iterator[tuple[Engine, LiveIndex, Path]]:
+    """A live index over `count` notes, embedding with `model`."""
+    docs = notes(tmp_path / "docs", count)
     engine = Engine(Settings.resolve(data_dir=tmp_path / "data", embedding_model="fake", reranker_model="none"))
     engine._embedder = model
     engine.store.add_folder(str(docs.resolve()))
     live = LiveIndex(engine).start()
     try:
+        yield engine, live, docs
+    finally:
+        live.stop()
+        engine.close()
+
+
+def test_a_change_during_a_long_catch_up_goes_first(tmp_path: Path) -> None:
+    model = SlowEmbedder(0.05)  # 300 notes: 15 s of catch-up at least
+    with live_index(tmp_path, 300, model) as (engine, live, docs):
         deadline = time.monotonic() + 60
         while not model.embedded and time.monotonic() < deadline:  # the catch-up is embedding
             time.sleep(0.05)
@@ -82,19 +92,10 @@ def test_a_change_during_a_long_catch_up_goes_first(tmp_path: Path) -> None:
         assert Path(hits[0].path).name == "zz-new.txt"
         view = live.view()
         assert view.folders[0].state == "embedding" and "searchable by meaning" in view.folders[0].detail
-    finally:
-        live.stop()
-        engine.close()
 
 
 def test_totals_grow_when_files_arrive_during_the_meaning_phase(tmp_path: Path) -> None:
-    docs = notes(tmp_path / "docs", 200)
-    model = SlowEmbedder(0.05)
-    engine = Engine(Settings.resolve(data_dir=tmp_path / "data", embedding_model="fake", reranker_model="none"))
-    engine._embedder = model
-    engine.store.add_folder(str(docs.resolve()))
-    live = LiveIndex(engine).start()
-    try:
+    with live_index(tmp_path, 200, SlowEmbedder(0.05)) as (engine, live, docs):
         deadline = time.monotonic() + 60
         while live.view().embedding is None and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -106,9 +107,6 @@ def test_totals_grow_when_files_arrive_during_the_meaning_phase(tmp_path: Path) 
                 break
             time.sleep(0.1)
         assert current is not None and current["chunks_total"] >= first_total + 30
-    finally:
-        live.stop()
-        engine.close()
 
 
 def cli(data: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:

@@ -116,6 +116,7 @@ def test_without_psycopg_a_postgresql_url_says_what_to_install(monkeypatch: pyte
     import sys
 
     monkeypatch.setitem(sys.modules, "psycopg_pool", None)  # as if it were not installed
-    with pytest.raises(StorageError, match=r"pip install 'fathom\[postgres\]'") as refused:
+    with pytest.raises(StorageError, match=r"pip install -e '\.\[postgres\]'") as refused:
         open_store("postgresql://fathom:s3cret@db.example/fathom")
     assert "s3cret" not in str(refused.value)
+    assert "fathom[postgres]" not in str(refused.value)  # PyPI's `fathom` is another project

@@ -145,7 +145,7 @@ def _watch(engine: Any, args: argparse.Namespace) -> None:
     from search.live_index import LiveIndex
 
     folders = [folder_path(p) for p in args.paths]
-    said: dict[str, str | None] = {"error": None, "notice": None}
+    said: list[str | None] = [None, None]
 
     def on_report(report: Any, catch_up: bool) -> None:
         _print_report(report, args.json, prefix="Indexed: " if catch_up else "Updated: ")
@@ -172,12 +172,11 @@ def _watch(engine: Any, args: argparse.Namespace) -> None:
     try:
         while True:
             time.sleep(1)
-            view = live.view()
-            for key in ("error", "notice"):
-                words = getattr(view, key) if key == "notice" else (view.error or view.embed_error or view.watch_error)
-                if words and words != said[key]:
+            # the notice, and the error, each said once when it changes (no count of the index)
+            for slot, words in enumerate((live.notice, live.error or live.embed_error or live.watch_error)):
+                if words and words != said[slot]:
                     print(f"fathom: {words}", file=sys.stderr, flush=True)
-                said[key] = words
+                said[slot] = words
     except KeyboardInterrupt:
         print("Stopped watching.", file=sys.stderr)
     finally:

@@ -100,7 +100,8 @@ class Writes(SQLiteBase):
         only these of its passages are stored (kept as its error, listed by `stats`)."""
         with self.transaction() as conn:
             _check_folder(conn, folder_id)
-            embedded = self.embedding_space() is not None and all(c.vector is not None for c in chunks)
+            has_space = self.embedding_space() is not None
+            embedded = has_space and all(c.vector is not None for c in chunks)
             file_id = self._upsert_file(
                 conn, folder_id, path, size, mtime_ns, sha256, "indexed", cut, tried, chunker=chunker,
                 embedded=embedded,
@@ -111,7 +112,7 @@ class Writes(SQLiteBase):
                 text = joined_text([(c.start, c.end, c.text) for c in chunks])
             vectors = [c.vector for c in chunks if c.vector is not None] if embedded else []
             file_evidence.write_rows(conn, file_id, path, folder, title, text, vectors)
-            reuse = not embedded and self.embedding_space() is not None
+            reuse = has_space and not embedded
             for chunk in chunks:
                 key = text_key(chunk.context, chunk.text)
                 cursor = conn.execute(

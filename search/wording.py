@@ -1,0 +1,124 @@
+"""Messages are written once, below the edges, and worded at each edge.
+
+Code below the CLI (storage, the models, the engine) never names a command-line flag, an
+environment variable or the program: it marks what it means, and each edge (the CLI, the
+page, the MCP server) puts it in its own words:
+
+    [[dim 512]]            a setting or a search option, with a value or not: `--dim 512` in a
+                           terminal, "Dimension 512 (Settings)" on the page
+    [[run index FOLDER]]   something to do: "run `fathom index FOLDER`" in a terminal, "add a
+                           folder on the Folders tab" on the page
+
+`mark` and `run` write the marks; `worded(text, edge)` reads them. Storage writes the same
+marks in plain text (it cannot import this module).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+from search.settings_table import BY_NAME, SEARCH_OPTIONS
+
+_MARK = re.compile(r"\[\[(\w+)(?: ([^\]]*))?\]\]")
+
+
+def mark(name: str, value: object = None) -> str:
+    """A setting or search option named for the edge to word, e.g. mark("dim", 512)."""
+    if name not in BY_NAME and name not in SEARCH_OPTIONS:
+        raise KeyError(f"{name} is neither a setting nor a search option")
+    return f"[[{name}]]" if value is None else f"[[{name} {value}]]"
+
+
+def run(command: str) -> str:
+    """Something for the person to do, as the CLI command that does it: run("index FOLDER")."""
+    if command.split()[0] not in ACTIONS:
+        raise KeyError(f"no words for {command!r}")
+    return f"[[run {command}]]"
+
+
+class Edge(Protocol):
+    def setting(self, name: str, value: str | None) -> str: ...
+    def action(self, command: str) -> str: ...
+
+
+def worded(text: str, edge: Edge) -> str:
+    """`text` with each mark put in the edge's words."""
+
+    def one(found: re.Match[str]) -> str:
+        name, value = found.group(1), found.group(2)
+        if name == "run":
+            return edge.action(value or "")
+        return edge.setting(name, value)
+
+    return _MARK.sub(one, text)
+
+
+def has_marks(text: str) -> bool:
+    return bool(_MARK.search(text))
+
+
+# What each command the messages ask for does, for an edge that is not a terminal: the page's
+# words, and the agent's (an agent asks the person).
+ACTIONS = {
+    "index": ("add a folder on the Folders tab", "index a folder"),
+    "status": ("see the Folders tab", "look at the index's status"),
+    "serve": ("start Fathom's page", "start Fathom's page"),
+}
+
+
+@dataclass(frozen=True)
+class Terminal:
+    """The CLI's words: flags, and commands with the program's name as it was started."""
+
+    prog: str = "fathom"
+
+    def setting(self, name: str, value: str | None) -> str:
+        row = BY_NAME.get(name)
+        flag = row.flag or row.env if row else SEARCH_OPTIONS[name].flag
+        if value is None:
+            return str(flag)
+        return f"{flag}={value}" if row and not row.flag else f"{flag} {value}"
+
+    def action(self, command: str) -> str:
+        return f"run `{self.prog} {command}`"
+
+
+@dataclass(frozen=True)
+class Page:
+    """The page's words: its Settings fields and search controls."""
+
+    def setting(self, name: str, value: str | None) -> str:
+        row = BY_NAME.get(name)
+        if row is None:
+            label = SEARCH_OPTIONS[name].page
+            return f"{label} {value}" if value is not None else label
+        if row.page:
+            return f"{row.page}{' ' + value if value is not None else ''} (Settings)"
+        where = row.env or row.flag
+        return f"{where}={value}" if value is not None else f"{where} (set where Fathom starts)"
+
+    def action(self, command: str) -> str:
+        return ACTIONS[command.split()[0]][0]
+
+
+@dataclass(frozen=True)
+class Agent:
+    """An MCP client's words: its tools' arguments; Fathom's settings are the person's."""
+
+    def setting(self, name: str, value: str | None) -> str:
+        row = BY_NAME.get(name)
+        if row is None:
+            argument = SEARCH_OPTIONS[name].mcp or SEARCH_OPTIONS[name].page
+            return f"{argument}={value!r}" if value is not None else f"`{argument}`"
+        where = row.flag or row.env
+        said = f"{where} {value}" if value is not None else str(where)
+        return f"Fathom's setting {said} (the person's to change)"
+
+    def action(self, command: str) -> str:
+        return f"ask the person to {ACTIONS[command.split()[0]][1]} with Fathom"
+
+
+TERMINAL = Terminal()
+PAGE = Page()
+AGENT = Agent()

@@ -29,6 +29,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from search import settings_table
 from search.errors import FathomError
 from storage import ChunkFilter, StorageError
 
@@ -197,8 +198,7 @@ def _same_user(connection: socket.socket) -> bool:
 
 # What must be the same in the running Fathom and in the caller for its answers to be the ones
 # the caller would get.
-SAME = ("embedding_model", "reranker_model", "dim", "device", "embedding_url", "reranker_url",
-        "query_format", "reranker_format", "database_name")
+SAME = (*settings_table.SAME, "database_name")
 
 
 def _mismatch(settings: Any, wanted: dict[str, Any]) -> str | None:

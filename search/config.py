@@ -1,14 +1,10 @@
 """Settings shared by every command: where the data lives, which models, which device.
 
-Each setting comes from a command-line option, else an environment variable, else the
-settings file in the data folder (what the page's Settings saved), else a default.
-The variables are a public interface: FATHOM_DATA_DIR, FATHOM_EMBEDDING_MODEL,
-FATHOM_RERANKER_MODEL, FATHOM_DEVICE, FATHOM_DIM, FATHOM_MAX_FILE_MB, FATHOM_MAX_PASSAGES, and for models on
-another machine FATHOM_EMBEDDING_URL, FATHOM_RERANKER_URL, FATHOM_QUERY_FORMAT,
-FATHOM_RERANKER_FORMAT, FATHOM_REMOTE_TIMEOUT, FATHOM_REMOTE_REQUESTS and the API keys
-(FATHOM_API_KEY, or FATHOM_EMBEDDING_API_KEY / FATHOM_RERANKER_API_KEY for one server), which
-are read when a model is loaded and kept nowhere else; and FATHOM_DATABASE_URL, a PostgreSQL
-database instead of the SQLite file (never saved in the settings file: it may hold a password).
+Each setting comes from a command-line option, else its environment variable, else the
+settings file in the data folder (what the page's Settings saved), else its default. What
+each setting is called on each surface is in search/settings_table.py; this module resolves
+their values. The API keys are read when a model is loaded and kept nowhere else; a database
+URL is never saved in the settings file (it may hold a password).
 """
 from __future__ import annotations
 
@@ -16,7 +12,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 import platformdirs
@@ -24,30 +20,20 @@ import platformdirs
 from search import defaults
 from search.errors import FathomError
 from search.models.reference import ModelRef
+from search.settings_table import (
+    BY_NAME, DEFAULT_EMBEDDING_MODEL, DEFAULT_MAX_PASSAGES, DEFAULT_RERANKER_MODEL, DEVICES, FORMATS, SAVED,
+    Setting,
+)
+from search.wording import mark
 from storage import POSTGRESQL_SCHEMES, database_name
 
-DEFAULT_EMBEDDING_MODEL = "Qwen/Qwen3-Embedding-0.6B"
-DEFAULT_RERANKER_MODEL = "Qwen/Qwen3-Reranker-0.6B"
-DEVICES = ("auto", "cpu", "cuda", "mps")
+__all__ = ["DEFAULT_EMBEDDING_MODEL", "DEFAULT_RERANKER_MODEL", "DEVICES", "FORMATS", "SAVED", "Settings"]
+
 DATABASE_NAME = "fathom.db"
 DEFAULT_MAX_FILE_MB = defaults.MAX_FILE_MB
-DEFAULT_MAX_PASSAGES = 2_000  # per file; why this many: search/ingest/indexer.py
-FORMATS = ("qwen3", "plain")  # how a model on a server takes queries (or rerank prompts)
 DEFAULT_REMOTE_TIMEOUT = defaults.REMOTE_TIMEOUT_S  # seconds for one request to a model server
 DEFAULT_REMOTE_REQUESTS = defaults.REMOTE_REQUESTS  # requests in flight to one model server
 SETTINGS_NAME = "settings.json"
-# What the settings file may hold, and the variable that wins over each.
-SAVED = {
-    "embedding_model": "FATHOM_EMBEDDING_MODEL",
-    "reranker_model": "FATHOM_RERANKER_MODEL",
-    "device": "FATHOM_DEVICE",
-    "dim": "FATHOM_DIM",
-    "rerank_top": None,
-    "embedding_url": "FATHOM_EMBEDDING_URL",
-    "reranker_url": "FATHOM_RERANKER_URL",
-    "query_format": "FATHOM_QUERY_FORMAT",
-    "reranker_format": "FATHOM_RERANKER_FORMAT",
-}
 
 
 @dataclass(frozen=True)
@@ -98,78 +84,74 @@ class Settings:
         return int(self.max_file_mb * defaults.MB)
 
     @classmethod
-    def resolve(
-        cls,
-        data_dir: str | None = None,
-        embedding_model: str | None = None,
-        reranker_model: str | None = None,
-        device: str | None = None,
-        dim: int | None = None,
-        max_file_mb: float | None = None,
-        embedding_url: str | None = None,
-        reranker_url: str | None = None,
-        query_format: str | None = None,
-        reranker_format: str | None = None,
-        database_url: str | None = None,
-        tokenizer: str | None = None,
-        max_passages: int | None = None,
-    ) -> "Settings":
-        """Options win over environment variables, which win over the settings file, which
-        wins over defaults."""
-        env = os.environ
-        data = data_dir or env.get("FATHOM_DATA_DIR") or platformdirs.user_data_dir("fathom", False)
-        saved = saved_settings(Path(data).expanduser())
-        embedder = (
-            embedding_model or env.get("FATHOM_EMBEDDING_MODEL") or saved.get("embedding_model")
-            or DEFAULT_EMBEDDING_MODEL
-        )
-        reranker = (
-            reranker_model or env.get("FATHOM_RERANKER_MODEL") or saved.get("reranker_model")
-            or DEFAULT_RERANKER_MODEL
-        )
-        chosen_device = (device or env.get("FATHOM_DEVICE") or saved.get("device") or "auto").lower()
-        if chosen_device not in DEVICES:
-            raise FathomError(
-                f"Unknown device {chosen_device!r}: choose one of {', '.join(DEVICES)}."
-            )
-        if dim is None and env.get("FATHOM_DIM"):
-            dim = _number(env["FATHOM_DIM"], "FATHOM_DIM", int)
-        if dim is None:
-            dim = saved.get("dim")
-        if max_file_mb is None and env.get("FATHOM_MAX_FILE_MB"):
-            max_file_mb = _number(env["FATHOM_MAX_FILE_MB"], "FATHOM_MAX_FILE_MB", float)
-        if max_passages is None and env.get("FATHOM_MAX_PASSAGES"):
-            max_passages = _number(env["FATHOM_MAX_PASSAGES"], "FATHOM_MAX_PASSAGES", int)
-        embedding_given = embedding_url or env.get("FATHOM_EMBEDDING_URL")
-        reranker_given = reranker_url or env.get("FATHOM_RERANKER_URL")
-        embedding_server = server_url(embedding_given or saved.get("embedding_url"), "--embedding-url")
-        reranker_server = server_url(reranker_given or saved.get("reranker_url"), "--reranker-url")
-        timeout = env.get("FATHOM_REMOTE_TIMEOUT")
-        requests = env.get("FATHOM_REMOTE_REQUESTS")
-        cutter = tokenizer or env.get("FATHOM_TOKENIZER")
+    def resolve(cls, **options: Any) -> "Settings":
+        """Options (keyword arguments named as the settings are, None: not given) win over
+        environment variables, which win over the settings file, which wins over defaults."""
+        unknown = set(options) - set(BY_NAME)
+        if unknown:
+            raise TypeError(f"not settings: {', '.join(sorted(unknown))}")
+        data = Path(_data_dir(options)).expanduser()
+        saved = saved_settings(data)
+
+        def given(name: str) -> Any:
+            return _given(BY_NAME[name], options, os.environ, saved)[0]
+
+        embedder = given("embedding_model") or DEFAULT_EMBEDDING_MODEL
+        reranker = given("reranker_model") or DEFAULT_RERANKER_MODEL
+        device = str(given("device") or "auto").lower()
+        if device not in DEVICES:
+            raise FathomError(f"Unknown device {device!r}: choose one of {', '.join(DEVICES)}.")
+        # the servers set outside the page (an option or the environment) are the only ones
+        # the API key is sent to; a URL saved from the page's Settings never gets it
+        outside = {kind: _given(BY_NAME[kind], options, os.environ, {})[0] for kind in ("embedding_url", "reranker_url")}
+        embedding_server = server_url(given("embedding_url"), mark("embedding_url"))
+        reranker_server = server_url(given("reranker_url"), mark("reranker_url"))
+        cutter = given("tokenizer")
         return cls(
-            data_dir=Path(data).expanduser(),
+            data_dir=data,
             # a model on a server goes by the name the server knows, never a local path
             embedding_model=embedder if embedding_server else model_id(embedder),
             reranker_model=None if reranker.lower() == "none" else reranker if reranker_server else model_id(reranker),
-            device=chosen_device,
-            dim=dim,
-            max_file_mb=max_file_mb or DEFAULT_MAX_FILE_MB,
-            max_passages=max_passages or DEFAULT_MAX_PASSAGES,
+            device=device,
+            dim=_value("dim", options, saved),
+            max_file_mb=_value("max_file_mb", options, saved) or DEFAULT_MAX_FILE_MB,
+            max_passages=_value("max_passages", options, saved) or DEFAULT_MAX_PASSAGES,
             rerank_top=saved.get("rerank_top"),
             embedding_url=embedding_server,
             reranker_url=reranker_server,
-            query_format=_format(query_format or env.get("FATHOM_QUERY_FORMAT") or saved.get("query_format"), "--query-format"),
-            reranker_format=_format(
-                reranker_format or env.get("FATHOM_RERANKER_FORMAT") or saved.get("reranker_format"), "--reranker-format"
-            ),
-            remote_timeout=_number(timeout, "FATHOM_REMOTE_TIMEOUT", float) if timeout else DEFAULT_REMOTE_TIMEOUT,
-            remote_requests=_number(requests, "FATHOM_REMOTE_REQUESTS", int) if requests else DEFAULT_REMOTE_REQUESTS,
-            database_url=postgres_url(database_url or env.get("FATHOM_DATABASE_URL")),
+            query_format=_format(given("query_format"), mark("query_format")),
+            reranker_format=_format(given("reranker_format"), mark("reranker_format")),
+            remote_timeout=_value("remote_timeout", {}, {}) or DEFAULT_REMOTE_TIMEOUT,
+            remote_requests=_value("remote_requests", {}, {}) or DEFAULT_REMOTE_REQUESTS,
+            database_url=postgres_url(given("database_url")),
             tokenizer=model_id(cutter) if cutter else None,
-            embedding_key_url=embedding_server if embedding_given else None,
-            reranker_key_url=reranker_server if reranker_given else None,
+            embedding_key_url=embedding_server if outside["embedding_url"] else None,
+            reranker_key_url=reranker_server if outside["reranker_url"] else None,
         )
+
+
+def _data_dir(options: Mapping[str, Any]) -> str:
+    found = _given(BY_NAME["data_dir"], options, os.environ, {})[0]
+    return str(found or platformdirs.user_data_dir("fathom", False))
+
+
+def _given(row: Setting, options: Mapping[str, Any], env: Mapping[str, str], saved: Mapping[str, Any]) -> tuple[Any, str]:
+    """A setting's value as given, and where: "option", its variable's name, "settings file";
+    (None, "default") when it is given nowhere. The one place the precedence rule is written."""
+    if options.get(row.name) is not None:
+        return options[row.name], "option"
+    if row.env and env.get(row.env):
+        return env[row.env], row.env
+    if row.saved and row.name in saved:
+        return saved[row.name], "settings file"
+    return None, "default"
+
+
+def _value(name: str, options: Mapping[str, Any], saved: Mapping[str, Any]) -> Any:
+    """A number setting: text from the environment is checked as the row's kind, above 0."""
+    row = BY_NAME[name]
+    value, where = _given(row, options, os.environ, saved)
+    return _number(value, where, row.kind) if where == row.env else value
 
 
 def _number(text: str, variable: str, kind: type) -> Any:
@@ -198,7 +180,7 @@ def server_url(text: str | None, option: str) -> str | None:
     if parts.username or parts.password:
         raise FathomError(
             f"{option}: keep the password out of the URL (it would be saved and shown): give the URL "
-            "without it, and the key in FATHOM_API_KEY."
+            f"without it, and the key in {mark('api_key')}."
         )
     if parts.query or parts.fragment:
         raise FathomError(f"{option} takes a base URL without ?query or #fragment, like http://gpu-box:8000/v1.")
@@ -219,7 +201,7 @@ def postgres_url(text: str | None) -> str | None:
     if not raw.lower().startswith(POSTGRESQL_SCHEMES):
         scheme = raw.partition("://")[0] if "://" in raw else "none"
         raise FathomError(
-            "--database takes a PostgreSQL URL like postgresql://user@host/fathom (found a URL of scheme "
+            f"{mark('database_url')} takes a PostgreSQL URL like postgresql://user@host/fathom (found a URL of scheme "
             f"{scheme!r}); leave it out to keep the index in a SQLite file in the data folder."
         )
     return raw
@@ -233,21 +215,21 @@ def remote_key(model: str, url: str | None) -> str:
 def api_key(kind: str) -> tuple[str | None, str]:
     """The API key for the embedding or reranker server, and where it is set, in words. Read
     from the environment when a model is loaded; never saved, printed or shown."""
-    own = f"FATHOM_{kind.upper()}_API_KEY"
-    key = os.environ.get(own) or os.environ.get("FATHOM_API_KEY") or None
-    return key, f"{own} (or FATHOM_API_KEY)"
+    own, both = BY_NAME[f"{kind}_api_key"], BY_NAME["api_key"]
+    key = os.environ.get(str(own.env)) or os.environ.get(str(both.env)) or None
+    return key, f"{mark(own.name)} (or {mark(both.name)})"
 
 
 def server_key(settings: "Settings", kind: str) -> tuple[str | None, str]:
     """The API key to send to the embedding or reranker server `settings` name, and where it
-    is set, in words. Only a server set outside the page (`--embedding-url`,
-    FATHOM_EMBEDDING_URL...) gets the key: whoever can use the page could otherwise save a
-    URL of their own in Settings and receive it."""
+    is set, in words. Only a server set outside the page (an option or the environment) gets
+    the key: whoever can use the page could otherwise save a URL of their own in Settings and
+    receive it."""
     key, where = api_key(kind)
     url = getattr(settings, f"{kind}_url")
     if key and url and url != getattr(settings, f"{kind}_key_url"):
-        option = f"--{kind}-url or FATHOM_{kind.upper()}_URL"
-        return None, (f"{where}, and name this server with {option} (the key is sent only to the server "
+        option = mark(f"{kind}_url")
+        return None, (f"{where}, and name this server with {option} where Fathom starts (the key is sent only to the server "
                       "named there, never to one saved from the page)")
     return key, where
 
@@ -292,7 +274,7 @@ def saved_settings(data_dir: Path) -> dict[str, Any]:
     for key, value in raw.items():
         if key not in SAVED or value is None:
             continue  # a key from a newer version, or one set back to its default
-        if key in ("dim", "rerank_top"):
+        if BY_NAME[key].kind is int:
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise FathomError(f"{key} in {path} must be a whole number above 0, found {value!r}.")
         elif not isinstance(value, str) or not value.strip():
@@ -319,17 +301,5 @@ def save_settings(data_dir: Path, values: dict[str, Any]) -> Path:
 def setting_sources(**options: Any) -> dict[str, str]:
     """Where each saved setting comes from now: "option", the variable's name, "settings
     file" or "default". The page says so when a choice it saves will not win next time."""
-    env = os.environ
-    data = options.get("data_dir") or env.get("FATHOM_DATA_DIR") or platformdirs.user_data_dir("fathom", False)
-    saved = saved_settings(Path(data).expanduser())
-    sources = {}
-    for key, variable in SAVED.items():
-        if options.get(key) is not None:
-            sources[key] = "option"
-        elif variable and env.get(variable):
-            sources[key] = variable
-        elif key in saved:
-            sources[key] = "settings file"
-        else:
-            sources[key] = "default"
-    return sources
+    saved = saved_settings(Path(_data_dir(options)).expanduser())
+    return {name: _given(BY_NAME[name], options, os.environ, saved)[1] for name in SAVED}

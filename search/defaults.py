@@ -7,3 +7,4 @@ MB = 1_000_000  # the unit of every size Fathom shows or takes (--max-file-size)
 MAX_FILE_MB = 50.0  # larger files are skipped
 REMOTE_TIMEOUT_S = 120.0  # seconds for one request to a model server: a big batch on a CPU-only server is slow
 REMOTE_REQUESTS = 4  # requests in flight to one model server
+RERANK_TOP = 10  # files the reranker reads, unless Settings say otherwise

@@ -91,7 +91,8 @@ SETTINGS: tuple[Setting, ...] = (
             "default: qwen3 when its name says Qwen3-Reranker)",
             flag="--reranker-format", env="FATHOM_RERANKER_FORMAT", saved=True, page="Reranker prompt",
             choices=FORMATS, same=True),
-    Setting("rerank_top", int, None, "how many of the best files to rerank (default 20, or the rerank depth "
+    Setting("rerank_top", int, None, "how many of the best files to rerank (default "
+            f"{defaults.RERANK_TOP}, or the rerank depth "
             "saved in Settings)", flag="--rerank-top", saved=True, page="Rerank depth", scope=SEARCH, metavar="N"),
     Setting("remote_timeout", float, defaults.REMOTE_TIMEOUT_S, "seconds for one request to a model server",
             env="FATHOM_REMOTE_TIMEOUT"),

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from search.settings_table import BY_NAME, SEARCH_OPTIONS
 
@@ -47,11 +47,24 @@ def worded(text: str, edge: Edge) -> str:
 
     def one(found: re.Match[str]) -> str:
         name, value = found.group(1), found.group(2)
-        if name == "run":
-            return edge.action(value or "")
-        return edge.setting(name, value)
+        if name == "run" and value and value.split()[0] in ACTIONS:
+            return edge.action(value)
+        if name in BY_NAME or name in SEARCH_OPTIONS:
+            return edge.setting(name, value)
+        return found.group(0)  # not a mark: a file name, say, that looks like one
 
     return _MARK.sub(one, text)
+
+
+def worded_data(data: Any, edge: Edge) -> Any:
+    """JSON-like data with each string in it worded (reasons in a report, notes)."""
+    if isinstance(data, str):
+        return worded(data, edge)
+    if isinstance(data, dict):
+        return {key: worded_data(value, edge) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return type(data)(worded_data(item, edge) for item in data)
+    return data
 
 
 def has_marks(text: str) -> bool:
@@ -80,8 +93,11 @@ class Terminal:
             return str(flag)
         return f"{flag}={value}" if row and not row.flag else f"{flag} {value}"
 
+    def command(self, command: str) -> str:
+        return f"{self.prog} {command}"
+
     def action(self, command: str) -> str:
-        return f"run `{self.prog} {command}`"
+        return f"run `{self.command(command)}`"
 
 
 @dataclass(frozen=True)
@@ -96,7 +112,7 @@ class Page:
         if row.page:
             return f"{row.page}{' ' + value if value is not None else ''} (Settings)"
         where = row.env or row.flag
-        return f"{where}={value}" if value is not None else f"{where} (set where Fathom starts)"
+        return f"{where}={value}" if value is not None else str(where)
 
     def action(self, command: str) -> str:
         return ACTIONS[command.split()[0]][0]

@@ -9,7 +9,7 @@ from typing import Any, Iterator
 
 import pytest
 
-import app
+from search.cli import search_command
 from conftest import json_lines, run_cli, write_corpus
 from search.channel import Channel, ask, available, socket_path
 from search.config import Settings
@@ -41,7 +41,7 @@ def running(indexed: Path, minilm: Any) -> Iterator[Channel]:
 def test_a_running_fathom_answers_with_the_same_json(running: Channel, indexed: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     args = ["search", "how do I bake bread at home", "--json", "--folder", str(indexed / "cooking"), "-k", "3"]
     served = json_lines(run_cli(capsys, *args)[1])
-    monkeypatch.setattr(app, "_ask_running_fathom", lambda *a: None)
+    monkeypatch.setattr(search_command, "_ask_running_fathom", lambda *a: None)
     here = json_lines(run_cli(capsys, *args)[1])
     assert served == here and served[0]["results"][0]["path"].endswith("sourdough.md")
 
@@ -50,7 +50,7 @@ def test_nothing_is_loaded_here_when_it_answers(running: Channel, indexed: Path,
     def no_model(*_: Any) -> None:
         raise AssertionError("the CLI searched in its own process")
 
-    monkeypatch.setattr(app, "_search_here", no_model)
+    monkeypatch.setattr(search_command, "_search_here", no_model)
     code, out, err = run_cli(capsys, "search", "--like", str(indexed / "cooking/sourdough.md"), "--json", "-k", "2")
     assert code == 0, err
     assert "sourdough" not in json_lines(out)[0]["results"][0]["path"]

@@ -223,11 +223,11 @@ def test_a_mistyped_command_or_choice_gets_did_you_mean(args: list[str], suggest
 def test_the_progress_bar_reads_well_from_start_to_end() -> None:
     import io
 
-    import app
+    from search.cli.progress import ProgressBar
     from storage import PendingWork
 
     out = io.StringIO()
-    with app._progress_bar(True, file=out) as progress:
+    with ProgressBar(True, file=out) as progress:
         progress.update(total=2, total_bytes=10)
         progress.update(files=2, size=10)
         progress.meaning_begins(PendingWork(files=1, chunks=4, tokens=400))
@@ -466,7 +466,7 @@ def test_words_only_results_and_waiting_files_are_said_in_text(
 ) -> None:
     """Before its vectors come, a file found by its words shows its word score (not a fused
     0.0000) and says it is not embedded yet; `status` says what waits; a weak result says so."""
-    import app
+    from search.cli.output import print_results
     from search.engine import Engine
     from search.config import Settings
 
@@ -475,7 +475,7 @@ def test_words_only_results_and_waiting_files_are_said_in_text(
         engine.read([docs])  # the words phase only: nothing embedded
     code, out, _ = run_cli(capsys, "status")
     assert code == 0 and f"Waiting:   {len(CORPUS)} files (" in out
-    app._print_results("bread", [{
+    print_results("bread", [{
         "path": "/d/a.md", "score": 0.0, "vector_score": None, "keyword_score": 2.54, "rerank_score": None,
         "page": None, "snippet": "bread", "highlights": [], "embedded": False, "strong": False,
     }], show_query=False)

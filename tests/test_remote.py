@@ -18,6 +18,7 @@ from conftest import CORPUS, json_lines, run_cli, write_corpus
 from model_server import Scripted, StandInServer, bag_of_words
 from search.config import Settings, api_key, saved_settings, server_url
 from search.errors import FathomError, ModelServerError
+from search.wording import PAGE, TERMINAL, worded
 from search.models.approx_tokenizer import ApproxTokenizer
 from search.models.remote import (
     RemoteEmbedder,
@@ -311,10 +312,13 @@ def test_server_urls_are_checked_and_kept_without_secrets(isolated_env: Path, mo
     assert settings.embedding_key == "./not-a-local-path @ http://gpu-box:8000/v1"
     assert settings.query_format == "qwen3"
     assert Settings.resolve(embedding_url="none").embedding_url is None  # an option wins over the variable
-    with pytest.raises(FathomError, match="--reranker-format takes qwen3 or plain"):
+    with pytest.raises(FathomError) as error:
         Settings.resolve(reranker_format="cohere")
+    assert worded(str(error.value), TERMINAL).startswith("--reranker-format takes qwen3 or plain")
+    assert worded(str(error.value), PAGE).startswith("Reranker prompt (Settings) takes qwen3 or plain")
     monkeypatch.setenv("FATHOM_API_KEY", "shared")
-    assert api_key("embedding") == ("shared", "FATHOM_EMBEDDING_API_KEY (or FATHOM_API_KEY)")
+    key, where = api_key("embedding")
+    assert (key, worded(where, TERMINAL)) == ("shared", "FATHOM_EMBEDDING_API_KEY (or FATHOM_API_KEY)")
     monkeypatch.setenv("FATHOM_RERANKER_API_KEY", "own")
     assert api_key("reranker")[0] == "own" and api_key("embedding")[0] == "shared"
     monkeypatch.setenv("FATHOM_REMOTE_TIMEOUT", "slow")

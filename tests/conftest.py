@@ -74,11 +74,11 @@ def write_corpus(root: Path, files: dict[str, str] = CORPUS) -> Path:
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No test touches the real user data folder or the network."""
-    for name in ("FATHOM_EMBEDDING_MODEL", "FATHOM_RERANKER_MODEL", "FATHOM_DEVICE", "FATHOM_DIM",
-                 "FATHOM_EMBEDDING_URL", "FATHOM_RERANKER_URL", "FATHOM_QUERY_FORMAT", "FATHOM_RERANKER_FORMAT",
-                 "FATHOM_API_KEY", "FATHOM_EMBEDDING_API_KEY", "FATHOM_RERANKER_API_KEY",
-                 "FATHOM_REMOTE_TIMEOUT", "FATHOM_REMOTE_REQUESTS", "FATHOM_DATABASE_URL", "FATHOM_MAX_PASSAGES"):
-        monkeypatch.delenv(name, raising=False)
+    from search.settings_table import SETTINGS
+
+    for row in SETTINGS:
+        if row.env:
+            monkeypatch.delenv(row.env, raising=False)
     data = tmp_path / "fathom-data"
     monkeypatch.setenv("FATHOM_DATA_DIR", str(data))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")

@@ -4,6 +4,7 @@ SQLite never loads the PostgreSQL backend."""
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -88,3 +89,79 @@ def test_a_sqlite_index_never_loads_the_postgresql_backend(tmp_path: Path) -> No
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+# -- one place for each rule ---------------------------------------------------------------------------
+
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 80
+
+
+def test_no_module_is_over_400_lines_and_no_function_over_80() -> None:
+    too_long = []
+    for name, path in modules().items():
+        text = path.read_text(encoding="utf-8")
+        if text.count("\n") > MAX_MODULE_LINES:
+            too_long.append(f"{name}: {text.count(chr(10))} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    too_long.append(f"{name}.{node.name}: {length} lines")
+    assert too_long == []
+
+
+def test_each_environment_variable_is_named_in_one_production_file() -> None:
+    """search/settings_table.py names them; everything else asks it (env_name) or marks them."""
+    import re
+
+    named = {name: path for name, path in modules().items()
+             if re.search(r"FATHOM_[A-Z]", path.read_text(encoding="utf-8"))}
+    assert set(named) == {"search.settings_table"}
+
+
+def cli_words() -> re.Pattern[str]:
+    """`python app.py`, `fathom COMMAND`, and each option of Fathom's command line."""
+    import argparse
+    import re
+
+    from search.cli import build_parser
+
+    top = build_parser()
+    flags = {f for a in top._actions for f in a.option_strings if f.startswith("--")}
+    for action in top._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            flags |= {f for p in action.choices.values() for a in p._actions for f in a.option_strings if f.startswith("--")}
+    flags -= {"--help"}
+    options = "|".join(sorted((re.escape(f) for f in flags), key=len, reverse=True))
+    return re.compile(rf"python app\.py|(?<![\w-])(?:{options})(?![\w-])")
+
+
+def messages(path: Path) -> list[tuple[int, str]]:
+    """The strings a module writes (f-strings too), docstrings left out."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value) for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [(node.lineno, node.value) for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings]
+
+
+def test_no_command_line_wording_below_the_cli_edge() -> None:
+    """Below the CLI (search/ but search/cli, and storage/), messages mark the settings and
+    commands they mean (search/wording.py); each edge words them."""
+    pattern = cli_words()
+    found = [f"{name}:{line}: {text[:80]!r}"
+             for name, path in modules().items()
+             if name != "app" and not name.startswith(("search.cli", "search.settings_table"))
+             for line, text in messages(path) if pattern.search(text)]
+    assert found == []
+
+
+def test_the_wording_check_sees_cli_words() -> None:
+    pattern = cli_words()
+    assert pattern.search("run `python app.py index`") and pattern.search("raise it with --max-file-size.")
+    assert pattern.search("add --rerank to turn it on") and not pattern.search("pg_dump --format=custom")
+    assert not pattern.search("the rerank depth") and not pattern.search("[[max_file_mb]]")

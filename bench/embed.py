@@ -49,7 +49,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from search.models.batching import token_budget_batches  # noqa: E402
-from search.models.embedder import Embedder, load_embedder  # noqa: E402
+from search.models.embedder import LocalEmbedder, load_embedder  # noqa: E402
 
 WORDS = (
     "the a of and to in is that for it on with as by this from at which be are was or an "
@@ -110,7 +110,7 @@ def build_qwen3(folder: Path, layers: int) -> Path:
     return folder
 
 
-def naive_embed(emb: Embedder, texts: list[str], batch_size: int, pooling: str) -> tuple[np.ndarray, int, int]:
+def naive_embed(emb: LocalEmbedder, texts: list[str], batch_size: int, pooling: str) -> tuple[np.ndarray, int, int]:
     """The model-card loop. Returns (vectors, real tokens, padded tokens)."""
     device, out, real, padded = emb.placement.device, [], 0, 0
     with torch.no_grad():
@@ -191,7 +191,7 @@ def bench_model(name: str, folder: Path, args: argparse.Namespace) -> dict[str, 
     return r
 
 
-def bench_remote(emb: Embedder, folder: Path, texts: list[str], v_here: np.ndarray, t_here: float,
+def bench_remote(emb: LocalEmbedder, folder: Path, texts: list[str], v_here: np.ndarray, t_here: float,
                  args: argparse.Namespace) -> dict[str, Any]:
     """The same texts through a server (Infinity started here, or --remote-url), and through a
     stand-in that answers at once: the client's ceiling."""
@@ -237,7 +237,7 @@ def bench_remote(emb: Embedder, folder: Path, texts: list[str], v_here: np.ndarr
     return out
 
 
-def _time_remote(emb: Embedder, texts: list[str], v_here: np.ndarray, t_here: float, tokens: int, url: str,
+def _time_remote(emb: LocalEmbedder, texts: list[str], v_here: np.ndarray, t_here: float, tokens: int, url: str,
                  name: str, key: str | None, args: argparse.Namespace) -> dict[str, Any]:
     from search.models.remote import load_remote_embedder
 
@@ -256,7 +256,7 @@ def _time_remote(emb: Embedder, texts: list[str], v_here: np.ndarray, t_here: fl
     }
 
 
-def bench_int8(emb: Embedder, texts: list[str], v_float: np.ndarray, repeats: int) -> dict[str, Any]:
+def bench_int8(emb: LocalEmbedder, texts: list[str], v_float: np.ndarray, repeats: int) -> dict[str, Any]:
     try:
         from torch.ao.quantization import quantize_dynamic
 
@@ -265,7 +265,7 @@ def bench_int8(emb: Embedder, texts: list[str], v_float: np.ndarray, repeats: in
             qmodel = quantize_dynamic(copy.deepcopy(emb.model), {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
         if any(issubclass(w.category, DeprecationWarning) for w in caught):
             print("note: torch.ao.quantization.quantize_dynamic is deprecated in this torch", flush=True)
-        q = Embedder(emb.name + " int8", qmodel, emb.tokenizer, emb.recipe, emb.placement,
+        q = LocalEmbedder(emb.name + " int8", qmodel, emb.tokenizer, emb.recipe, emb.placement,
                      max_length=emb.max_length, token_budget=emb.token_budget)
         q.embed_documents(texts[:8])  # warm-up
         best = float("inf")

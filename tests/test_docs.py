@@ -90,7 +90,7 @@ def test_the_defaults_the_readme_gives_are_the_codes() -> None:
     assert int(readme_default("FATHOM_REMOTE_REQUESTS")) == defaults.REMOTE_REQUESTS
     settings = Settings(Path("."), "m", None)
     assert settings.max_file_bytes == MAX_FILE_BYTES == extract.__defaults__[0]
-    client = ServerClient("http://127.0.0.1:1/v1", None, what="embedding", option="--embedding-url", key_variables="")
+    client = ServerClient("http://127.0.0.1:1/v1", None, what="embedding")
     assert (client.timeout, client.in_flight) == (settings.remote_timeout, settings.remote_requests)
     client.close()
 

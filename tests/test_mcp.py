@@ -23,10 +23,13 @@ from page_server import request as raw_request
 from pdf_fixtures import write_text_pdf
 from search.agents.backends import ProcessBackend
 from search.agents.reading import Refusal
+from search.agents.results import Failure, SearchAnswer
 from search.agents.tools import AgentTools
 from search.channel import Channel, available
 from search.config import Settings
 from search.engine import Engine
+from search.errors import FathomError
+from search.wording import mark, run
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = {"search", "similar", "get", "status"}
@@ -277,6 +280,37 @@ def test_bad_arguments_get_one_sentence_naming_them(
         AgentTools(backend).search("bread", **arguments)
     backend.close()
     assert words in str(refusal.value) and "--" not in str(refusal.value)
+
+
+class MarkedFailure:
+    """A backend whose index fails with a message written below the edges, in marks."""
+
+    asks_running_fathom = False
+    where = "this server"
+
+    def __init__(self, settings: Settings, message: str):
+        self.settings, self.message = settings, message
+
+    def engine(self) -> Any:
+        raise FathomError(self.message)
+
+
+def test_messages_reach_the_agent_in_its_words_not_in_marks_or_flags(indexed: tuple[Settings, Path]) -> None:
+    message = f"nothing found from {mark('after', '2024-05-31')}: {run('index FOLDER')} first."
+    tools = AgentTools(MarkedFailure(indexed[0], message))  # type: ignore[arg-type]
+    for call in (lambda: tools.search("bread"), tools.status, lambda: tools.get("/n/a.md"),
+                 lambda: tools.similar("/n/a.md")):
+        with pytest.raises(Refusal) as refusal:
+            call()
+        said = str(refusal.value)
+        assert "nothing found from modified_after='2024-05-31': ask the person to index a folder with Fathom" in said
+        assert "[[" not in said and "--" not in said and "fathom index" not in said
+    # what Fathom recorded or noted, with a setting in it: the setting is the person's to change
+    reason = f"too large: raise {mark('max_file_mb')}"
+    failure = Failure(path="/n/big.log", kind="skipped", reason=reason)
+    answer = SearchAnswer(query="bread", results=[], words_only=True, notes=[reason], answered_by="this server")
+    for said in (failure.reason, answer.notes[0], answer.as_text()):
+        assert "[[" not in said and "Fathom's setting" in said and "(the person's to change)" in said
 
 
 def test_k_is_capped_and_get_arguments_are_checked(indexed: tuple[Settings, Path]) -> None:

@@ -16,6 +16,7 @@ from search.errors import ModelLoadError
 from search.models import load_embedder, load_reranker
 from search.models.batching import token_budget_batches
 from search.models.embedder import format_query
+from search.wording import TERMINAL, worded
 
 # The Qwen3-Reranker model card's prompt, copied from the card (not from the code under test).
 CARD_PREFIX = (
@@ -253,14 +254,15 @@ def test_every_place_reads_a_model_name_the_same_way(tmp_path: Path, monkeypatch
     folder.mkdir(parents=True)
     (folder / "config.json").write_text("{}", encoding="utf-8")
     for name in ("~/models/mini", "./models/mini", str(folder), "models/mini"):
-        assert loading.model_folder(name, "--embedding-model").resolve() == folder.resolve()
+        assert loading.model_folder(name, "embedding_model").resolve() == folder.resolve()
         assert model_id(name) == str(folder.resolve())
         assert handlers._model(name, "The embedding model") == name
         assert loader._hub_name(name) is None
         assert loading._local_folder(name) is not None
     for missing in ("~/models/gone", "./gone", "/nowhere/gone"):
-        with pytest.raises(ModelLoadError, match="No model folder"):
-            loading.model_folder(missing, "--embedding-model")
+        with pytest.raises(ModelLoadError, match="No model folder") as error:
+            loading.model_folder(missing, "embedding_model")
+        assert "check the path given to --embedding-model" in worded(str(error.value), TERMINAL)
         with pytest.raises(FathomError, match="there is no folder"):
             handlers._model(missing, "The embedding model")
         assert loader._hub_name(missing) is None and loading._local_folder(missing) is None

@@ -29,6 +29,7 @@ from search.models.remote import (
     query_format,
 )
 from search.models.server import RequestRefused, ServerClient
+from search.wording import PAGE, TERMINAL, worded
 
 SECRET = "sk-test-0123456789-secret"
 TASK = "Given a web search query, retrieve relevant passages that answer the query"
@@ -42,8 +43,7 @@ def server() -> Iterator[StandInServer]:
 
 def client(server: StandInServer, key: str | None = None, sleeps: list[float] | None = None, **kw: Any) -> ServerClient:
     record = sleeps if sleeps is not None else []
-    return ServerClient(server.url, key, what="embedding", option="--embedding-url",
-                        key_variables="FATHOM_EMBEDDING_API_KEY (or FATHOM_API_KEY)", sleep=record.append, **kw)
+    return ServerClient(server.url, key, what="embedding", sleep=record.append, **kw)
 
 
 def cli(capsys: pytest.CaptureFixture[str], server: StandInServer, *args: str) -> tuple[int, str, str]:
@@ -109,8 +109,10 @@ def test_a_smaller_dimension_is_asked_for_and_checked(server: StandInServer) -> 
     assert server.bodies()[-1]["dimensions"] == 16
 
     server.honours_dimensions = False  # a server that ignores `dimensions`
-    with pytest.raises(ModelServerError, match=r"64 dimensions for stand-in, not the 16 asked for.*Drop --dim"):
+    with pytest.raises(ModelServerError, match=r"64 dimensions for stand-in, not the 16 asked for") as error:
         load_remote_embedder(server.url, "stand-in", dimension=16, client=client(server))
+    assert "Drop --dim," in worded(str(error.value), TERMINAL)
+    assert "Drop Dimension (Settings)," in worded(str(error.value), PAGE)
     with pytest.raises(ModelServerError, match=r"fewer than the 128 asked for"):
         load_remote_embedder(server.url, "stand-in", dimension=128, client=client(server))
     # A Qwen3 model is cut here instead, as its model card does (first dimensions, normalised again).
@@ -179,7 +181,7 @@ def test_5xx_is_retried_then_reported_in_one_sentence(server: StandInServer) -> 
     server.script += [Scripted(503, {"error": {"message": "model is loading"}})] * 4
     with pytest.raises(ModelServerError) as error:
         emb.embed_documents(["bread"])
-    assert str(error.value) == (
+    assert worded(str(error.value), TERMINAL) == (
         f"The embedding server at {server.url} could not be used (HTTP 503: model is loading, 4 tries): check "
         "that it is running and reachable at that address (--embedding-url), or try again when it is less busy."
     )
@@ -202,8 +204,10 @@ def test_a_server_that_is_down(server: StandInServer) -> None:
 def test_a_refused_key_and_a_missing_one_say_where_the_key_goes(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     with StandInServer(key="the-right-key") as server:
-        with pytest.raises(ModelServerError, match=r"refused the API key \(HTTP 401\): set the key it expects in FATHOM_EMBEDDING_API_KEY"):
+        with pytest.raises(ModelServerError, match=r"refused the API key \(HTTP 401\)") as error:
             load_remote_embedder(server.url, "stand-in", client=client(server, key=SECRET))
+        assert worded(str(error.value), TERMINAL).endswith(
+            "set the key it expects in FATHOM_EMBEDDING_API_KEY (or FATHOM_API_KEY).")
         with pytest.raises(ModelServerError, match="asks for an API key"):
             load_remote_embedder(server.url, "stand-in", client=client(server))
         emb = load_remote_embedder(server.url, "stand-in", client=client(server, key="the-right-key"))
@@ -291,6 +295,36 @@ def test_a_rerank_answer_missing_scores_is_refused(server: StandInServer) -> Non
         reranker.rerank("q", ["a", "b"])
     server.script.append(Scripted(body=[{"index": 1, "score": 0.2}, {"index": 0, "score": 0.9}]))  # TEI's shape
     assert reranker.rerank("q", ["a", "b"]) == [0.9, 0.2]
+
+
+# -- which model: here or on a server ---------------------------------------------------------------------
+
+
+def test_the_settings_open_a_model_on_its_server_or_here(server: StandInServer, tmp_path: Path,
+                                                         minilm_path: str) -> None:
+    from search.models import Embedder, Reranker, open_embedder, open_reranker
+    from search.models.embedder import LocalEmbedder
+
+    there = Settings(tmp_path, "stand-in", "my-reranker", embedding_url=server.url, reranker_url=server.url, dim=16,
+                     remote_timeout=7.0, remote_requests=3)
+    embedder, reranker = open_embedder(there), open_reranker(there)
+    try:
+        assert isinstance(embedder, RemoteEmbedder) and isinstance(reranker, RemoteReranker)
+        assert embedder.dimension == 16 and open_embedder(there, 32).dimension == 32  # asked for: wins
+        assert (embedder.client.timeout, embedder.client.in_flight) == (7.0, 3)
+        assert embedder.placement.describe() == f"server {server.url}"
+        assert reranker.rerank("bread", ["bread and butter", "stones"])[0] > 0
+    finally:
+        embedder.close()
+        reranker.close()
+    assert open_reranker(Settings(tmp_path, "stand-in", None, reranker_url=server.url)) is None  # reranking off
+    here = open_embedder(Settings(tmp_path, minilm_path, None, device="cpu"))
+    assert isinstance(here, LocalEmbedder) and here.dimension == 384
+    for model, protocol in ((embedder, Embedder), (here, Embedder), (reranker, Reranker)):
+        assert all(hasattr(model, name) for name in protocol.__annotations__), (model, protocol)
+        assert all(callable(getattr(model, name)) for name in dir(protocol) if not name.startswith("_")
+                   and name != "takes_instructions"), (model, protocol)
+    here.close()
 
 
 # -- settings -------------------------------------------------------------------------------------------

@@ -23,14 +23,19 @@ from search.errors import ExtractError
 from search.ingest.extract import ISOLATED_EXTENSIONS, NOTEBOOK_EXTENSIONS, Extracted
 from search.ingest.walk import why_ignored
 from search.page.files import servable_file
+from search.wording import AGENT, worded
 
 MAX_CHARS = 20_000  # of text in one answer (about 5,000 tokens): an agent reads on by lines
 LINES_FROM_BYTES = 4_000_000  # search results: files up to this size get their line range
 
 
 class Refusal(Exception):
-    """A tool call that cannot be answered, with the sentence the agent reads (it names the
-    tool's arguments, never a command-line option)."""
+    """A tool call that cannot be answered, with the sentence the agent reads: the marks in it
+    (search/wording.py) put in an agent's words, which name the tools' arguments and leave
+    Fathom's settings to the person, never a command-line option."""
+
+    def __init__(self, sentence: str):
+        super().__init__(worded(sentence, AGENT))
 
 
 @dataclass(frozen=True)

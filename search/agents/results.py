@@ -1,9 +1,12 @@
 """What the agents' tools answer, as typed records: the MCP server publishes their JSON schema
 as each tool's output schema and sends them as structured content, next to a text form
-(`as_text`) that an agent reads as it is."""
+(`as_text`) that an agent reads as it is. What Fathom says in them (notes, why a file failed)
+is put in an agent's words as the record is made (search/wording.py)."""
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+
+from search.wording import AGENT, worded
 
 
 class SearchHit(BaseModel):
@@ -36,6 +39,11 @@ class SearchAnswer(BaseModel):
     )
     notes: list[str] = Field(default_factory=list, description="what the results do not show by themselves")
     answered_by: str = Field(description="which Fathom answered: a running Fathom, or this server")
+
+    @field_validator("notes")
+    @classmethod
+    def _for_an_agent(cls, notes: list[str]) -> list[str]:
+        return [worded(note, AGENT) for note in notes]
 
     def as_text(self) -> str:
         head = f'{len(self.results)} file(s) for "{self.query}"' + (" (by words only)" if self.words_only else "")
@@ -75,6 +83,11 @@ class Failure(BaseModel):
     path: str
     kind: str = Field(description="failed (could not be read) or skipped (left out on purpose)")
     reason: str
+
+    @field_validator("reason")
+    @classmethod
+    def _for_an_agent(cls, reason: str) -> str:
+        return worded(reason, AGENT)
 
 
 class IndexStatus(BaseModel):

@@ -15,7 +15,7 @@ from pathlib import Path, PurePath
 from typing import Any, Sequence
 
 from search.agents.backends import Backend
-from search.agents.reading import IsIndexed, Refusal, allowed_file, file_text, line_range, read_text
+from search.agents.reading import Allowed, IsIndexed, Refusal, allowed_file, file_text, line_range, read_text
 from search.agents.results import (
     Failure, FileText, FolderStatus, IndexStatus, SearchAnswer, SearchHit,
 )
@@ -73,11 +73,7 @@ class AgentTools:
         modified_after: str | None = None,
         modified_before: str | None = None,
     ) -> SearchAnswer:
-        try:
-            engine = self.backend.engine()
-            allowed = allowed_file(path, engine.folders(), IsIndexed(engine.store))
-        except (FathomError, StorageError) as exc:
-            raise Refusal(f"Fathom cannot read its index now: {exc}") from None
+        allowed = self._indexed_file(path)
         notes: list[str] = []
         options = self._options(k, notes, folder, file_types, modified_after, modified_before)
         return self._answer(allowed.path, options, allowed.path, notes)
@@ -204,13 +200,17 @@ class AgentTools:
     def get(
         self, path: str, start_line: int | None = None, end_line: int | None = None, page: int | None = None
     ) -> FileText:
-        try:
-            engine = self.backend.engine()
-            allowed = allowed_file(path, engine.folders(), IsIndexed(engine.store))
-        except (FathomError, StorageError) as exc:
-            raise Refusal(f"Fathom cannot read its index now: {exc}") from None
+        allowed = self._indexed_file(path)
         doc = read_text(allowed.real, self.backend.settings.max_file_bytes)
         return file_text(allowed, doc, start_line, end_line, page)
+
+    def _indexed_file(self, path: str) -> Allowed:
+        """The indexed file behind `path`, if an agent may read it; else Refusal."""
+        try:
+            engine = self.backend.engine()
+            return allowed_file(path, engine.folders(), IsIndexed(engine.store))
+        except (FathomError, StorageError) as exc:
+            raise _index_unreadable(exc) from None
 
     # -- status ------------------------------------------------------------------------------
 
@@ -218,7 +218,7 @@ class AgentTools:
         try:
             status = self.backend.engine().status().to_json()
         except (FathomError, StorageError) as exc:
-            raise Refusal(f"Fathom cannot read its index now: {exc}") from None
+            raise _index_unreadable(exc) from None
         failures = [Failure(path=f["path"], kind=kind, reason=f["error"])
                     for kind in ("failed", "skipped") for f in status[kind]]
         return IndexStatus(
@@ -250,6 +250,10 @@ class AgentTools:
         if loader.failed:
             return f"the embedding model could not be loaded in {where}: searches match words alone"
         return f"loading in {where} ({view.seconds:.0f} s so far): searches match words alone until then"
+
+
+def _index_unreadable(exc: Exception) -> Refusal:
+    return Refusal(f"Fathom cannot read its index now: {exc}")
 
 
 def _why_words_only(engine: Any, loader: Any) -> str | None:

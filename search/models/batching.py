@@ -8,6 +8,7 @@ import torch
 
 from search.errors import OutOfMemoryError
 from search.models.device import Placement, free_cache, is_out_of_memory
+from search.wording import mark
 
 
 def default_token_budget(placement: Placement) -> int:
@@ -70,7 +71,7 @@ def run_batches(
             if len(batch) == 1:
                 raise OutOfMemoryError(
                     f"Out of memory on the {device.type} for a single text of {lengths[batch[0]]} "
-                    "tokens: use a smaller model, or --device cpu."
+                    f"tokens: use a smaller model, or {mark('device', 'cpu')}."
                 ) from exc
             half = len(batch) // 2
             queue.extendleft([batch[half:], batch[:half]])

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import torch
 
 from search.errors import ModelLoadError
+from search.wording import mark
 
 
 @dataclass(frozen=True)
@@ -30,15 +31,17 @@ def place(requested: str = "auto") -> Placement:
     if requested == "cuda":
         if not torch.cuda.is_available():
             raise ModelLoadError(
-                "--device cuda was asked for, but PyTorch sees no CUDA GPU: "
-                "use --device cpu (or auto), or install a CUDA build of PyTorch."
+                f"{mark('device', 'cuda')} was asked for, but PyTorch sees no CUDA GPU: "
+                f"use {mark('device', 'cpu')} (or auto), or install a CUDA build of PyTorch."
             )
         dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
         flash = importlib.util.find_spec("flash_attn") is not None
         return Placement(torch.device("cuda"), dtype, "flash_attention_2" if flash else "sdpa")
     if requested == "mps":
         if not mps_ok:
-            raise ModelLoadError("--device mps was asked for, but Apple MPS is not available: use --device cpu.")
+            raise ModelLoadError(
+                f"{mark('device', 'mps')} was asked for, but Apple MPS is not available: use {mark('device', 'cpu')}."
+            )
         return Placement(torch.device("mps"), torch.float16)
     if requested == "cpu":
         torch.set_num_threads(_cores())

@@ -22,6 +22,7 @@ from search.errors import ModelLoadError
 from search.models.batching import default_token_budget, pad, run_batches
 from search.models.device import Placement, place
 from search.models.loading import from_transformers, load_pretrained, max_length_of, model_folder, read_json
+from search.wording import mark
 
 DEFAULT_TASK = "Given a web search query, retrieve relevant passages that answer the query"
 QWEN3_EOS = "<|endoftext|>"
@@ -40,7 +41,8 @@ class Recipe:
     left_padding: bool
 
 
-class Embedder:
+@dataclass(eq=False)
+class LocalEmbedder:
     """Turns texts into normalised float32 vectors; one batching path for every model.
 
     A Hugging Face fast tokenizer keeps its truncation settings on its one Rust object, so two
@@ -50,31 +52,24 @@ class Embedder:
     `chunk_tokenizer()`.
     """
 
-    def __init__(
-        self,
-        name: str,
-        model: Any,
-        tokenizer: Any,
-        recipe: Recipe,
-        placement: Placement,
-        max_length: int,
-        dimension: int | None = None,
-        token_budget: int | None = None,
-    ):
-        hidden = int(model.config.hidden_size)
-        if dimension is not None and not 1 <= dimension <= hidden:
+    name: str
+    model: Any
+    tokenizer: Any
+    recipe: Recipe
+    placement: Placement
+    max_length: int
+    dimension: int | None = None  # None: the model's own (its hidden size)
+    token_budget: int | None = None
+
+    def __post_init__(self) -> None:
+        hidden = int(self.model.config.hidden_size)
+        if self.dimension is not None and not 1 <= self.dimension <= hidden:
             raise ModelLoadError(
-                f"--dim {dimension} does not fit {name}: choose a dimension from 1 to {hidden}."
+                f"{mark('dim', self.dimension)} does not fit {self.name}: choose a dimension from 1 to {hidden}."
             )
-        self.name = name
-        self.model = model
-        self.tokenizer = tokenizer
-        self.recipe = recipe
-        self.placement = placement
-        self.max_length = max_length
-        self.dimension = dimension or hidden
-        self.token_budget = token_budget or default_token_budget(placement)
-        self.pad_id = _pad_id(tokenizer, recipe)
+        self.dimension = self.dimension or hidden
+        self.token_budget = self.token_budget or default_token_budget(self.placement)
+        self.pad_id = _pad_id(self.tokenizer, self.recipe)
         self._tokenizer_lock = threading.Lock()
 
     @property
@@ -88,6 +83,9 @@ class Embedder:
         if self.recipe.instructions:
             queries = [format_query(q, task) for q in queries]
         return self._embed(list(queries))
+
+    def close(self) -> None:
+        """Nothing to let go of: the model is freed with the embedder."""
 
     def chunk_tokenizer(self) -> Any:
         """A tokenizer for chunking, counting in this model's tokens: a copy that shares no
@@ -170,22 +168,22 @@ def load_embedder(
     device: str = "auto",
     dimension: int | None = None,
     max_length: int | None = None,
-) -> Embedder:
+) -> LocalEmbedder:
     """Load an embedding model from a local folder or a hub name (downloaded once)."""
     AutoConfig, AutoModel, AutoTokenizer = from_transformers("AutoConfig", "AutoModel", "AutoTokenizer")
 
-    option = "--embedding-model"
+    setting = "embedding_model"
     placement = place(device)
-    folder = model_folder(name, option)
-    config = load_pretrained(AutoConfig, folder, name, option)
-    tokenizer = load_pretrained(AutoTokenizer, folder, name, option)
+    folder = model_folder(name, setting)
+    config = load_pretrained(AutoConfig, folder, name, setting)
+    tokenizer = load_pretrained(AutoTokenizer, folder, name, setting)
     recipe = _recipe(config, tokenizer, folder)
     tokenizer.padding_side = "left" if recipe.left_padding else "right"
     model = load_pretrained(
-        AutoModel, folder, name, option, dtype=placement.dtype, attn_implementation=placement.attention
+        AutoModel, folder, name, setting, dtype=placement.dtype, attn_implementation=placement.attention
     )
     model.to(placement.device).eval()
-    return Embedder(
+    return LocalEmbedder(
         name,
         model,
         tokenizer,

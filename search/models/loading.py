@@ -11,6 +11,7 @@ from typing import Any, Callable, TypeVar
 
 from search.errors import ModelLoadError
 from search.models.reference import ModelRef
+from search.wording import mark
 
 # transformers builds its package lazily, as it is used: two threads loading at once (the page's
 # words thread a tokenizer, its meaning thread the model) make one fail with "cannot import name
@@ -42,14 +43,16 @@ def from_transformers(*names: str, module: str = "transformers") -> tuple[Any, .
     return tuple(getattr(imported, name) for name in names)
 
 
-def model_folder(name: str, option: str) -> Path:
-    """The local folder of a model; downloads a hub model (with a progress bar) if needed."""
+def model_folder(name: str, setting: str) -> Path:
+    """The local folder of a model; downloads a hub model (with a progress bar) if needed.
+    `setting` names it in messages: "embedding_model" or "reranker_model"."""
+    named = mark(setting)
     model = ModelRef.parse(name)
     if model.path is not None and model.path.is_dir():
         return model.path
     if model.kind == "folder":
         raise ModelLoadError(
-            f"No model folder at {name}: check the path given to {option}, "
+            f"No model folder at {name}: check the path given to {named}, "
             "or give a Hugging Face name such as Qwen/Qwen3-Embedding-0.6B."
         )
     from huggingface_hub import snapshot_download
@@ -65,19 +68,19 @@ def model_folder(name: str, option: str) -> Path:
     except (RepositoryNotFoundError, GatedRepoError) as exc:
         raise ModelLoadError(
             f"The Hugging Face Hub has no model {name!r} that can be downloaded: "
-            f"check the name given to {option}, or point it at a local model folder."
+            f"check the name given to {named}, or point it at a local model folder."
         ) from exc
     except HFValidationError as exc:
         raise ModelLoadError(
-            f"{name!r} is neither a folder nor a Hugging Face model name: check {option}."
+            f"{name!r} is neither a folder nor a Hugging Face model name: check {named}."
         ) from exc
     except (LocalEntryNotFoundError, ConnectionError, TimeoutError, OSError) as exc:
         raise ModelLoadError(
             f"Cannot download the model {name}: the Hugging Face Hub cannot be reached and the "
             "model is not in the local cache. Connect to the internet once to download it, "
-            f"or point {option} at a local model folder "
+            f"or point {named} at a local model folder "
             f"(e.g. made with `hf download {name} --local-dir DIR`)"
-            + (", or turn reranking off with `--reranker-model none`." if "reranker" in option else ".")
+            + (f", or turn reranking off with {mark(setting, 'none')}." if setting == "reranker_model" else ".")
         ) from exc
 
 
@@ -105,10 +108,11 @@ def read_json(path: Path) -> dict[str, Any]:
 
 
 @one_at_a_time
-def load_pretrained(loader: Any, folder: Path, name: str, option: str, **kwargs: Any) -> Any:
+def load_pretrained(loader: Any, folder: Path, name: str, setting: str, **kwargs: Any) -> Any:
     """Call `loader.from_pretrained` and explain failures (missing files, memory)."""
     import torch
 
+    named = mark(setting)
     (hf_logging,) = from_transformers("logging", module="transformers.utils")
     hf_logging.set_verbosity_error()  # length warnings and weight-loading bars are noise here
     hf_logging.disable_progress_bar()
@@ -116,17 +120,17 @@ def load_pretrained(loader: Any, folder: Path, name: str, option: str, **kwargs:
         return loader.from_pretrained(str(folder), **kwargs)
     except torch.cuda.OutOfMemoryError as exc:
         raise ModelLoadError(
-            f"Not enough GPU memory for {name}: choose a smaller model for {option} "
-            "(the 0.6B models) or run on the CPU with --device cpu."
+            f"Not enough GPU memory for {name}: choose a smaller model for {named} "
+            f"(the 0.6B models) or run on the CPU with {mark('device', 'cpu')}."
         ) from exc
     except MemoryError as exc:
         raise ModelLoadError(
-            f"Not enough memory to load {name}: choose a smaller model for {option}."
+            f"Not enough memory to load {name}: choose a smaller model for {named}."
         ) from exc
     except (OSError, ValueError, KeyError) as exc:
         raise ModelLoadError(
             f"Cannot load the model in {folder} ({exc.__class__.__name__}: {_first_line(exc)}): "
-            f"check that {option} points at a complete model folder (config.json, tokenizer, weights)."
+            f"check that {named} points at a complete model folder (config.json, tokenizer, weights)."
         ) from exc
 
 

@@ -5,7 +5,7 @@ interfaces as the local ones.
 Embeddings: `POST {base}/embeddings` with `model`, `input` and, when a smaller one is asked
 for, `dimensions`. Servers do not format queries, so Fathom does, as the Qwen3-Embedding
 model card says (`Instruct: {task}\\nQuery:{query}`; documents plain) when the model takes
-that format: known from its name (Qwen3-Embedding) or set with `--query-format`. The
+that format: known from its name (Qwen3-Embedding) or set (the query format setting). The
 dimension the server answers is checked on every request.
 
 Reranking: `POST {base}/rerank` with `query`, `documents`, `top_n`, answered with
@@ -32,14 +32,8 @@ import numpy as np
 from search.errors import ModelServerError
 from search.models.approx_tokenizer import ApproxTokenizer
 from search.models.loading import local_tokenizer
-from search.models.server import (
-    DEFAULT_IN_FLIGHT,
-    DEFAULT_TIMEOUT,
-    PayloadTooLarge,
-    RequestRefused,
-    ServerClient,
-    ServerPlacement,
-)
+from search.models.server import PayloadTooLarge, RequestRefused, ServerClient, ServerPlacement
+from search.wording import mark
 
 FORMATS = ("qwen3", "plain")
 CHAR_BUDGET = 64_000  # characters of text in one request (about 16k tokens of prose)
@@ -65,11 +59,11 @@ def rerank_format(name: str, chosen: str | None) -> tuple[str, str]:
 
 def format_words(fmt: str, why: str, kind: str) -> str:
     """How `status` says it: `qwen3 (from the model's name)`."""
-    option = "--query-format" if kind == "embedding" else "--reranker-format"
+    setting = "query_format" if kind == "embedding" else "reranker_format"
     if why == "set":
-        return f"{fmt} (set by {option})"
+        return f"{fmt} (set by {mark(setting)})"
     other = "plain" if fmt == "qwen3" else "qwen3"
-    return f"{fmt} (from the model's name; {option} {other} to change)"
+    return f"{fmt} (from the model's name; {mark(setting, other)} to change)"
 
 
 def char_batches(lengths: Sequence[int], budget: int = CHAR_BUDGET, max_inputs: int = MAX_INPUTS) -> list[list[int]]:
@@ -175,7 +169,7 @@ class RemoteEmbedder:
                 raise ModelServerError(
                     f"The embedding server at {self.url} answered vectors of {width} dimensions for "
                     f"{self.name}, not {self.dimension} as before: check that it still serves the same "
-                    "model; if the model changed, re-index with it (and --dim, if it must be smaller)."
+                    f"model; if the model changed, re-index with it (and {mark('dim')}, if it must be smaller)."
                 )
             vectors = vectors[:, : self.dimension]
         return _normalised(vectors)
@@ -190,7 +184,7 @@ def request_embeddings(client: ServerClient, model: str, texts: list[str], dimen
     items = answer.get("data") if isinstance(answer, dict) else None
     not_embeddings = ModelServerError(
         f"The embedding server at {client.url} answered /embeddings with something that is not "
-        f"{len(texts)} embedding(s): check that {client.option} points at an OpenAI-compatible API."
+        f"{len(texts)} embedding(s): check that {client.url_setting} points at an OpenAI-compatible API."
     )
     if not isinstance(items, list) or len(items) != len(texts):
         raise not_embeddings
@@ -218,67 +212,67 @@ def _normalised(vectors: np.ndarray) -> np.ndarray:
 
 
 def load_remote_embedder(
-    url: str,
-    name: str,
-    *,
-    dimension: int | None = None,
-    fmt: str | None = None,
-    api_key: str | None = None,
-    key_variables: str = "FATHOM_API_KEY",
-    timeout: float = DEFAULT_TIMEOUT,
-    in_flight: int = DEFAULT_IN_FLIGHT,
-    client: ServerClient | None = None,
+    url: str, name: str, *, dimension: int | None = None, fmt: str | None = None, client: ServerClient | None = None,
+    **connection: Any,
 ) -> RemoteEmbedder:
-    """Connect to the server and learn the model's dimension from a first, small request, so
-    a server that is down, refuses the key or cannot give `dimension` is found before
-    anything is indexed."""
+    """Connect to the server (`client`, else one made with ServerClient's `connection`
+    keywords: api_key, key_variables, timeout, in_flight) and learn the model's dimension from
+    a first, small request, so a server that is down, refuses the key or cannot give
+    `dimension` is found before anything is indexed."""
     chosen, _ = query_format(name, fmt)
-    client = client or ServerClient(
-        url, api_key, what="embedding", option="--embedding-url", key_variables=key_variables,
-        timeout=timeout, in_flight=in_flight,
-    )
+    client = client or ServerClient(url, what="embedding", **connection)
     try:
-        try:
-            full = request_embeddings(client, name, [PROBE], None).shape[1]
-        except RequestRefused as exc:
-            raise ModelServerError(f"{exc} Check the model's name, as the server knows it (--embedding-model).") from None
-        ask, cut, width = None, False, full
-        if dimension is not None and dimension != full:
-            if dimension > full:
-                raise ModelServerError(
-                    f"The embedding server at {client.url} answers vectors of {full} dimensions for {name}, "
-                    f"fewer than the {dimension} asked for (--dim, or the index's dimension): choose "
-                    f"{full} or less, or check that the server serves the model the index was built with."
-                )
-            try:
-                width = request_embeddings(client, name, [PROBE], dimension).shape[1]
-            except RequestRefused as exc:
-                raise ModelServerError(
-                    f"{exc} It cannot shorten {name}'s vectors to {dimension} dimensions: drop --dim "
-                    "(or FATHOM_DIM, or the dimension in Settings)."
-                ) from None
-            ask, cut = dimension, chosen == "qwen3" and width > dimension
-            if width != dimension and not cut:
-                raise ModelServerError(
-                    f"The embedding server at {client.url} answered vectors of {width} dimensions for "
-                    f"{name}, not the {dimension} asked for: it does not shorten this model's vectors. "
-                    "Drop --dim (or FATHOM_DIM, or the dimension in Settings), or use a model that can be "
-                    "shortened (Qwen3-Embedding)."
-                )
-        card = _model_card(client, name)
-        tokenizer, max_length = local_tokenizer(name)
-        if tokenizer is None and isinstance(card.get("root"), str):
-            tokenizer, max_length = local_tokenizer(card["root"])  # vLLM: the model it serves under this name
-        served = card.get("max_model_len")  # a server may run a model shorter than its config says
-        limits = [n for n in (max_length, served) if isinstance(n, int) and n > 0]
-        max_length = min(limits) if limits else QWEN3_MAX_LENGTH if chosen == "qwen3" else UNKNOWN_MAX_LENGTH
+        named = f"Check the model's name, as the server knows it ({mark('embedding_model')})."
+        full = _probe(client, name, None, named)
+        ask, cut = (None, False) if dimension in (None, full) else _shortened(client, name, dimension, full, chosen)
+        max_length, tokenizer = _length_and_tokenizer(client, name, chosen)
     except BaseException:
         client.close()
         raise
-    return RemoteEmbedder(
-        client, name, dimension or width, chosen, ask_dimensions=ask, cut=cut,
-        max_length=max_length, tokenizer=tokenizer,
-    )
+    return RemoteEmbedder(client, name, dimension or full, chosen, ask_dimensions=ask, cut=cut, max_length=max_length,
+                          tokenizer=tokenizer)
+
+
+def _probe(client: ServerClient, name: str, dimensions: int | None, advice: str) -> int:
+    """The width of the vectors the server answers for one short text; a refused request is a
+    ModelServerError that ends with `advice`."""
+    try:
+        return request_embeddings(client, name, [PROBE], dimensions).shape[1]
+    except RequestRefused as exc:
+        raise ModelServerError(f"{exc} {advice}") from None
+
+
+def _shortened(client: ServerClient, name: str, dimension: int, full: int, chosen: str) -> tuple[int, bool]:
+    """(the `dimensions` to send, whether to cut here) for vectors of `dimension`, not the
+    model's `full` width: the server shortens them, or a Qwen3 model is cut here."""
+    if dimension > full:
+        raise ModelServerError(
+            f"The embedding server at {client.url} answers vectors of {full} dimensions for {name}, "
+            f"fewer than the {dimension} asked for ({mark('dim')}, or the index's dimension): choose "
+            f"{full} or less, or check that the server serves the model the index was built with."
+        )
+    advice = f"It cannot shorten {name}'s vectors to {dimension} dimensions: drop {mark('dim')}."
+    width = _probe(client, name, dimension, advice)
+    cut = chosen == "qwen3" and width > dimension
+    if width != dimension and not cut:
+        raise ModelServerError(
+            f"The embedding server at {client.url} answered vectors of {width} dimensions for "
+            f"{name}, not the {dimension} asked for: it does not shorten this model's vectors. "
+            f"Drop {mark('dim')}, or use a model that can be shortened (Qwen3-Embedding)."
+        )
+    return dimension, cut
+
+
+def _length_and_tokenizer(client: ServerClient, name: str, chosen: str) -> tuple[int, Any]:
+    """The most tokens the served model reads, and its own tokenizer when it is here (None:
+    the approximate one)."""
+    card = _model_card(client, name)
+    tokenizer, max_length = local_tokenizer(name)
+    if tokenizer is None and isinstance(card.get("root"), str):
+        tokenizer, max_length = local_tokenizer(card["root"])  # vLLM: the model it serves under this name
+    served = card.get("max_model_len")  # a server may run a model shorter than its config says
+    limits = [n for n in (max_length, served) if isinstance(n, int) and n > 0]
+    return (min(limits) if limits else QWEN3_MAX_LENGTH if chosen == "qwen3" else UNKNOWN_MAX_LENGTH), tokenizer
 
 
 def _model_card(client: ServerClient, name: str) -> dict[str, Any]:
@@ -350,35 +344,26 @@ class RemoteReranker:
             raise ModelServerError(
                 f"The reranker server at {self.client.url} did not answer a score for each of the "
                 f"{len(documents)} documents (results[{{index, relevance_score}}]): check that "
-                "--reranker-url points at a server with a rerank API."
+                f"{self.client.url_setting} points at a server with a rerank API."
             )
         return [scores[i] for i in range(len(documents))]
 
 
 def load_remote_reranker(
-    url: str,
-    name: str,
-    *,
-    fmt: str | None = None,
-    api_key: str | None = None,
-    key_variables: str = "FATHOM_API_KEY",
-    timeout: float = DEFAULT_TIMEOUT,
-    in_flight: int = DEFAULT_IN_FLIGHT,
-    client: ServerClient | None = None,
+    url: str, name: str, *, fmt: str | None = None, client: ServerClient | None = None, **connection: Any
 ) -> RemoteReranker:
-    """Connect and rerank one pair, so a server that cannot rerank is found at once."""
+    """Connect (as load_remote_embedder does) and rerank one pair, so a server that cannot
+    rerank is found at once."""
     chosen, _ = rerank_format(name, fmt)
-    client = client or ServerClient(
-        url, api_key, what="reranker", option="--reranker-url", key_variables=key_variables,
-        timeout=timeout, in_flight=in_flight,
-    )
+    client = client or ServerClient(url, what="reranker", **connection)
     reranker = RemoteReranker(client, name, chosen)
     try:
         reranker.rerank(PROBE, [PROBE])
     except RequestRefused as exc:
         client.close()
         raise ModelServerError(
-            f"{exc} Check the model's name as the server knows it (--reranker-model), and that it serves a reranker."
+            f"{exc} Check the model's name as the server knows it ({mark('reranker_model')}), and that it serves a "
+            "reranker."
         ) from None
     except BaseException:
         client.close()

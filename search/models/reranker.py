@@ -15,6 +15,9 @@ from search.models.batching import default_token_budget, pad, run_batches
 from search.models.device import Placement, place
 from search.models.embedder import DEFAULT_TASK
 from search.models.loading import from_transformers, load_pretrained, model_folder
+from search.wording import mark
+
+NOT_A_RERANKER = f"use a Qwen3-Reranker model for {mark('reranker_model')}, or {mark('reranker_model', 'none')}."
 
 PREFIX = (
     "<|im_start|>system\nJudge whether the Document meets the requirements based on the Query "
@@ -29,7 +32,7 @@ def format_body(query: str, document: str, instruction: str | None) -> str:
     return f"<Instruct>: {instruction or DEFAULT_TASK}\n<Query>: {query}\n<Document>: {document}"
 
 
-class Reranker:
+class LocalReranker:
     def __init__(
         self,
         name: str,
@@ -50,6 +53,9 @@ class Reranker:
         self.yes_id = _single_token(tokenizer, "yes", name)
         self.no_id = _single_token(tokenizer, "no", name)
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+
+    def close(self) -> None:
+        """Nothing to let go of: the model is freed with the reranker."""
 
     def token_ids(self, query: str, documents: Sequence[str], instruction: str | None) -> list[list[int]]:
         room = self.max_length - len(self.prefix_ids) - len(self.suffix_ids)
@@ -81,32 +87,30 @@ def _single_token(tokenizer: Any, word: str, name: str) -> int:
     ids = tokenizer(word, add_special_tokens=False)["input_ids"]
     if len(ids) != 1:
         raise ModelLoadError(
-            f"{name} does not look like a Qwen3 reranker (the word {word!r} is not one token): "
-            "use a Qwen3-Reranker model for --reranker-model, or `none`."
+            f"{name} does not look like a Qwen3 reranker (the word {word!r} is not one token): {NOT_A_RERANKER}"
         )
     return int(ids[0])
 
 
-def load_reranker(name: str, device: str = "auto", max_length: int | None = None) -> Reranker:
+def load_reranker(name: str, device: str = "auto", max_length: int | None = None) -> LocalReranker:
     AutoConfig, AutoModelForCausalLM, AutoTokenizer = from_transformers(
         "AutoConfig", "AutoModelForCausalLM", "AutoTokenizer"
     )
 
-    option = "--reranker-model"
+    setting = "reranker_model"
     placement = place(device)
-    folder = model_folder(name, option)
-    config = load_pretrained(AutoConfig, folder, name, option)
+    folder = model_folder(name, setting)
+    config = load_pretrained(AutoConfig, folder, name, setting)
     if not any(a.endswith("ForCausalLM") for a in (getattr(config, "architectures", None) or [])):
         if getattr(config, "model_type", "") not in ("qwen3", "qwen2"):
             raise ModelLoadError(
-                f"{name} is not a causal language model like Qwen3-Reranker: "
-                "use a Qwen3-Reranker model for --reranker-model, or `none`."
+                f"{name} is not a causal language model like Qwen3-Reranker: {NOT_A_RERANKER}"
             )
-    tokenizer = load_pretrained(AutoTokenizer, folder, name, option)
+    tokenizer = load_pretrained(AutoTokenizer, folder, name, setting)
     tokenizer.padding_side = "left"
     model = load_pretrained(
-        AutoModelForCausalLM, folder, name, option, dtype=placement.dtype, attn_implementation=placement.attention
+        AutoModelForCausalLM, folder, name, setting, dtype=placement.dtype, attn_implementation=placement.attention
     )
     model.to(placement.device).eval()
     limit = min(max_length or MAX_LENGTH, getattr(config, "max_position_embeddings", MAX_LENGTH))
-    return Reranker(name, model, tokenizer, placement, max_length=limit)
+    return LocalReranker(name, model, tokenizer, placement, max_length=limit)

@@ -19,6 +19,7 @@ import httpx
 
 from search import defaults
 from search.errors import FathomError, ModelServerError
+from search.wording import mark
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -59,9 +60,8 @@ class ServerClient:
         base_url: str,
         api_key: str | None,
         *,
-        what: str,  # "embedding" or "reranker": whose server, in messages
-        option: str,  # the option that set the URL, e.g. --embedding-url
-        key_variables: str,  # where the key comes from, e.g. "FATHOM_API_KEY (or ...)"
+        what: str,  # "embedding" or "reranker": whose server
+        key_variables: str | None = None,  # where the key is set, in marks; None: the `what`'s key settings
         timeout: float = DEFAULT_TIMEOUT,
         in_flight: int = DEFAULT_IN_FLIGHT,
         retries: int = RETRIES,
@@ -69,8 +69,8 @@ class ServerClient:
     ):
         self.url = base_url.rstrip("/")
         self.what = what
-        self.option = option
-        self.key_variables = key_variables
+        self.url_setting = mark(f"{what}_url")  # the setting that names this server, for messages
+        self.key_variables = key_variables or f"{mark(f'{what}_api_key')} (or {mark('api_key')})"
         self.timeout = timeout
         self.in_flight = max(1, in_flight)
         self.retries = retries
@@ -125,7 +125,7 @@ class ServerClient:
         raise ModelServerError(
             f"The {self.what} server at {self.url} could not be used ({failure}, "
             f"{tries} {'try' if tries == 1 else 'tries'}): check that it is running and reachable "
-            f"at that address ({self.option}), or try again when it is less busy."
+            f"at that address ({self.url_setting}), or try again when it is less busy."
         )
 
     def get(self, path: str) -> Any | None:
@@ -156,7 +156,7 @@ class ServerClient:
         except ValueError:
             raise ModelServerError(
                 f"The {self.what} server at {self.url} answered {path} with something that is not "
-                f"JSON: check that {self.option} points at an OpenAI-compatible API (it usually ends in /v1)."
+                f"JSON: check that {self.url_setting} points at an OpenAI-compatible API (it usually ends in /v1)."
             ) from None
 
     def _refusal(self, response: httpx.Response, path: str) -> FathomError:
@@ -174,14 +174,14 @@ class ServerClient:
         if status == 404:
             return ModelServerError(
                 f"The {self.what} server at {self.url} answered 404 for {path} ({detail}): check "
-                f"{self.option} (it usually ends in /v1) and the model's name, as the server knows it."
+                f"{self.url_setting} (it usually ends in /v1) and the model's name, as the server knows it."
             )
         if status == 413:
             return PayloadTooLarge(f"The {self.what} server at {self.url} found the request too large ({detail}).")
         if status in (400, 422):
             return RequestRefused(f"The {self.what} server at {self.url} refused the request (HTTP {status}: {detail}).")
         return ModelServerError(
-            f"The {self.what} server at {self.url} answered HTTP {status} ({detail}): check {self.option}."
+            f"The {self.what} server at {self.url} answered HTTP {status} ({detail}): check {self.url_setting}."
         )
 
     def _detail(self, response: httpx.Response) -> str:

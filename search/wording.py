@@ -127,9 +127,8 @@ class Agent:
         if row is None:
             argument = SEARCH_OPTIONS[name].mcp or SEARCH_OPTIONS[name].page
             return f"{argument}={value!r}" if value is not None else f"`{argument}`"
-        where = row.flag or row.env
-        said = f"{where} {value}" if value is not None else str(where)
-        return f"Fathom's setting {said} (the person's to change)"
+        said = (row.page or (row.flag or row.name).lstrip("-").replace("-", " ").replace("_", " ")).lower()
+        return f"the person's {said} setting" + (f" ({value})" if value is not None else "")
 
     def action(self, command: str) -> str:
         return f"ask the person to {ACTIONS[command.split()[0]][1]} with Fathom"

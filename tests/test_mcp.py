@@ -310,7 +310,7 @@ def test_messages_reach_the_agent_in_its_words_not_in_marks_or_flags(indexed: tu
     failure = Failure(path="/n/big.log", kind="skipped", reason=reason)
     answer = SearchAnswer(query="bread", results=[], words_only=True, notes=[reason], answered_by="this server")
     for said in (failure.reason, answer.notes[0], answer.as_text()):
-        assert "[[" not in said and "Fathom's setting" in said and "(the person's to change)" in said
+        assert "[[" not in said and "--" not in said and "the person's max file size setting" in said
 
 
 def test_k_is_capped_and_get_arguments_are_checked(indexed: tuple[Settings, Path]) -> None:

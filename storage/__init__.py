@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from storage.errors import FolderRemoved, StorageError
-from storage.fts import fts_query
 from storage.interface import IndexStore
 from storage.records import (
     ChunkFilter,
@@ -23,6 +22,7 @@ from storage.records import (
     Folder,
     IgnoredPath,
     IndexStats,
+    KeywordMatch,
     PendingChunk,
     PendingWork,
     StoredChunk,
@@ -59,6 +59,7 @@ __all__ = [
     "IgnoredPath",
     "IndexStats",
     "IndexStore",
+    "KeywordMatch",
     "PendingChunk",
     "PendingWork",
     "SQLiteStore",
@@ -68,6 +69,5 @@ __all__ = [
     "Store",
     "WordQuery",
     "database_name",
-    "fts_query",
     "open_store",
 ]

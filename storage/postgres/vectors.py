@@ -20,7 +20,7 @@ import numpy as np
 
 from storage.postgres.base import HNSW_MAX_DIMENSIONS, PostgresBase
 from storage.postgres.file_evidence import as_numpy
-from storage.postgres.filters import chunk_ids_sql
+from storage.postgres.dialect import DIALECT
 from storage.interface import SAMPLE_CHUNKS, SAMPLE_SECONDS
 from storage.records import ChunkFilter
 
@@ -77,7 +77,7 @@ class VectorSearch(PostgresBase):
                     (query, query, k),
                 ).fetchall()
             else:
-                subquery, params = chunk_ids_sql(only)
+                subquery, params = DIALECT.chunk_ids_sql(only)
                 rows = conn.execute(
                     "SELECT n.chunk_id, n.d FROM (SELECT chunk_id, embedding <=> %s AS d FROM chunk_vectors "
                     f"ORDER BY embedding <=> %s LIMIT %s) n WHERE n.chunk_id IN ({subquery}) ORDER BY n.d LIMIT %s",
@@ -136,5 +136,5 @@ def _array(vector: bytes) -> np.ndarray:
 def _filtered(only: ChunkFilter | None) -> tuple[str, list[Any]]:
     if only is None or only.empty:
         return "", []
-    subquery, params = chunk_ids_sql(only)
+    subquery, params = DIALECT.chunk_ids_sql(only)
     return f"WHERE v.chunk_id IN ({subquery})", params

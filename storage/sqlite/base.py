@@ -18,6 +18,7 @@ from storage.records import EmbeddingSpace
 from storage.sqlite import file_evidence
 from storage.sqlite.coarse import CodeMatrix
 from storage.sqlite.connection import ReaderPool, connect, operational_errors
+from storage.sqlite.dialect import DIALECT
 from storage.sqlite.migrations import migrate
 from storage.text_keys import LOOSE_KEEP
 
@@ -171,8 +172,8 @@ class SQLiteBase:
         embedded = self.embedding_space() is not None
         tables = ["chunks_fts", "chunk_codes"] + ([VECTOR_TABLE] if embedded else [])
         kept = 0
-        for batch in _batches(file_ids):
-            marks = _marks(batch)
+        for batch in DIALECT.batches(file_ids):
+            marks = DIALECT.marks(batch)
             ids = conn.execute(f"SELECT id FROM chunks WHERE file_id IN ({marks})", batch).fetchall()
             if embedded and kept < LOOSE_KEEP:
                 kept += _keep_loose(conn, marks, batch, LOOSE_KEEP - kept)
@@ -223,18 +224,6 @@ def stored_vector(conn: Any, key: bytes) -> bytes | None:
         if found is not None:
             return found[0]
     return None
-
-
-_BATCH = 500
-
-
-def _batches(ids: list[int]) -> Iterator[list[int]]:
-    for i in range(0, len(ids), _BATCH):
-        yield ids[i : i + _BATCH]
-
-
-def _marks(values: Sequence[Any]) -> str:
-    return ", ".join("?" * len(values))
 
 
 def _trim_code_changes(conn: Any, keep: int, when_over: int = 0) -> None:

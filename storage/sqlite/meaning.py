@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from storage.records import PendingChunk, PendingWork
-from storage.sqlite.base import SQLiteBase, _batches, _marks
+from storage.sqlite.base import SQLiteBase
+from storage.sqlite.dialect import DIALECT
 from storage.sqlite.writes import complete_file, insert_vector
 
 # A file waits when it is indexed but not every chunk has its vector; `chunker` None matches
@@ -23,9 +24,9 @@ class Meaning(SQLiteBase):
         person most likely looks for), in order within each file. Only files cut by `chunker`:
         the others are read again first (`rechunk_others`)."""
         files: list[Any] = []
-        for batch in _batches(list(first)):
+        for batch in DIALECT.batches(list(first)):
             files += self._query(
-                f"SELECT f.id, f.path FROM files f WHERE {_WAITING} AND f.path IN ({_marks(batch)}) "
+                f"SELECT f.id, f.path FROM files f WHERE {_WAITING} AND f.path IN ({DIALECT.marks(batch)}) "
                 "ORDER BY f.mtime_ns DESC",
                 (chunker, chunker, *batch),
             )

@@ -14,7 +14,8 @@ from storage.file_text import joined_text
 from storage.fts import searchable_text
 from storage.records import ChunkRow, EmbeddingSpace, Folder, IgnoredPath
 from storage.sqlite import file_evidence
-from storage.sqlite.base import VECTOR_TABLE, SQLiteBase, _batches, _marks, _trim_code_changes, stored_vector
+from storage.sqlite.base import VECTOR_TABLE, SQLiteBase, _trim_code_changes, stored_vector
+from storage.sqlite.dialect import DIALECT
 from storage.sqlite.coarse import code, int8_copy
 from storage.text_keys import text_key
 
@@ -166,8 +167,8 @@ class Writes(SQLiteBase):
                 f"SELECT id FROM files WHERE {at_or_below_sql('?')}", at_or_below(new)
             )]
             self._delete_chunks(conn, stale)
-            for batch in _batches(stale):
-                conn.execute(f"DELETE FROM files WHERE id IN ({_marks(batch)})", batch)
+            for batch in DIALECT.batches(stale):
+                conn.execute(f"DELETE FROM files WHERE id IN ({DIALECT.marks(batch)})", batch)
             moved = conn.execute(
                 "UPDATE files SET path = ?, folder_id = ? WHERE path = ?", (new, folder_id, old)
             ).rowcount
@@ -188,8 +189,8 @@ class Writes(SQLiteBase):
             return
         with self.transaction() as conn:
             self._delete_chunks(conn, ids)
-            for batch in _batches(ids):
-                conn.execute(f"DELETE FROM files WHERE id IN ({_marks(batch)})", batch)
+            for batch in DIALECT.batches(ids):
+                conn.execute(f"DELETE FROM files WHERE id IN ({DIALECT.marks(batch)})", batch)
 
     def _upsert_file(
         self,

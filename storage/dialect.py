@@ -28,12 +28,14 @@ class Dialect:
 
     mark: str  # a parameter's placeholder
     true: str  # a condition that always holds
+    false: str  # the value of a boolean column that is not set
     batch: int | None  # values asked for in one `IN (...)`; None: one array, `= ANY(...)`
     like_any_case: str  # LIKE that ignores case
     like_drops: str  # characters taken out of a LIKE pattern (its wildcards and escape)
     file_name: str  # SQL of the part of f.path after its last "/"
     glob: str  # the operator that matches a text to a pattern made by `glob_pattern`
     glob_pattern: Callable[[str], str]  # SQLite's GLOB pattern as that operator takes it
+    stored_text: Callable[[str], str]  # a text as the database can hold it
 
     def marks(self, values: Sequence[Any]) -> str:
         """One placeholder for each value, comma-separated."""

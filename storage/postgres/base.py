@@ -13,48 +13,29 @@ write runs again.
 from __future__ import annotations
 
 import contextlib
-import functools
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, TypeVar
+from typing import Any, Callable, Iterator, Sequence
 
+from storage.common.base import StoreBase
 from storage.errors import StorageError
 from storage.postgres.connection import connect, driver, pool, safe_url, scrub
-from storage.postgres.migrations import migrate
+from storage.postgres.dialect import DIALECT
+from storage.postgres.migrations import SCHEMA_VERSION, migrate
 from storage.records import EmbeddingSpace
 from storage.text_keys import LOOSE_KEEP
 
-if TYPE_CHECKING:  # typing.Self is Python 3.11's; annotations are never evaluated here
-    from typing_extensions import Self
-
-F = TypeVar("F", bound=Callable[..., Any])
 RETRIES = 5
 # pgvector's HNSW index takes at most this many dimensions for the `vector` type.
 HNSW_MAX_DIMENSIONS = 2000
 
 
-def retried(method: F) -> F:
-    """Run a write again when PostgreSQL aborted it as a deadlock's victim or for a
-    serialization failure: nothing of it was kept, and the other write went through."""
-
-    @functools.wraps(method)
-    def run(self: "PostgresBase", *args: Any, **kwargs: Any) -> Any:
-        errors = driver().psycopg.errors
-        for attempt in range(RETRIES):
-            try:
-                return method(self, *args, **kwargs)
-            except (errors.DeadlockDetected, errors.SerializationFailure) as exc:
-                if attempt == RETRIES - 1:
-                    raise StorageError(f"Database error in {self.path}: {scrub(str(exc), self.url)}") from None
-                time.sleep(0.05 * (attempt + 1))
-        raise AssertionError("unreachable")
-
-    return run  # type: ignore[return-value]
-
-
-class PostgresBase:
+class PostgresBase(StoreBase):
     """One PostgreSQL database: pooled connections in autocommit mode; a write borrows one for
     its transaction, a read for its statement."""
+
+    dialect = DIALECT
+    schema_version = SCHEMA_VERSION
 
     def __init__(self, url: str, pool_size: int | None = None):
         self.url = url
@@ -77,11 +58,18 @@ class PostgresBase:
     def close(self) -> None:
         self._pool.close()
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def _retry(self, write: Callable[[], Any]) -> Any:
+        """Run a write again when PostgreSQL aborted it as a deadlock's victim or for a
+        serialization failure: nothing of it was kept, and the other write went through."""
+        errors = driver().psycopg.errors
+        for attempt in range(RETRIES):
+            try:
+                return write()
+            except (errors.DeadlockDetected, errors.SerializationFailure) as exc:
+                if attempt == RETRIES - 1:
+                    raise StorageError(f"Database error in {self.path}: {scrub(str(exc), self.url)}") from None
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     # -- plumbing -----------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """PostgreSQL's side of storage/dialect.py: `%s` placeholders, a list of values as one array
 (`= ANY(%s)`), and a ChunkFilter with SQLite's meaning: extensions match in any case (SQLite's
 LIKE), and a glob is SQLite's GLOB (case-sensitive; `*`, `?`, `[...]`, `[^...]`) made a regular
-expression."""
+expression; NUL characters, which its text cannot hold, are replaced."""
 from __future__ import annotations
 
 import re
@@ -10,7 +10,7 @@ from storage.dialect import Dialect
 
 
 def glob_regex(glob: str) -> str:
-    """SQLite's GLOB pattern as an anchored regular expression."""
+    """SQLite's GLOB pattern as an anchored regular expression; NUL characters, which its text cannot hold, are replaced."""
     out, i = ["^"], 0
     while i < len(glob):
         ch = glob[i]
@@ -37,13 +37,20 @@ def glob_regex(glob: str) -> str:
     return "".join(out) + "$"
 
 
+def clean(text: str) -> str:
+    """PostgreSQL's text holds no NUL character: each becomes U+FFFD, so offsets stay right."""
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
 DIALECT = Dialect(
     mark="%s",
     true="TRUE",
+    false="false",
     batch=None,
     like_any_case="ILIKE",
     like_drops="%_\\",
     file_name="substring(f.path from '[^/]*$')",
     glob="~",
     glob_pattern=glob_regex,
+    stored_text=clean,
 )

@@ -6,14 +6,12 @@ from typing import Sequence
 
 import numpy as np
 
-from storage.file_reads import FileReads
+from storage.common.reads import FileReads
 from storage.postgres.base import PostgresBase
 from storage.records import ChunkHit, KeywordMatch
 
 
 class Reads(FileReads, PostgresBase):
-    _param = "%s"
-
     def chunks(self, chunk_ids: Sequence[int]) -> dict[int, ChunkHit]:
         if not chunk_ids:
             return {}

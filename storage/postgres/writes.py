@@ -9,12 +9,14 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from storage.common.base import retried
 from storage.dialect import at_or_below, at_or_below_sql, below
 from storage.errors import FolderRemoved
 from storage.file_text import joined_text
 from storage.fts import searchable_text
 from storage.postgres import file_evidence
-from storage.postgres.base import PostgresBase, retried, trim_loose_vectors
+from storage.postgres.base import PostgresBase, trim_loose_vectors
+from storage.postgres.dialect import clean
 from storage.postgres.migrations import SPACE_LOCK
 from storage.postgres.words import tsvector
 from storage.records import ChunkRow, EmbeddingSpace, Folder, IgnoredPath
@@ -23,11 +25,6 @@ from storage.text_keys import text_key
 # HNSW's build settings: pgvector's defaults (m 16, ef_construction 64), said here so that a
 # later change of pgvector's defaults does not change Fathom's index silently.
 HNSW = "WITH (m = 16, ef_construction = 64)"
-
-
-def clean(text: str) -> str:
-    """PostgreSQL's text holds no NUL character: each becomes U+FFFD, so offsets stay right."""
-    return text.replace("\x00", "\ufffd") if "\x00" in text else text
 
 
 def as_array(vector: bytes) -> np.ndarray:

@@ -11,19 +11,17 @@ import contextlib
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
+from storage.common.base import StoreBase
 from storage.errors import StorageError
 from storage.records import EmbeddingSpace
 from storage.sqlite import file_evidence
 from storage.sqlite.coarse import CodeMatrix
 from storage.sqlite.connection import ReaderPool, connect, operational_errors
 from storage.sqlite.dialect import DIALECT
-from storage.sqlite.migrations import migrate
+from storage.sqlite.migrations import SCHEMA_VERSION, migrate
 from storage.text_keys import LOOSE_KEEP
-
-if TYPE_CHECKING:  # typing.Self is Python 3.11's; annotations are never evaluated here
-    from typing_extensions import Self
 
 VECTOR_TABLE = "chunk_vectors"
 # Entries of the change log of codes kept for readers (other threads, other processes) to
@@ -31,9 +29,12 @@ VECTOR_TABLE = "chunk_vectors"
 CODE_LOG_KEEP = 100_000
 
 
-class SQLiteBase:
+class SQLiteBase(StoreBase):
     """One SQLite database in WAL mode: one writer connection, serialised by a lock, and read
     connections lent from a small pool, so a search never waits for an indexing transaction."""
+
+    dialect = DIALECT
+    schema_version = SCHEMA_VERSION
 
     def __init__(self, path: Path | str):
         self.path = str(path)
@@ -55,12 +56,6 @@ class SQLiteBase:
         with self._lock:
             self._readers.close()
             self._conn.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- plumbing -----------------------------------------------------------------------------
 

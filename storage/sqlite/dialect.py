@@ -7,6 +7,7 @@ from storage.dialect import Dialect
 DIALECT = Dialect(
     mark="?",
     true="1",
+    false="0",
     batch=500,
     like_any_case="LIKE",
     like_drops="%_",
@@ -14,4 +15,5 @@ DIALECT = Dialect(
     file_name="substr(f.path, length(rtrim(f.path, replace(f.path, '/', ''))) + 1)",
     glob="GLOB",
     glob_pattern=str,
+    stored_text=str,
 )

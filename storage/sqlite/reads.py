@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from storage.file_reads import FileReads
+from storage.common.reads import FileReads
 from storage.fts import fts_match
 from storage.records import ChunkHit, KeywordMatch
 from storage.sqlite.base import SQLiteBase
@@ -13,8 +13,6 @@ from storage.sqlite.coarse import int8_distances
 
 
 class Reads(FileReads, SQLiteBase):
-    _param = "?"
-
     def chunks(self, chunk_ids: Sequence[int]) -> dict[int, ChunkHit]:
         out: dict[int, ChunkHit] = {}
         for batch in DIALECT.batches(list(chunk_ids)):

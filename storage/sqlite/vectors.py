@@ -23,6 +23,13 @@ RESCORE_AT_LEAST = 400
 class VectorSearch(SQLiteBase):
     coarse_from_chunks = COARSE_FROM_CHUNKS  # per store: tests and benches set it on one
 
+    def vector_search(self) -> str:
+        """How vector search runs on this index, in words (status shows it)."""
+        return (
+            f"sqlite-vec, exact below {self.coarse_from_chunks:,} chunks, then binary codes in memory "
+            "rescored with int8 copies"
+        )
+
     def nearest_chunks(
         self, vector: bytes, k: int, only: ChunkFilter | None = None
     ) -> list[tuple[int, float]]:

@@ -8,8 +8,8 @@ again exactly over the chunks that pass, so a filter never loses results.
 
 pgvector indexes `vector` columns of at most 2,000 dimensions. A wider embedding space (e.g.
 Qwen3-Embedding-4B's 2,560) is stored and searched exactly, every vector read, and `status`
-says so (`vector_search`); a Qwen3 model can be cut to 2,000 dimensions or less with --dim to
-get the index (its Matryoshka training keeps most of its quality).
+says so (`vector_search`); a Qwen3 model can be cut to 2,000 dimensions or less (the `dim`
+setting) to get the index (its Matryoshka training keeps most of its quality).
 """
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ class VectorSearch(PostgresBase):
         if space.dimension > HNSW_MAX_DIMENSIONS:
             return (
                 f"exact, every vector read: pgvector {self.pgvector} indexes at most {HNSW_MAX_DIMENSIONS:,} "
-                f"dimensions, these have {space.dimension:,} (--dim {HNSW_MAX_DIMENSIONS} or less gets an HNSW index)"
+                f"dimensions, these have {space.dimension:,} ([[dim {HNSW_MAX_DIMENSIONS}]] or less gets an HNSW index)"
             )
         return f"pgvector {self.pgvector} HNSW index (cosine); exact below {self.exact_below_chunks:,} chunks"
 

@@ -146,6 +146,10 @@ class SQLiteBase(StoreBase):
             return None
         return EmbeddingSpace(model, int(dim), self.get_meta("embedding_recipe") or "")
 
+    def _space_in(self, conn: Any) -> EmbeddingSpace | None:
+        """The embedding space inside a write transaction (the writer holds the lock)."""
+        return self.embedding_space()
+
     def chunk_count(self) -> int:
         """Chunks in the index, counted again only after a change (every search asks)."""
         return self._row_counts()[0]

@@ -4,13 +4,12 @@ from __future__ import annotations
 from typing import Callable
 
 from storage.common.base import StoreBase
-from storage.records import EmbeddingSpace, IgnoredPath, IndexStats, PendingWork
+from storage.records import IgnoredPath, IndexStats, PendingWork
 
 
 class Stats(StoreBase):
     # the backend's: its newest migration, and the calls of its other mixins counted on here
     schema_version: int
-    embedding_space: Callable[[], EmbeddingSpace | None]
     pending_work: Callable[[], PendingWork]
     vector_search: Callable[[], str]  # how vector search runs on this index, in words
 

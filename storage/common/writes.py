@@ -9,14 +9,12 @@ from typing import Any, Callable, Sequence
 from storage.common.base import StoreBase, retried
 from storage.errors import FolderRemoved
 from storage.file_text import joined_text
-from storage.records import ChunkRow, EmbeddingSpace
+from storage.records import ChunkRow
 
 
 class FileWrites(StoreBase):
     _folder_lock = ""  # what keeps the folder of a write there until its commit
-    # the backend's: the embedding space as a transaction sees it, and the contents of a file
-    _space_in: Callable[[Any], EmbeddingSpace | None]
-    _write_contents: Callable[..., None]
+    _write_contents: Callable[..., None]  # the backend's: a file's chunks, vectors and file-level rows
 
     @retried
     def write_file(

@@ -139,21 +139,7 @@ class PostgresBase(StoreBase):
                 conn.execute("SET TRANSACTION READ ONLY")
                 yield conn
 
-    def _generation(self) -> int:
-        (generation,), = self._query("SELECT value::bigint FROM meta WHERE key = 'generation'")
-        return generation
-
-    # -- meta, the embedding space and the counts ----------------------------------------------
-
-    def get_meta(self, key: str) -> str | None:
-        rows = self._query("SELECT value FROM meta WHERE key = %s", (key,))
-        return rows[0][0] if rows else None
-
-    def embedding_space(self) -> EmbeddingSpace | None:
-        return _space(self._query(_SPACE_SQL))
-
-    def _space_in(self, conn: Any) -> EmbeddingSpace | None:
-        return _space(conn.execute(_SPACE_SQL).fetchall())
+    # -- the embedding space and the counts ------------------------------------------------------
 
     def indexed_with_hnsw(self, space: EmbeddingSpace | None = None) -> bool:
         space = space or self.embedding_space()
@@ -199,15 +185,3 @@ def trim_loose_vectors(conn: Any) -> None:
         "(SELECT text_key FROM loose_vectors ORDER BY loosed_at DESC OFFSET %s)",
         (LOOSE_KEEP,),
     )
-
-
-_SPACE_SQL = (
-    "SELECT key, value FROM meta WHERE key IN ('embedding_model', 'embedding_dimension', 'embedding_recipe')"
-)
-
-
-def _space(rows: list[Any]) -> EmbeddingSpace | None:
-    meta = dict(rows)
-    if "embedding_model" not in meta or "embedding_dimension" not in meta:
-        return None
-    return EmbeddingSpace(meta["embedding_model"], int(meta["embedding_dimension"]), meta.get("embedding_recipe", ""))

@@ -15,7 +15,6 @@ from typing import Any, Iterator, Sequence
 
 from storage.common.base import StoreBase
 from storage.errors import StorageError
-from storage.records import EmbeddingSpace
 from storage.sqlite import file_evidence
 from storage.sqlite.coarse import CodeMatrix
 from storage.sqlite.connection import ReaderPool, connect, operational_errors
@@ -130,25 +129,7 @@ class SQLiteBase(StoreBase):
                 self._local.conn = None
                 reader.execute("COMMIT")
 
-    def _generation(self) -> int:
-        (generation,), = self._query("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'")
-        return generation
-
-    # -- meta, the embedding space and the row counts -----------------------------------------
-
-    def get_meta(self, key: str) -> str | None:
-        rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
-        return rows[0][0] if rows else None
-
-    def embedding_space(self) -> EmbeddingSpace | None:
-        model, dim = self.get_meta("embedding_model"), self.get_meta("embedding_dimension")
-        if model is None or dim is None:
-            return None
-        return EmbeddingSpace(model, int(dim), self.get_meta("embedding_recipe") or "")
-
-    def _space_in(self, conn: Any) -> EmbeddingSpace | None:
-        """The embedding space inside a write transaction (the writer holds the lock)."""
-        return self.embedding_space()
+    # -- the row counts ---------------------------------------------------------------------
 
     def chunk_count(self) -> int:
         """Chunks in the index, counted again only after a change (every search asks)."""

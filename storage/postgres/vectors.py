@@ -18,10 +18,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from storage.postgres.base import HNSW_MAX_DIMENSIONS, PostgresBase
-from storage.postgres.file_evidence import as_numpy
-from storage.postgres.dialect import DIALECT
 from storage.interface import SAMPLE_CHUNKS, SAMPLE_SECONDS
+from storage.postgres.base import HNSW_MAX_DIMENSIONS, PostgresBase
+from storage.postgres.dialect import DIALECT
+from storage.postgres.file_evidence import as_numpy
 from storage.records import ChunkFilter
 
 # Below this many chunks every vector is compared (exact, and quick); above, HNSW.

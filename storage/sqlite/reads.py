@@ -8,8 +8,8 @@ from storage.common.reads import FileReads
 from storage.fts import fts_match
 from storage.records import ChunkHit, KeywordMatch
 from storage.sqlite.base import SQLiteBase
-from storage.sqlite.dialect import DIALECT
 from storage.sqlite.coarse import int8_distances
+from storage.sqlite.dialect import DIALECT
 
 
 class Reads(FileReads, SQLiteBase):

@@ -8,8 +8,8 @@ from pathlib import Path
 from storage.errors import StorageError
 from storage.sqlite import file_evidence
 from storage.sqlite.base import VECTOR_TABLE, SQLiteBase
-from storage.sqlite.dialect import DIALECT
 from storage.sqlite.connection import connect
+from storage.sqlite.dialect import DIALECT
 
 
 # Indexed files with chunks whose file-level rows are missing: no keyword row, or (embedded)

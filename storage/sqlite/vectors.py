@@ -11,8 +11,8 @@ import numpy as np
 from storage.interface import SAMPLE_CHUNKS, SAMPLE_SECONDS
 from storage.records import ChunkFilter
 from storage.sqlite.base import VECTOR_TABLE, SQLiteBase
-from storage.sqlite.dialect import DIALECT
 from storage.sqlite.coarse import CodeMatrix, int8_distances
+from storage.sqlite.dialect import DIALECT
 
 # Above this many chunks, vector search ranks binary codes first, then rescores the best
 # (storage/sqlite/coarse.py): bench/knn.py measured exact float KNN past 100 ms beyond ~50k chunks.

@@ -14,8 +14,8 @@ from storage.fts import searchable_text
 from storage.records import ChunkRow, EmbeddingSpace, Folder, IgnoredPath
 from storage.sqlite import file_evidence
 from storage.sqlite.base import VECTOR_TABLE, SQLiteBase, _trim_code_changes, stored_vector
-from storage.sqlite.dialect import DIALECT
 from storage.sqlite.coarse import code, int8_copy
+from storage.sqlite.dialect import DIALECT
 from storage.text_keys import text_key
 
 

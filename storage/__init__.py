@@ -4,15 +4,15 @@ The rest of Fathom sees one interface, `IndexStore` (interface.py), the dataclas
 and returns (records.py) and two errors (errors.py); `open_store` picks the backend: SQLite
 (storage/sqlite/, the default: one file holds folders, files, chunks, an FTS5 index of their
 words and a sqlite-vec table of their vectors) or PostgreSQL (storage/postgres/: one database
-for a team, pgvector and tsvector). Query rewriting shared by both is in fts.py and
-file_text.py, the reads of folders and file records in file_reads.py.
+for a team, pgvector and tsvector). What both do alike is written once: their SQL's common
+ground in dialect.py, the mixins they share in common/, query rewriting in fts.py and
+file_text.py.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 from storage.errors import FolderRemoved, StorageError
-from storage.fts import fts_query
 from storage.interface import IndexStore
 from storage.records import (
     ChunkFilter,
@@ -23,6 +23,7 @@ from storage.records import (
     Folder,
     IgnoredPath,
     IndexStats,
+    KeywordMatch,
     PendingChunk,
     PendingWork,
     StoredChunk,
@@ -59,6 +60,7 @@ __all__ = [
     "IgnoredPath",
     "IndexStats",
     "IndexStore",
+    "KeywordMatch",
     "PendingChunk",
     "PendingWork",
     "SQLiteStore",
@@ -68,6 +70,5 @@ __all__ = [
     "Store",
     "WordQuery",
     "database_name",
-    "fts_query",
     "open_store",
 ]

@@ -10,12 +10,13 @@ splits on `_`.) The chunk's own text is stored untouched in `chunks`.
 FTS5 also has a query syntax (quotes, `*`, `^`, `:`, NEAR, AND/OR/NOT, parentheses), so raw
 user text can raise or mean something else: each term is quoted as a phrase and the phrases
 are OR-ed, so that BM25 ranks documents matching more (and rarer) terms higher. The phrases a
-person quoted (storage.records.WordQuery) are each required: `"p q" AND ("a" OR "b")`.
+person quoted (storage.records.KeywordMatch) are each required: `"p q" AND ("a" OR "b")`.
 """
 from __future__ import annotations
 
 import re
-from typing import Sequence
+
+from storage.records import KeywordMatch
 
 MAX_TERMS = 64
 MAX_QUERY_TERMS = 4 * MAX_TERMS  # distinct terms collected from one query, at most
@@ -58,11 +59,6 @@ def query_terms(text: str, limit: int = MAX_QUERY_TERMS) -> list[str]:
     return list(terms)
 
 
-def fts_query(text: str) -> str | None:
-    """The FTS5 MATCH expression for `text`, or None when it has no searchable word."""
-    return match_terms(query_terms(text)[:MAX_TERMS])
-
-
 def match_terms(terms: list[str]) -> str | None:
     """The FTS5 MATCH expression for these terms, each quoted, OR-ed; None for no terms."""
     if not terms:
@@ -70,11 +66,11 @@ def match_terms(terms: list[str]) -> str | None:
     return " OR ".join(_quoted(t) for t in terms)
 
 
-def match_query(terms: list[str], phrases: Sequence[str]) -> str | None:
+def fts_match(match: KeywordMatch) -> str | None:
     """`"p1" AND "p2" AND ("a" OR "b")`: every phrase, and any of the terms; without phrases
     the terms alone, OR-ed (match_terms); None when there is nothing to match."""
-    required = [_quoted(p) for p in dict.fromkeys(phrase_text(p) for p in phrases[:MAX_PHRASES]) if p]
-    any_of = match_terms(terms)
+    required = [_quoted(p) for p in match.phrases if p]
+    any_of = match_terms(list(match.terms))
     if not required:
         return any_of
     return " AND ".join(required + ([f"({any_of})"] if any_of else []))
@@ -87,24 +83,6 @@ def phrase_text(text: str) -> str:
     for word in _WORD.findall(text):
         pieces += _bigrams(word) if _CJK_RUN.fullmatch(word) else [word]
     return " ".join(pieces)
-
-
-_MATCH_TOKEN = re.compile(r'"((?:[^"]|"")*)"|(\()|\bAND\b')
-
-
-def required_terms(match: str) -> list[str]:
-    """The terms a MATCH expression written here requires (its phrases, before ` AND (`); the
-    others are any-of. A match without AND requires none of them."""
-    required: list[str] = []
-    joined = False
-    for token in _MATCH_TOKEN.finditer(match):
-        if token.group(2):
-            break
-        if token.group(1) is not None:
-            required.append(token.group(1).replace('""', '"'))
-        else:
-            joined = True
-    return required if joined else []
 
 
 def _quoted(term: str) -> str:

@@ -2,9 +2,9 @@
 
 Vectors travel as little-endian float32 bytes, distances are cosine distances (lower is
 nearer), keyword scores are higher-is-better. A keyword query is made by the store itself
-(`keyword_match`, from a person's text or a parsed WordQuery) and passed back as it came: its
-syntax is the backend's own. Each write of a
-file is atomic. Errors people can hit are StorageError; a folder removed while its files are
+(`keyword_match`, from a person's text or a parsed WordQuery: a typed KeywordMatch) and passed
+back as it came; each backend compiles it into its own query language. Each write of a file is
+atomic. Errors people can hit are StorageError; a folder removed while its files are
 written is FolderRemoved.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Iterable, Protocol, Sequence, runtime_checkabl
 
 from storage.records import (
     ChunkFilter, ChunkHit, ChunkRow, EmbeddingSpace, FileRecord, Folder, IgnoredPath, IndexStats, PendingChunk,
-    PendingWork, StoredChunk, WordQuery,
+    KeywordMatch, PendingWork, StoredChunk, WordQuery,
 )
 
 SAMPLE_CHUNKS = 512  # the sample of chunks a query's background similarity is measured on
@@ -105,9 +105,9 @@ class IndexStore(Protocol):
 
     def background_similarity(self, vector: bytes) -> float | None: ...
 
-    def keyword_match(self, text: str | WordQuery, table: str = "chunks") -> str | None:
-        """The backend's keyword query for a person's text, or a parsed query whose phrases are
-        required ("chunks" or "files" rows)."""
+    def keyword_match(self, text: str | WordQuery, table: str = "chunks") -> KeywordMatch | None:
+        """The keyword query for a person's text, or a parsed query whose phrases are required
+        ("chunks" or "files" rows), its terms too common to rank anything left out."""
 
     def files_with(self, words: Sequence[str]) -> set[int]:
         """The files holding any of these words or phrases (in their name, folders, title or
@@ -116,13 +116,13 @@ class IndexStore(Protocol):
     def nearest_words(self, words: Sequence[str]) -> dict[str, str]:
         """For each word that no indexed file holds, the nearest indexed word, if one is near."""
 
-    def keyword_chunks(self, match: str, k: int, only: ChunkFilter | None = None) -> list[tuple[int, float]]: ...
+    def keyword_chunks(self, match: KeywordMatch, k: int, only: ChunkFilter | None = None) -> list[tuple[int, float]]: ...
 
-    def keyword_files(self, match: str, k: int, only: ChunkFilter | None = None) -> list[tuple[int, float]]: ...
+    def keyword_files(self, match: KeywordMatch, k: int, only: ChunkFilter | None = None) -> list[tuple[int, float]]: ...
 
-    def name_files(self, match: str, k: int, only: ChunkFilter | None = None) -> list[tuple[int, float]]: ...
+    def name_files(self, match: KeywordMatch, k: int, only: ChunkFilter | None = None) -> list[tuple[int, float]]: ...
 
-    def passages(self, file_ids: Sequence[int], vector: bytes | None, match: str | None) -> dict[int, int]: ...
+    def passages(self, file_ids: Sequence[int], vector: bytes | None, match: KeywordMatch | None) -> dict[int, int]: ...
 
     def chunks(self, chunk_ids: Sequence[int]) -> dict[int, ChunkHit]: ...
 

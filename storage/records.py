@@ -51,12 +51,18 @@ class ChunkRow:
 
 
 @dataclass(frozen=True)
-class PendingChunk:
-    """A chunk waiting for its vector: what the embedder reads, and what it belongs to."""
+class FileChunk:
+    """A stored chunk, and the file it belongs to."""
 
     chunk_id: int
     file_id: int
     path: str
+
+
+@dataclass(frozen=True)
+class PendingChunk(FileChunk):
+    """A chunk waiting for its vector: what the embedder reads, and what it belongs to."""
+
     text: str
     context: str
     tokens: int
@@ -72,10 +78,9 @@ class PendingWork:
 
 
 @dataclass(frozen=True)
-class ChunkHit:
-    chunk_id: int
-    file_id: int
-    path: str
+class ChunkHit(FileChunk):
+    """A chunk a search found, with where it is in its file."""
+
     ordinal: int
     start: int
     end: int
@@ -121,6 +126,16 @@ class WordQuery:
     not here: `IndexStore.files_with` finds the files that hold them."""
 
     words: tuple[str, ...] = ()
+    phrases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class KeywordMatch:
+    """A WordQuery as the store asks its keyword index (`IndexStore.keyword_match`): `terms`,
+    any of them, ranked by BM25 (common ones pruned), and `phrases`, each required, as a row
+    holds their words. Each backend compiles it into its own query language."""
+
+    terms: tuple[str, ...] = ()
     phrases: tuple[str, ...] = ()
 
 

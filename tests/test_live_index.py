@@ -52,7 +52,7 @@ def embedded(engine: Engine, path: Path) -> bool:
     record = engine.store.file_record(str(path))
     if record is None:
         return False
-    hits = engine.store.chunks([c for c, _ in engine.store.keyword_chunks('"quasar"', 20)])
+    hits = engine.store.chunks([c for c, _ in engine.store.keyword_chunks(engine.store.keyword_match("quasar"), 20)])
     return any(h.path == str(path) and h.embedded for h in hits.values())
 
 

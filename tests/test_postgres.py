@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from conftest import CORPUS, execute, json_lines, run_cli, write_corpus
-from storage import ChunkFilter, ChunkRow, EmbeddingSpace, StorageError, fts_query, open_store
+from storage import ChunkFilter, ChunkRow, EmbeddingSpace, KeywordMatch, StorageError, open_store
 from storage.postgres import PostgresStore
 from storage.postgres.migrations import SCHEMA_VERSION
 
@@ -73,9 +73,9 @@ def test_common_words_are_left_out_of_a_large_index_as_in_sqlite(tmp_path: Path,
             fill(store)
             store.prune_from_rows = 4
         # every chunk is under "Notes", every file's name says "file" and "txt"
-        assert postgres.keyword_match("notes heron chips") == sqlite.keyword_match("notes heron chips") == '"heron" OR "chips"'
-        assert postgres.keyword_match("file txt heron", "files") == sqlite.keyword_match("file txt heron", "files") == '"heron"'
-        assert postgres.keyword_match("notes file", "chunks") == sqlite.keyword_match("notes file", "chunks") == '"file"'
+        assert postgres.keyword_match("notes heron chips") == sqlite.keyword_match("notes heron chips") == KeywordMatch(("heron", "chips"))
+        assert postgres.keyword_match("file txt heron", "files") == sqlite.keyword_match("file txt heron", "files") == KeywordMatch(("heron",))
+        assert postgres.keyword_match("notes file", "chunks") == sqlite.keyword_match("notes file", "chunks") == KeywordMatch(("file",))
 
 
 def unit(rows: np.ndarray) -> np.ndarray:
@@ -204,18 +204,18 @@ def test_migration_2_sets_titles_apart_and_ranking_stays(tmp_path: Path, postgre
     with open_store(postgres_url) as store:
         assert store.stats().schema_version == SCHEMA_VERSION
         ids = {path: store.file_record(path).id for path, _, _ in files}
-        named = lambda query: sorted(i for i, _ in store.name_files(fts_query(query), 20))
+        named = lambda query: sorted(i for i, _ in store.name_files(store.keyword_match(query, "files"), 20))
         assert named("heron") == sorted([ids["/docs/birds/heron.txt"], ids["/docs/fish/file_3.txt"]])  # not the text
         assert named("birds") == [ids["/docs/birds/heron.txt"]]  # its folder
         assert named("chips") == [ids["/docs/fish/chips.txt"]]  # its name
-        assert [i for i, _ in store.keyword_files(fts_query("reeds"), 20)] == [ids["/docs/birds/heron.txt"]]
-        assert len(store.keyword_files(fts_query("heron"), 20)) == 3  # the whole file: the text too
+        assert [i for i, _ in store.keyword_files(store.keyword_match("reeds", "files"), 20)] == [ids["/docs/birds/heron.txt"]]
+        assert len(store.keyword_files(store.keyword_match("heron", "files"), 20)) == 3  # the whole file: the text too
         folder = store.folders()[0]
         store.move_files("/docs/fish/file_3.txt", "/docs/birds/renamed_3.txt", folder.id)
         moved = store.file_record("/docs/birds/renamed_3.txt").id
-        assert [i for i, _ in store.name_files(fts_query("renamed"), 5)] == [moved]
-        assert moved in [i for i, _ in store.name_files(fts_query("heron"), 5)]  # its title stays
-        assert moved not in [i for i, _ in store.name_files(fts_query("file_3"), 5)]
+        assert [i for i, _ in store.name_files(store.keyword_match("renamed", "files"), 5)] == [moved]
+        assert moved in [i for i, _ in store.name_files(store.keyword_match("heron", "files"), 5)]  # its title stays
+        assert moved not in [i for i, _ in store.name_files(store.keyword_match("file_3", "files"), 5)]
 
 
 def test_migration_4_keeps_the_words_of_the_files_already_indexed(postgres_url: str) -> None:
@@ -239,7 +239,7 @@ def test_check_repairs_and_backup_names_pg_dump(postgres_url: str, isolated_env:
         execute(store, "DELETE FROM chunk_vectors WHERE chunk_id = 1")
         execute(store, "UPDATE chunks SET keywords = NULL WHERE id = 2")
         execute(store, "DELETE FROM file_words WHERE file_id = 3")
-        assert store.keyword_chunks('"word1"', 10) == [] and store.name_files('"2"', 10) == []
+        assert store.keyword_chunks(KeywordMatch(("word1",)), 10) == [] and store.name_files(KeywordMatch(("2",)), 10) == []
         code, out, err = run_cli(capsys, "status", "--check", "--json", "--database", postgres_url)
         assert code == 0, err
         check = json.loads(out)["check"]
@@ -249,8 +249,8 @@ def test_check_repairs_and_backup_names_pg_dump(postgres_url: str, isolated_env:
                                      "file_rows_rebuilt": 1, "indexes_rebuilt": 0}
         assert all(v is True or v == 0 for v in check["problems_after"].values())
         # the next index run embeds the chunk again; its words were searchable meanwhile
-        assert [c.chunk_id for c in store.pending_chunks(10)] == [1] and store.keyword_chunks('"word0"', 10)
-        assert store.keyword_chunks('"word1"', 10) and [f for f, _ in store.name_files('"2"', 10)] == [3]
+        assert [c.chunk_id for c in store.pending_chunks(10)] == [1] and store.keyword_chunks(KeywordMatch(("word0",)), 10)
+        assert store.keyword_chunks(KeywordMatch(("word1",)), 10) and [f for f, _ in store.name_files(KeywordMatch(("2",)), 10)] == [3]
 
         code, out, err = run_cli(capsys, "backup", str(isolated_env / "copy.dump"), "--database", postgres_url)
         assert code == 1 and "pg_dump --format=custom" in err and "PostgreSQL database" in err

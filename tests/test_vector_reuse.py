@@ -54,7 +54,7 @@ def test_a_copied_folder_is_embedded_without_the_model(tmp_path: Path, fake_embe
     for (path, text), vector in copied.items():
         assert vector == stored[(str(root) + path[len(str(copy)):], text)]
     # every copied file counts as embedded: it has its file-level vectors too
-    assert all(r.embedded for r in store.chunks([c for c, _ in store.keyword_chunks('"lighthouse"', 50)]).values())
+    assert all(r.embedded for r in store.chunks([c for c, _ in store.keyword_chunks(store.keyword_match("lighthouse"), 50)]).values())
 
 
 def test_reindex_and_a_file_put_back_cost_no_model_time(tmp_path: Path, fake_embedder: FakeEmbedder, database: Path | str) -> None:

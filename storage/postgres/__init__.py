@@ -6,12 +6,12 @@ room by room:
 - migrations.py: the numbered schema migrations (and the pgvector extension).
 - base.py: transactions (retried when chosen as a deadlock's victim), errors, meta, counts.
 - writes.py, reads.py: folders, files, chunks and their file-level rows (file_evidence.py).
-- meaning.py: chunks waiting for their vectors, handed out and their vectors stored.
+- meaning.py: the vectors of chunks waiting for them stored.
 - vectors.py: exact KNN for a small index, pgvector's HNSW index for a large one.
 - words.py, keywords.py: tsvectors fed the same words as FTS5, ranked by FTS5's BM25.
-- filters.py: a ChunkFilter as SQL.
-- upkeep.py: integrity and repair (backups: pg_dump); stats.py: what `status` counts.
-- store.py: PostgresStore, the class they make up.
+- dialect.py: how its SQL differs where both backends' logic is the same (storage/dialect.py).
+- upkeep.py: integrity and repair (backups: pg_dump).
+- store.py: PostgresStore, the class they make up, with the mixins both stores share (storage/common/).
 """
 from __future__ import annotations
 

@@ -13,48 +13,29 @@ write runs again.
 from __future__ import annotations
 
 import contextlib
-import functools
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, TypeVar
+from typing import Any, Callable, Iterator, Sequence
 
+from storage.common.base import StoreBase
 from storage.errors import StorageError
 from storage.postgres.connection import connect, driver, pool, safe_url, scrub
-from storage.postgres.migrations import migrate
+from storage.postgres.dialect import DIALECT
+from storage.postgres.migrations import SCHEMA_VERSION, migrate
 from storage.records import EmbeddingSpace
 from storage.text_keys import LOOSE_KEEP
 
-if TYPE_CHECKING:  # typing.Self is Python 3.11's; annotations are never evaluated here
-    from typing_extensions import Self
-
-F = TypeVar("F", bound=Callable[..., Any])
 RETRIES = 5
 # pgvector's HNSW index takes at most this many dimensions for the `vector` type.
 HNSW_MAX_DIMENSIONS = 2000
 
 
-def retried(method: F) -> F:
-    """Run a write again when PostgreSQL aborted it as a deadlock's victim or for a
-    serialization failure: nothing of it was kept, and the other write went through."""
-
-    @functools.wraps(method)
-    def run(self: "PostgresBase", *args: Any, **kwargs: Any) -> Any:
-        errors = driver().psycopg.errors
-        for attempt in range(RETRIES):
-            try:
-                return method(self, *args, **kwargs)
-            except (errors.DeadlockDetected, errors.SerializationFailure) as exc:
-                if attempt == RETRIES - 1:
-                    raise StorageError(f"Database error in {self.path}: {scrub(str(exc), self.url)}") from None
-                time.sleep(0.05 * (attempt + 1))
-        raise AssertionError("unreachable")
-
-    return run  # type: ignore[return-value]
-
-
-class PostgresBase:
+class PostgresBase(StoreBase):
     """One PostgreSQL database: pooled connections in autocommit mode; a write borrows one for
     its transaction, a read for its statement."""
+
+    dialect = DIALECT
+    schema_version = SCHEMA_VERSION
 
     def __init__(self, url: str, pool_size: int | None = None):
         self.url = url
@@ -77,11 +58,18 @@ class PostgresBase:
     def close(self) -> None:
         self._pool.close()
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def _retry(self, write: Callable[[], Any]) -> Any:
+        """Run a write again when PostgreSQL aborted it as a deadlock's victim or for a
+        serialization failure: nothing of it was kept, and the other write went through."""
+        errors = driver().psycopg.errors
+        for attempt in range(RETRIES):
+            try:
+                return write()
+            except (errors.DeadlockDetected, errors.SerializationFailure) as exc:
+                if attempt == RETRIES - 1:
+                    raise StorageError(f"Database error in {self.path}: {scrub(str(exc), self.url)}") from None
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -151,21 +139,7 @@ class PostgresBase:
                 conn.execute("SET TRANSACTION READ ONLY")
                 yield conn
 
-    def _generation(self) -> int:
-        (generation,), = self._query("SELECT value::bigint FROM meta WHERE key = 'generation'")
-        return generation
-
-    # -- meta, the embedding space and the counts ----------------------------------------------
-
-    def get_meta(self, key: str) -> str | None:
-        rows = self._query("SELECT value FROM meta WHERE key = %s", (key,))
-        return rows[0][0] if rows else None
-
-    def embedding_space(self) -> EmbeddingSpace | None:
-        return _space(self._query(_SPACE_SQL))
-
-    def _space_in(self, conn: Any) -> EmbeddingSpace | None:
-        return _space(conn.execute(_SPACE_SQL).fetchall())
+    # -- the embedding space and the counts ------------------------------------------------------
 
     def indexed_with_hnsw(self, space: EmbeddingSpace | None = None) -> bool:
         space = space or self.embedding_space()
@@ -211,15 +185,3 @@ def trim_loose_vectors(conn: Any) -> None:
         "(SELECT text_key FROM loose_vectors ORDER BY loosed_at DESC OFFSET %s)",
         (LOOSE_KEEP,),
     )
-
-
-_SPACE_SQL = (
-    "SELECT key, value FROM meta WHERE key IN ('embedding_model', 'embedding_dimension', 'embedding_recipe')"
-)
-
-
-def _space(rows: list[Any]) -> EmbeddingSpace | None:
-    meta = dict(rows)
-    if "embedding_model" not in meta or "embedding_dimension" not in meta:
-        return None
-    return EmbeddingSpace(meta["embedding_model"], int(meta["embedding_dimension"]), meta.get("embedding_recipe", ""))

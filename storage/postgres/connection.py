@@ -29,7 +29,7 @@ def driver() -> Any:
         raise StorageError(
             f"A PostgreSQL index needs psycopg, psycopg-pool and pgvector ({exc.name} is missing): run "
             "`pip install -e '.[postgres]'` in Fathom's folder (or `pip install 'psycopg[binary]' psycopg-pool "
-            "pgvector`), or leave out --database to keep the index in a SQLite file."
+            "pgvector`), or leave out [[database_url]] to keep the index in a SQLite file."
         ) from None
     return SimpleNamespace(psycopg=psycopg, pool=psycopg_pool, register_vector=register_vector)
 

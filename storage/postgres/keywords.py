@@ -7,20 +7,20 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from storage.dialect import PRUNE_FROM_ROWS, without_common_terms
-from storage.fts import MAX_TERMS, match_query, phrase_text, query_terms
+from storage.dialect import PRUNE_FROM_ROWS, keyword_match
+from storage.fts import phrase_text
 from storage.postgres import file_evidence
 from storage.postgres.base import PostgresBase
-from storage.postgres.filters import chunk_ids_sql, file_ids_sql
-from storage.postgres.words import B, K1, Term, bm25, parse, positions, tsquery, words
-from storage.records import ChunkFilter, WordQuery
+from storage.postgres.dialect import DIALECT
+from storage.postgres.words import B, K1, Term, bm25, compiled, positions, tsquery, words
+from storage.records import ChunkFilter, KeywordMatch, WordQuery
 from storage.spelling import correctable, inflected, max_edits, nearest, prefix_ranges
 
 CHUNK_WEIGHTS = {"D": 1.0}
 WORK_MEM = "64MB"  # a common word's rows are sorted in memory, not on disk (the default is 4MB)
 # table name in the interface -> (SQL table, its id column)
 _TABLES = {"chunks": ("chunks", "id"), "files": ("file_words", "file_id")}
-_PASSING = {"chunks": chunk_ids_sql, "files": file_ids_sql}  # a filter's subquery of ids
+_PASSING = {"chunks": DIALECT.chunk_ids_sql, "files": DIALECT.file_ids_sql}  # a filter's subquery of ids
 
 
 words_of = words  # the methods below take a parameter named `words`
@@ -36,20 +36,13 @@ class KeywordSearch(PostgresBase):
     prune_from_rows = PRUNE_FROM_ROWS  # per store, as in SQLite
     _counted: tuple[int, dict[tuple[str, str, int], int]] | None = None  # rows holding a word, per generation
 
-    def keyword_match(self, text: str | WordQuery, table: str = "chunks") -> str | None:
-        """The keyword query for a person's text (its words, any of them) or parsed query (its
-        phrases required too), against the `chunks` or the `files` rows: its words' terms, less
-        those in more than half of a large index's rows; the rarest term stays when all are
-        that common and no phrase is asked for. Written as storage/fts.py writes it; None when
-        there is no word."""
-        query = text if isinstance(text, WordQuery) else WordQuery((text,))
+    def keyword_match(self, text: str | WordQuery, table: str = "chunks") -> KeywordMatch | None:
+        """What a person's text or parsed query asks of the `chunks` or the `files` rows, its
+        common terms pruned (storage/dialect.py), as in SQLite."""
         rows = self._totals()["chunks" if table == "chunks" else "indexed"][0]
-        terms = without_common_terms(
-            query_terms(" ".join(query.words))[:MAX_TERMS], rows,
-            lambda asked: self._document_frequencies(asked, table, cap=rows // 2 + 1), self.prune_from_rows,
-            len(query.phrases),
+        return keyword_match(
+            text, rows, lambda asked: self._document_frequencies(asked, table, cap=rows // 2 + 1), self.prune_from_rows
         )
-        return match_query(terms, query.phrases)
 
     def files_with(self, words: Sequence[str]) -> set[int]:
         """The ids of the files whose name, folders, title or text hold any of these words or
@@ -115,22 +108,23 @@ class KeywordSearch(PostgresBase):
             found[text] = counted[table, text, cap]
         return found
 
-    def keyword_chunks(self, match: str, k: int, only: ChunkFilter | None = None) -> list[tuple[int, float]]:
+    def keyword_chunks(self, match: KeywordMatch, k: int, only: ChunkFilter | None = None) -> list[tuple[int, float]]:
         """(chunk id, BM25 score where higher is better), best first."""
         return self._ranked("chunks", match, k, only, CHUNK_WEIGHTS)
 
-    def keyword_files(self, match: str, k: int, only: ChunkFilter | None = None) -> list[tuple[int, float]]:
+    def keyword_files(self, match: KeywordMatch, k: int, only: ChunkFilter | None = None) -> list[tuple[int, float]]:
         """(file id, BM25 over the whole file: name, folders, title and text), best first."""
         return self._ranked("files", match, k, only, file_evidence.FILE_LETTER_WEIGHTS)
 
-    def name_files(self, match: str, k: int, only: ChunkFilter | None = None) -> list[tuple[int, float]]:
+    def name_files(self, match: KeywordMatch, k: int, only: ChunkFilter | None = None) -> list[tuple[int, float]]:
         """(file id, BM25 over its name, folders and title only), best first."""
         return self._ranked("files", match, k, only, file_evidence.NAME_LETTER_WEIGHTS, file_evidence.NAME_LETTERS)
 
     def _ranked(
-        self, table: str, match: str, k: int, only: ChunkFilter | None, weights: dict[str, float], letters: str = ""
+        self, table: str, match: KeywordMatch, k: int, only: ChunkFilter | None, weights: dict[str, float],
+        letters: str = "",
     ) -> list[tuple[int, float]]:
-        terms = parse(match)
+        terms = compiled(match)
         if not terms or k <= 0:
             return []
         if all(len(t.words) == 1 and not t.required for t in terms):
@@ -248,9 +242,9 @@ class KeywordSearch(PostgresBase):
             [query, lexemes],
         )
 
-    def _best_chunks_by_words(self, match: str, file_ids: list[int]) -> dict[int, int]:
+    def _best_chunks_by_words(self, match: KeywordMatch, file_ids: list[int]) -> dict[int, int]:
         """The best chunk of each file by BM25 (ranked against the whole index), for passages."""
-        terms = parse(match)
+        terms = compiled(match)
         if not terms:
             return {}
         if all(len(t.words) == 1 and not t.required for t in terms):

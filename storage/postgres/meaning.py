@@ -1,52 +1,27 @@
 """The meaning phase's side of the PostgreSQL store: chunks written by the words phase wait for
-their vectors, handed out most recently modified file first; their vectors are stored one batch
-to a transaction. Two processes may embed the same chunks at once (one folder indexed from two
+their vectors (storage/common/meaning.py hands them out), which are stored one batch to a
+transaction. Two processes may embed the same chunks at once (one folder indexed from two
 machines): the first vector stored wins, the other is left out, and a chunk whose file was
 written again meanwhile gets none."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
-from storage.postgres.base import PostgresBase, retried
-from storage.postgres.writes import as_array, clean, complete_file
-from storage.records import PendingChunk, PendingWork
+from storage.common.base import retried
+from storage.common.meaning import PendingChunks
+from storage.postgres.base import PostgresBase
+from storage.postgres.writes import as_array, complete_file
+from storage.records import PendingChunk
 
-# A file waits when it is indexed but not every chunk has its vector; `chunker` None matches
-# any file (files cut before chunkers were recorded have none).
-_WAITING = "f.status = 'indexed' AND NOT f.embedded AND (%(chunker)s::text IS NULL OR f.chunker IS NULL OR f.chunker = %(chunker)s)"
 _NO_VECTOR = "NOT EXISTS (SELECT 1 FROM chunk_vectors v WHERE v.chunk_id = c.id)"
 
 
-class Meaning(PostgresBase):
+class Meaning(PendingChunks, PostgresBase):
+    _newest_first = "f.mtime_ns DESC, f.id"
+
     def _no_vector(self) -> str:
         """Chunks without a vector: all of them while there is no embedding space."""
         return _NO_VECTOR if self.embedding_space() is not None else "TRUE"
-
-    def pending_chunks(self, limit: int, chunker: str | None = None, first: Sequence[str] = ()) -> list[PendingChunk]:
-        """At most `limit` chunks waiting for their vectors: of the files at the paths `first`
-        (what the person just changed), then of the most recently modified files, in order
-        within each file; only files cut by `chunker`."""
-        files = self._query(
-            f"SELECT f.id, f.path FROM files f WHERE {_WAITING} AND f.path = ANY(%(first)s) "
-            "ORDER BY f.mtime_ns DESC, f.id",
-            {"chunker": chunker, "first": [clean(p) for p in first]},
-        ) if first else []
-        files += [tuple(row) for row in self._query(
-            f"SELECT f.id, f.path FROM files f WHERE {_WAITING} ORDER BY f.mtime_ns DESC, f.id LIMIT %(limit)s",
-            {"chunker": chunker, "limit": limit + len(files)},
-        ) if tuple(row) not in files]
-        found: list[PendingChunk] = []
-        no_vector = self._no_vector()
-        for file_id, path in files:
-            rows = self._query(
-                f"SELECT c.id, c.text, c.context, c.tokens FROM chunks c WHERE c.file_id = %s AND {no_vector} "
-                "ORDER BY c.ordinal LIMIT %s",
-                (file_id, limit - len(found)),
-            )
-            found += [PendingChunk(cid, file_id, path, text, context, tokens) for cid, text, context, tokens in rows]
-            if len(found) >= limit:
-                break
-        return found
 
     @retried
     def write_vectors(self, vectors: Sequence[tuple[PendingChunk, bytes]]) -> int:
@@ -91,30 +66,6 @@ class Meaning(PostgresBase):
             for file_id in sorted(touched):
                 complete_file(conn, file_id)
         return stored
-
-    def pending_work(self, chunker: str | None = None) -> PendingWork:
-        """Files, chunks and tokens waiting for vectors (tokens estimated from the text where
-        they were not counted: four characters a token)."""
-        (files, chunks, tokens), = self._query(
-            "SELECT COUNT(DISTINCT f.id), COUNT(c.id), "
-            "COALESCE(SUM(CASE WHEN c.tokens > 0 THEN c.tokens ELSE length(c.text) / 4 + 1 END), 0) "
-            f"FROM files f JOIN chunks c ON c.file_id = f.id WHERE {_WAITING} AND {self._no_vector()}",
-            {"chunker": chunker},
-        )
-        return PendingWork(files, chunks, int(tokens))
-
-    @retried
-    def rechunk_others(self, chunker: str, unknown_too: bool = False) -> int:
-        """Files whose chunks another tokenizer cut are read and cut again by the next index
-        run before they are embedded; their old chunks stay searchable until then.
-        `unknown_too`: also the files cut before chunkers were recorded (the model changed)."""
-        unknown = " OR chunker IS NULL" if unknown_too else ""
-        with self.transaction() as conn:
-            return conn.execute(
-                "UPDATE files SET size = -1, mtime_ns = -1, sha256 = NULL "
-                f"WHERE status = 'indexed' AND (chunker != %s{unknown}) AND size != -1",
-                (chunker,),
-            ).rowcount
 
     @retried
     def embedding_failed(self, file_id: int, error: str) -> None:

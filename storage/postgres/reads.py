@@ -6,14 +6,12 @@ from typing import Sequence
 
 import numpy as np
 
-from storage.file_reads import FileReads
+from storage.common.reads import FileReads
 from storage.postgres.base import PostgresBase
-from storage.records import ChunkHit
+from storage.records import ChunkHit, KeywordMatch
 
 
 class Reads(FileReads, PostgresBase):
-    _param = "%s"
-
     def chunks(self, chunk_ids: Sequence[int]) -> dict[int, ChunkHit]:
         if not chunk_ids:
             return {}
@@ -24,7 +22,7 @@ class Reads(FileReads, PostgresBase):
         )
         return {row[0]: ChunkHit(*row[:-1], embedded=bool(row[-1])) for row in rows}
 
-    def passages(self, file_ids: Sequence[int], vector: bytes | None, match: str | None) -> dict[int, int]:
+    def passages(self, file_ids: Sequence[int], vector: bytes | None, match: KeywordMatch | None) -> dict[int, int]:
         """The chunk that best stands for each file (found by its file-level evidence): the
         nearest to the query vector, else the best by BM25, else its first chunk."""
         ids = list(file_ids)

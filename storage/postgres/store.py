@@ -2,10 +2,10 @@
 store is (storage/sqlite/store.py says why mixins)."""
 from __future__ import annotations
 
+from storage.common.stats import Stats
 from storage.postgres.keywords import KeywordSearch
 from storage.postgres.meaning import Meaning
 from storage.postgres.reads import Reads
-from storage.postgres.stats import Stats
 from storage.postgres.upkeep import Upkeep
 from storage.postgres.vectors import VectorSearch
 from storage.postgres.writes import Writes

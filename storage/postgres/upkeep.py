@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from storage.common.base import retried
 from storage.errors import StorageError
 from storage.fts import searchable_text
 from storage.postgres import file_evidence
-from storage.postgres.base import PostgresBase, retried
+from storage.postgres.base import PostgresBase
 from storage.postgres.words import tsvector
 
 _TABLES = ("chunks", "files", "folders", "file_words", "ignored", "chunk_vectors", "file_vectors")

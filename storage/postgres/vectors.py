@@ -8,8 +8,8 @@ again exactly over the chunks that pass, so a filter never loses results.
 
 pgvector indexes `vector` columns of at most 2,000 dimensions. A wider embedding space (e.g.
 Qwen3-Embedding-4B's 2,560) is stored and searched exactly, every vector read, and `status`
-says so (`vector_search`); a Qwen3 model can be cut to 2,000 dimensions or less with --dim to
-get the index (its Matryoshka training keeps most of its quality).
+says so (`vector_search`); a Qwen3 model can be cut to 2,000 dimensions or less (the `dim`
+setting) to get the index (its Matryoshka training keeps most of its quality).
 """
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from storage.postgres.base import HNSW_MAX_DIMENSIONS, PostgresBase
-from storage.postgres.file_evidence import as_numpy
-from storage.postgres.filters import chunk_ids_sql
 from storage.interface import SAMPLE_CHUNKS, SAMPLE_SECONDS
+from storage.postgres.base import HNSW_MAX_DIMENSIONS, PostgresBase
+from storage.postgres.dialect import DIALECT
+from storage.postgres.file_evidence import as_numpy
 from storage.records import ChunkFilter
 
 # Below this many chunks every vector is compared (exact, and quick); above, HNSW.
@@ -40,7 +40,7 @@ class VectorSearch(PostgresBase):
         if space.dimension > HNSW_MAX_DIMENSIONS:
             return (
                 f"exact, every vector read: pgvector {self.pgvector} indexes at most {HNSW_MAX_DIMENSIONS:,} "
-                f"dimensions, these have {space.dimension:,} (--dim {HNSW_MAX_DIMENSIONS} or less gets an HNSW index)"
+                f"dimensions, these have {space.dimension:,} ([[dim {HNSW_MAX_DIMENSIONS}]] or less gets an HNSW index)"
             )
         return f"pgvector {self.pgvector} HNSW index (cosine); exact below {self.exact_below_chunks:,} chunks"
 
@@ -77,7 +77,7 @@ class VectorSearch(PostgresBase):
                     (query, query, k),
                 ).fetchall()
             else:
-                subquery, params = chunk_ids_sql(only)
+                subquery, params = DIALECT.chunk_ids_sql(only)
                 rows = conn.execute(
                     "SELECT n.chunk_id, n.d FROM (SELECT chunk_id, embedding <=> %s AS d FROM chunk_vectors "
                     f"ORDER BY embedding <=> %s LIMIT %s) n WHERE n.chunk_id IN ({subquery}) ORDER BY n.d LIMIT %s",
@@ -136,5 +136,5 @@ def _array(vector: bytes) -> np.ndarray:
 def _filtered(only: ChunkFilter | None) -> tuple[str, list[Any]]:
     if only is None or only.empty:
         return "", []
-    subquery, params = chunk_ids_sql(only)
+    subquery, params = DIALECT.chunk_ids_sql(only)
     return f"WHERE v.chunk_id IN ({subquery})", params

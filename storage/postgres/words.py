@@ -23,7 +23,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from storage.fts import required_terms
+from storage.records import KeywordMatch
 
 K1, B = 1.2, 0.75
 _TOKEN = re.compile(r"(?:[^\W_]|[\u0300-\u036f\ue000-\uf8ff])+")
@@ -31,7 +31,6 @@ MAX_POSITION = 16_383
 MAX_POSITIONS = 256  # a lexeme's positions that a tsvector keeps
 MAX_LEXEME_BYTES = 2_000  # PostgreSQL refuses longer words (2,046 bytes)
 MAX_TSVECTOR_BYTES = 800_000  # a tsvector must stay under 1 MB: the rest of a huge file goes unindexed
-_TERM = re.compile(r'"((?:[^"]|"")*)"')
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -81,11 +80,6 @@ def tsvector(columns: Sequence[tuple[str, str]]) -> tuple[str, int]:
     return literal, count
 
 
-def terms_of(match: str) -> list[str]:
-    """The terms of a keyword query as storage/fts.py writes them (`"a" OR "b"`)."""
-    return [m.replace('""', '"') for m in _TERM.findall(match)]
-
-
 @dataclass(frozen=True)
 class Term:
     text: str
@@ -98,19 +92,19 @@ class Term:
         return parts[0] if len(parts) == 1 else "(" + " <-> ".join(parts) + ")"
 
 
-def parse(match: str) -> list[Term]:
-    """The terms of a keyword query that hold a word, each once, the required ones marked."""
-    required = set(required_terms(match))
+def compiled(match: KeywordMatch) -> list[Term]:
+    """The terms of a keyword match that hold a word, each once: its phrases (required), then
+    the others."""
     out: list[Term] = []
-    for text in terms_of(match):
+    for text, required in [*((p, True) for p in match.phrases), *((t, False) for t in match.terms)]:
         found = tuple(words(text))
         if found and all(t.words != found for t in out):
-            out.append(Term(text, found, text in required))
+            out.append(Term(text, found, required))
     return out
 
 
 def tsquery(terms: Sequence[Term], weights: str = "") -> str:
-    """Every required term and any of the others, as storage/fts.py's MATCH says."""
+    """Every required term and any of the others, as FTS5 is asked (storage/fts.py)."""
     required = [t.tsquery(weights) for t in terms if t.required]
     any_of = " | ".join(t.tsquery(weights) for t in terms if not t.required)
     if not required:

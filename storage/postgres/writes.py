@@ -9,12 +9,13 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from storage.common.base import retried
+from storage.common.writes import FileWrites
 from storage.dialect import at_or_below, at_or_below_sql, below
-from storage.errors import FolderRemoved
-from storage.file_text import joined_text
 from storage.fts import searchable_text
 from storage.postgres import file_evidence
-from storage.postgres.base import PostgresBase, retried, trim_loose_vectors
+from storage.postgres.base import PostgresBase, trim_loose_vectors
+from storage.postgres.dialect import clean
 from storage.postgres.migrations import SPACE_LOCK
 from storage.postgres.words import tsvector
 from storage.records import ChunkRow, EmbeddingSpace, Folder, IgnoredPath
@@ -23,11 +24,6 @@ from storage.text_keys import text_key
 # HNSW's build settings: pgvector's defaults (m 16, ef_construction 64), said here so that a
 # later change of pgvector's defaults does not change Fathom's index silently.
 HNSW = "WITH (m = 16, ef_construction = 64)"
-
-
-def clean(text: str) -> str:
-    """PostgreSQL's text holds no NUL character: each becomes U+FFFD, so offsets stay right."""
-    return text.replace("\x00", "\ufffd") if "\x00" in text else text
 
 
 def as_array(vector: bytes) -> np.ndarray:
@@ -47,7 +43,9 @@ def create_vector_tables(conn: Any, dimension: int, with_hnsw: bool) -> None:
     )
 
 
-class Writes(PostgresBase):
+class Writes(FileWrites, PostgresBase):
+    _folder_lock = " FOR KEY SHARE"
+
     # -- the embedding space ------------------------------------------------------------------
 
     @retried
@@ -101,93 +99,47 @@ class Writes(PostgresBase):
             trim_loose_vectors(conn)
         return count
 
-    # -- files --------------------------------------------------------------------------------
+    # -- files (their own rows: storage/common/writes.py) ----------------------------------------
 
-    @retried
-    def write_file(
-        self,
-        folder_id: int,
-        path: str,
-        size: int,
-        mtime_ns: int,
-        sha256: str,
-        chunks: Sequence[ChunkRow],
-        title: str = "",
-        text: str | None = None,
-        chunker: str | None = None,
-        cut: str | None = None,
-        tried: str | None = None,
+    def _write_contents(
+        self, conn: Any, file_id: int, path: str, folder: str, title: str, text: str, chunks: Sequence[ChunkRow],
+        embedded: bool, reuse: bool,
     ) -> None:
-        """Replace everything stored for `path` with these chunks, atomically, with the rows
-        of the file as a whole. Chunks without a vector are searchable by their words at once
-        and wait for the meaning phase; `chunker` names what cut them; `cut` why only these of
-        its passages are stored (kept as its error, listed by `stats`)."""
-        with self.transaction() as conn:
-            folder = _check_folder(conn, folder_id)
-            space = self._space_in(conn)
-            embedded = space is not None and all(c.vector is not None for c in chunks)
-            file_id = _upsert_file(conn, folder_id, path, size, mtime_ns, sha256, "indexed",
-                                   clean(cut) if cut else None, tried, chunker=chunker, embedded=embedded)
-            self._delete_chunks(conn, [file_id])
-            if text is None:
-                text = joined_text([(c.start, c.end, c.text) for c in chunks])
-            rows = []
-            for chunk in chunks:
-                literal, count = tsvector([(searchable_text(f"{chunk.context}\n{chunk.text}"), "D")])
-                text_, context = clean(chunk.text), clean(chunk.context)
-                rows.append((file_id, chunk.ordinal, chunk.start, chunk.end, chunk.page, text_,
-                             context, chunk.tokens, literal, count, text_key(context, text_)))
+        """A file's chunks with their keyword tsvectors, their vectors (given, or `reuse`d:
+        those already made for their texts) and its file-level rows (storage/common/writes.py)."""
+        rows = []
+        for chunk in chunks:
+            literal, count = tsvector([(searchable_text(f"{chunk.context}\n{chunk.text}"), "D")])
+            text_, context = clean(chunk.text), clean(chunk.context)
+            rows.append((file_id, chunk.ordinal, chunk.start, chunk.end, chunk.page, text_,
+                         context, chunk.tokens, literal, count, text_key(context, text_)))
+        with conn.cursor() as cursor:
+            cursor.executemany(
+                'INSERT INTO chunks(file_id, ordinal, start, "end", page, text, context, tokens, keywords, words, '
+                "text_key) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s::tsvector, %s, %s)",
+                rows,
+            )
+        if reuse and chunks:
+            _reuse_vectors(conn, file_id)
+        vectors = None
+        if embedded and chunks:
+            ids = dict(conn.execute("SELECT ordinal, id FROM chunks WHERE file_id = %s", (file_id,)).fetchall())
+            vectors = np.stack([as_array(c.vector) for c in chunks])  # type: ignore[arg-type]
             with conn.cursor() as cursor:
                 cursor.executemany(
-                    'INSERT INTO chunks(file_id, ordinal, start, "end", page, text, context, tokens, keywords, words, '
-                    "text_key) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s::tsvector, %s, %s)",
-                    rows,
+                    "INSERT INTO chunk_vectors(chunk_id, embedding) VALUES (%s, %s)",
+                    [(ids[c.ordinal], vectors[i]) for i, c in enumerate(chunks)],
                 )
-            if space is not None and not embedded and chunks:
-                _reuse_vectors(conn, file_id)
-            vectors = None
-            if embedded and chunks:
-                ids = dict(conn.execute("SELECT ordinal, id FROM chunks WHERE file_id = %s", (file_id,)).fetchall())
-                vectors = np.stack([as_array(c.vector) for c in chunks])  # type: ignore[arg-type]
-                with conn.cursor() as cursor:
-                    cursor.executemany(
-                        "INSERT INTO chunk_vectors(chunk_id, embedding) VALUES (%s, %s)",
-                        [(ids[c.ordinal], vectors[i]) for i, c in enumerate(chunks)],
-                    )
-            file_evidence.write_rows(conn, file_id, clean(path), folder, clean(title), clean(text), vectors)
-            if space is not None and not embedded and chunks:  # every text embedded before?
-                complete_file(conn, file_id)
-
-    @retried
-    def record_failure(
-        self,
-        folder_id: int,
-        path: str,
-        size: int,
-        mtime_ns: int,
-        sha256: str | None,
-        error: str,
-        status: str = "failed",
-        tried: str | None = None,
-    ) -> None:
-        """Remember why a file was not indexed (status `failed` or `skipped`) and what it was
-        tried with; its old chunks, now stale, go."""
-        with self.transaction() as conn:
-            _check_folder(conn, folder_id)
-            file_id = _upsert_file(conn, folder_id, path, size, mtime_ns, sha256, status, clean(error), tried)
-            self._delete_chunks(conn, [file_id])
-
-    @retried
-    def touch_file(self, file_id: int, size: int, mtime_ns: int) -> None:
-        with self.transaction() as conn:
-            conn.execute("UPDATE files SET size = %s, mtime_ns = %s WHERE id = %s", (size, mtime_ns, file_id))
+        file_evidence.write_rows(conn, file_id, clean(path), folder, clean(title), clean(text), vectors)
+        if reuse and chunks:  # every text embedded before?
+            complete_file(conn, file_id)
 
     @retried
     def move_files(self, old: str, new: str, folder_id: int) -> int:
         """A file or folder was renamed: its records follow it, embeddings and all."""
         under = at_or_below_sql("%s")
         with self.transaction() as conn:
-            _check_folder(conn, folder_id)
+            self._check_folder(conn, folder_id)
             moving = [r[0] for r in conn.execute(f"SELECT id FROM files WHERE {under}", at_or_below(old))]
             stale = [r[0] for r in conn.execute(f"SELECT id FROM files WHERE {under}", at_or_below(new))]
             self._lock_files(conn, sorted(set(moving) | set(stale)))
@@ -229,7 +181,7 @@ class Writes(PostgresBase):
         if known == {IgnoredPath(clean(e.path), clean(e.reason), e.is_folder) for e in entries}:
             return
         with self.transaction() as conn:
-            _check_folder(conn, folder_id)
+            self._check_folder(conn, folder_id)
             conn.execute(f"DELETE FROM ignored WHERE {where}", params)
             with conn.cursor() as cursor:
                 cursor.executemany(
@@ -266,39 +218,3 @@ def complete_file(conn: Any, file_id: int) -> None:
     else:
         file_evidence.write_vectors(conn, file_id, vectors)
     conn.execute("UPDATE files SET embedded = true WHERE id = %s", (file_id,))
-
-
-def _upsert_file(
-    conn: Any,
-    folder_id: int,
-    path: str,
-    size: int,
-    mtime_ns: int,
-    sha256: str | None,
-    status: str,
-    error: str | None,
-    tried: str | None = None,
-    chunker: str | None = None,
-    embedded: bool = True,
-) -> int:
-    """The file's row, inserted or replaced; concurrent writers of one path wait for each
-    other here (the row stays locked until the commit), so a path never has two rows."""
-    (file_id,) = conn.execute(
-        "INSERT INTO files(folder_id, path, size, mtime_ns, sha256, status, error, indexed_at, tried, chunker, embedded) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (path) DO UPDATE SET "
-        "folder_id = excluded.folder_id, size = excluded.size, mtime_ns = excluded.mtime_ns, "
-        "sha256 = excluded.sha256, status = excluded.status, error = excluded.error, "
-        "indexed_at = excluded.indexed_at, tried = excluded.tried, chunker = excluded.chunker, "
-        "embedded = excluded.embedded RETURNING id",
-        (folder_id, clean(path), size, mtime_ns, sha256, status, error, time.time(), tried, chunker, embedded),
-    ).fetchone()
-    return file_id
-
-
-def _check_folder(conn: Any, folder_id: int) -> str:
-    """Inside a write transaction: the folder is still there, and stays until the commit (a
-    remove waits for this write, or this write sees it gone). Returns its path."""
-    row = conn.execute("SELECT path FROM folders WHERE id = %s FOR KEY SHARE", (folder_id,)).fetchone()
-    if row is None:
-        raise FolderRemoved(f"folder {folder_id} was removed")
-    return row[0]

@@ -11,18 +11,16 @@ import contextlib
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
+from storage.common.base import StoreBase
 from storage.errors import StorageError
-from storage.records import EmbeddingSpace
 from storage.sqlite import file_evidence
 from storage.sqlite.coarse import CodeMatrix
 from storage.sqlite.connection import ReaderPool, connect, operational_errors
-from storage.sqlite.migrations import migrate
+from storage.sqlite.dialect import DIALECT
+from storage.sqlite.migrations import SCHEMA_VERSION, migrate
 from storage.text_keys import LOOSE_KEEP
-
-if TYPE_CHECKING:  # typing.Self is Python 3.11's; annotations are never evaluated here
-    from typing_extensions import Self
 
 VECTOR_TABLE = "chunk_vectors"
 # Entries of the change log of codes kept for readers (other threads, other processes) to
@@ -30,9 +28,12 @@ VECTOR_TABLE = "chunk_vectors"
 CODE_LOG_KEEP = 100_000
 
 
-class SQLiteBase:
+class SQLiteBase(StoreBase):
     """One SQLite database in WAL mode: one writer connection, serialised by a lock, and read
     connections lent from a small pool, so a search never waits for an indexing transaction."""
+
+    dialect = DIALECT
+    schema_version = SCHEMA_VERSION
 
     def __init__(self, path: Path | str):
         self.path = str(path)
@@ -54,12 +55,6 @@ class SQLiteBase:
         with self._lock:
             self._readers.close()
             self._conn.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -134,21 +129,7 @@ class SQLiteBase:
                 self._local.conn = None
                 reader.execute("COMMIT")
 
-    def _generation(self) -> int:
-        (generation,), = self._query("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'")
-        return generation
-
-    # -- meta, the embedding space and the row counts -----------------------------------------
-
-    def get_meta(self, key: str) -> str | None:
-        rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
-        return rows[0][0] if rows else None
-
-    def embedding_space(self) -> EmbeddingSpace | None:
-        model, dim = self.get_meta("embedding_model"), self.get_meta("embedding_dimension")
-        if model is None or dim is None:
-            return None
-        return EmbeddingSpace(model, int(dim), self.get_meta("embedding_recipe") or "")
+    # -- the row counts ---------------------------------------------------------------------
 
     def chunk_count(self) -> int:
         """Chunks in the index, counted again only after a change (every search asks)."""
@@ -171,8 +152,8 @@ class SQLiteBase:
         embedded = self.embedding_space() is not None
         tables = ["chunks_fts", "chunk_codes"] + ([VECTOR_TABLE] if embedded else [])
         kept = 0
-        for batch in _batches(file_ids):
-            marks = _marks(batch)
+        for batch in DIALECT.batches(file_ids):
+            marks = DIALECT.marks(batch)
             ids = conn.execute(f"SELECT id FROM chunks WHERE file_id IN ({marks})", batch).fetchall()
             if embedded and kept < LOOSE_KEEP:
                 kept += _keep_loose(conn, marks, batch, LOOSE_KEEP - kept)
@@ -223,18 +204,6 @@ def stored_vector(conn: Any, key: bytes) -> bytes | None:
         if found is not None:
             return found[0]
     return None
-
-
-_BATCH = 500
-
-
-def _batches(ids: list[int]) -> Iterator[list[int]]:
-    for i in range(0, len(ids), _BATCH):
-        yield ids[i : i + _BATCH]
-
-
-def _marks(values: Sequence[Any]) -> str:
-    return ", ".join("?" * len(values))
 
 
 def _trim_code_changes(conn: Any, keep: int, when_over: int = 0) -> None:

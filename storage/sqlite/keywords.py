@@ -6,32 +6,26 @@ from __future__ import annotations
 import unicodedata
 from typing import Any, Sequence
 
-from storage.dialect import PRUNE_FROM_ROWS, without_common_terms
-from storage.fts import MAX_TERMS, match_query, match_terms, phrase_text, query_terms
-from storage.records import ChunkFilter, WordQuery
+from storage.dialect import PRUNE_FROM_ROWS, keyword_match
+from storage.fts import fts_match, match_terms, phrase_text
+from storage.records import ChunkFilter, KeywordMatch, WordQuery
 from storage.spelling import correctable, max_edits, nearest, prefix_ranges
 from storage.sqlite import file_evidence
 from storage.sqlite.base import SQLiteBase
-from storage.sqlite.filters import file_ids_sql
+from storage.sqlite.dialect import DIALECT
 
 
 class KeywordSearch(SQLiteBase):
     prune_from_rows = PRUNE_FROM_ROWS  # per store: bench/search.py sets it on one
 
-    def keyword_match(self, text: str | WordQuery, table: str = "chunks") -> str | None:
-        """The FTS5 expression for a person's text (its words, any of them) or parsed query
-        (its phrases required too), against the `chunks` or the `files` rows: its words'
-        terms, less those in more than half of a large index's rows (PRUNE_FROM_ROWS); the
-        rarest term stays when all are that common and no phrase is asked for. None when there
-        is no word."""
-        query = text if isinstance(text, WordQuery) else WordQuery((text,))
+    def keyword_match(self, text: str | WordQuery, table: str = "chunks") -> KeywordMatch | None:
+        """What a person's text or parsed query asks of the `chunks` or the `files` rows, its
+        common terms pruned (storage/dialect.py)."""
         fts_table = "chunks_fts" if table == "chunks" else "files_fts"
         rows = self._row_counts()[0 if table == "chunks" else 1]
-        terms = without_common_terms(
-            query_terms(" ".join(query.words))[:MAX_TERMS], rows,
-            lambda asked: self._document_frequencies(asked, fts_table), self.prune_from_rows, len(query.phrases),
+        return keyword_match(
+            text, rows, lambda asked: self._document_frequencies(asked, fts_table), self.prune_from_rows
         )
-        return match_query(terms, query.phrases)
 
     def files_with(self, words: Sequence[str]) -> set[int]:
         """The ids of the files whose name, folders, title or text hold any of these words or
@@ -79,33 +73,28 @@ class KeywordSearch(SQLiteBase):
                 found[term] = row[0] if row else 0
         return found
 
-    def keyword_chunks(
-        self, match: str, k: int, only: ChunkFilter | None = None
-    ) -> list[tuple[int, float]]:
-        """(chunk id, BM25 score where higher is better) for an FTS5 expression, best first."""
-        return self._ranked("chunks_fts", "bm25(chunks_fts)", match, k, only)
+    def keyword_chunks(self, match: KeywordMatch, k: int, only: ChunkFilter | None = None) -> list[tuple[int, float]]:
+        """(chunk id, BM25 score where higher is better), best first."""
+        return self._ranked("chunks_fts", "bm25(chunks_fts)", fts_match(match), k, only)
 
-    def keyword_files(
-        self, match: str, k: int, only: ChunkFilter | None = None
-    ) -> list[tuple[int, float]]:
+    def keyword_files(self, match: KeywordMatch, k: int, only: ChunkFilter | None = None) -> list[tuple[int, float]]:
         """(file id, BM25 over the whole file: name, folders, title and text, higher is
         better), best first."""
-        return self._ranked_files(file_evidence.FILE_WEIGHTS, match, k, only)
+        return self._ranked_files(file_evidence.FILE_WEIGHTS, fts_match(match), k, only)
 
-    def name_files(
-        self, match: str, k: int, only: ChunkFilter | None = None
-    ) -> list[tuple[int, float]]:
+    def name_files(self, match: KeywordMatch, k: int, only: ChunkFilter | None = None) -> list[tuple[int, float]]:
         """(file id, BM25 over its name, folders and title only, higher is better), best first."""
-        return self._ranked_files(file_evidence.NAME_WEIGHTS, f"{file_evidence.NAME_COLUMNS} : ({match})", k, only)
+        fts = fts_match(match)
+        return self._ranked_files(file_evidence.NAME_WEIGHTS, fts and f"{file_evidence.NAME_COLUMNS} : ({fts})", k, only)
 
     def _ranked_files(
-        self, weights: Sequence[float], match: str, k: int, only: ChunkFilter | None
+        self, weights: Sequence[float], match: str | None, k: int, only: ChunkFilter | None
     ) -> list[tuple[int, float]]:
         rank = "bm25(files_fts, " + ", ".join(str(w) for w in weights) + ")"
         return self._ranked("files_fts", rank, match, k, only)
 
     def _ranked(
-        self, table: str, rank: str, match: str, k: int, only: ChunkFilter | None,
+        self, table: str, rank: str, match: str | None, k: int, only: ChunkFilter | None,
     ) -> list[tuple[int, float]]:
         """(rowid, -rank) of the rows of an FTS5 `table` that match, and belong to a file that
         passes the filter, best first.
@@ -113,11 +102,13 @@ class KeywordSearch(SQLiteBase):
         The filter is checked on the rows FTS5 found, never handed to FTS5 as a set of rowids:
         `rowid IN (subquery)` makes FTS5 run the whole MATCH once per rowid in the set, which
         took a search with a date filter from 42 ms to 2.1 s on 258 files (bench/filters.py)."""
+        if match is None:
+            return []
         sql = f"SELECT {table}.rowid, -{rank} AS score FROM {table}"
         where = f"{table} MATCH ?"
         params: list[Any] = [match]
         if only is not None and not only.empty:
-            passing, extra = file_ids_sql(only)
+            passing, extra = DIALECT.file_ids_sql(only)
             if table == "chunks_fts":
                 sql += f" CROSS JOIN chunks c ON c.id = {table}.rowid"
                 where += f" AND c.file_id IN ({passing})"

@@ -22,6 +22,30 @@ from storage.fts import searchable_text
 from storage.sqlite.coarse import code, int8_copy
 
 
+def _files_table(name: str, statuses: str) -> str:
+    """The files table as migrations 1 and 2 made it (later ones ALTER it)."""
+    return f"""CREATE TABLE {name} (
+            id INTEGER PRIMARY KEY,
+            folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+            path TEXT NOT NULL UNIQUE,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            sha256 TEXT,
+            status TEXT NOT NULL CHECK (status IN ({statuses})),
+            error TEXT,
+            indexed_at REAL NOT NULL
+        )"""
+
+
+# A file's chunks in order, with their int8 codes (NULL where a chunk has no vector), as
+# migration 6 reads them; storage/sqlite/file_evidence.py rebuilds a file's rows from the same
+# columns while the schema keeps them (a later change of them gives it its own query).
+CHUNKS_WITH_CODES = (
+    "SELECT c.start, c.end, c.text, c.context, k.q8 FROM chunks c "
+    "LEFT JOIN chunk_codes k ON k.id = c.id WHERE c.file_id = ? ORDER BY c.ordinal"
+)
+
+
 def m001_create_tables(conn: Any) -> None:
     for statement in (
         """CREATE TABLE meta (
@@ -33,17 +57,7 @@ def m001_create_tables(conn: Any) -> None:
             path TEXT NOT NULL UNIQUE,
             added_at REAL NOT NULL
         )""",
-        """CREATE TABLE files (
-            id INTEGER PRIMARY KEY,
-            folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
-            path TEXT NOT NULL UNIQUE,
-            size INTEGER NOT NULL,
-            mtime_ns INTEGER NOT NULL,
-            sha256 TEXT,
-            status TEXT NOT NULL CHECK (status IN ('indexed', 'failed')),
-            error TEXT,
-            indexed_at REAL NOT NULL
-        )""",
+        _files_table("files", "'indexed', 'failed'"),
         "CREATE INDEX files_folder ON files(folder_id)",
         """CREATE TABLE chunks (
             id INTEGER PRIMARY KEY,
@@ -72,19 +86,7 @@ def m001_create_tables(conn: Any) -> None:
 def m002_files_can_be_skipped(conn: Any) -> None:
     """A file can be skipped on purpose (too large, binary) as well as fail; SQLite cannot
     change a CHECK constraint, so the table is rebuilt (foreign keys are off meanwhile)."""
-    conn.execute(
-        """CREATE TABLE files_new (
-            id INTEGER PRIMARY KEY,
-            folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
-            path TEXT NOT NULL UNIQUE,
-            size INTEGER NOT NULL,
-            mtime_ns INTEGER NOT NULL,
-            sha256 TEXT,
-            status TEXT NOT NULL CHECK (status IN ('indexed', 'failed', 'skipped')),
-            error TEXT,
-            indexed_at REAL NOT NULL
-        )"""
-    )
+    conn.execute(_files_table("files_new", "'indexed', 'failed', 'skipped'"))
     conn.execute("INSERT INTO files_new SELECT * FROM files")
     conn.execute("DROP TABLE files")
     conn.execute("ALTER TABLE files_new RENAME TO files")
@@ -151,11 +153,7 @@ def m006_file_level_evidence(conn: Any) -> None:
         "SELECT f.id, f.path, d.path FROM files f JOIN folders d ON d.id = f.folder_id WHERE f.status = 'indexed'"
     ).fetchall()
     for file_id, path, folder in files:
-        chunks = conn.execute(
-            "SELECT c.start, c.end, c.text, c.context, k.q8 FROM chunks c "
-            "LEFT JOIN chunk_codes k ON k.id = c.id WHERE c.file_id = ? ORDER BY c.ordinal",
-            (file_id,),
-        ).fetchall()
+        chunks = conn.execute(CHUNKS_WITH_CODES, (file_id,)).fetchall()
         if not chunks:
             continue
         # The file's words: its name and folders, the title its first chunk is headed by, and
@@ -262,7 +260,7 @@ def migrate(conn: Any, stop_at: int | None = None) -> None:
     if version > SCHEMA_VERSION:
         raise StorageError(
             f"The database has schema version {version}, newer than this Fathom knows "
-            f"({SCHEMA_VERSION}): upgrade Fathom or use another --data-dir."
+            f"({SCHEMA_VERSION}): upgrade Fathom or use another [[data_dir]]."
         )
     if version >= target:
         return

@@ -8,10 +8,10 @@ module holds one concern, and `SQLiteBase` (base.py) is the only state they shar
 """
 from __future__ import annotations
 
+from storage.common.stats import Stats
 from storage.sqlite.keywords import KeywordSearch
 from storage.sqlite.meaning import Meaning
 from storage.sqlite.reads import Reads
-from storage.sqlite.stats import Stats
 from storage.sqlite.upkeep import Upkeep
 from storage.sqlite.vectors import VectorSearch
 from storage.sqlite.writes import Writes

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from storage.errors import StorageError
 from storage.sqlite import file_evidence
-from storage.sqlite.base import VECTOR_TABLE, SQLiteBase, _batches, _marks
+from storage.sqlite.base import VECTOR_TABLE, SQLiteBase
 from storage.sqlite.connection import connect
+from storage.sqlite.dialect import DIALECT
 
 
 # Indexed files with chunks whose file-level rows are missing: no keyword row, or (embedded)
@@ -81,9 +82,9 @@ class Upkeep(SQLiteBase):
                 "SELECT DISTINCT file_id FROM chunks WHERE id NOT IN (SELECT rowid FROM chunks_fts)"
             )]
             self._delete_chunks(conn, unread)
-            for batch in _batches(unread):
+            for batch in DIALECT.batches(unread):
                 conn.execute(
-                    f"UPDATE files SET size = -1, mtime_ns = -1, sha256 = NULL WHERE id IN ({_marks(batch)})",
+                    f"UPDATE files SET size = -1, mtime_ns = -1, sha256 = NULL WHERE id IN ({DIALECT.marks(batch)})",
                     batch,
                 )
             fixed["files_to_reindex"] = len(unread)

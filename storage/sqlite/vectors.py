@@ -10,9 +10,9 @@ import numpy as np
 
 from storage.interface import SAMPLE_CHUNKS, SAMPLE_SECONDS
 from storage.records import ChunkFilter
-from storage.sqlite.base import VECTOR_TABLE, SQLiteBase, _batches, _marks
+from storage.sqlite.base import VECTOR_TABLE, SQLiteBase
 from storage.sqlite.coarse import CodeMatrix, int8_distances
-from storage.sqlite.filters import chunk_ids_sql
+from storage.sqlite.dialect import DIALECT
 
 # Above this many chunks, vector search ranks binary codes first, then rescores the best
 # (storage/sqlite/coarse.py): bench/knn.py measured exact float KNN past 100 ms beyond ~50k chunks.
@@ -22,6 +22,13 @@ RESCORE_AT_LEAST = 400
 
 class VectorSearch(SQLiteBase):
     coarse_from_chunks = COARSE_FROM_CHUNKS  # per store: tests and benches set it on one
+
+    def vector_search(self) -> str:
+        """How vector search runs on this index, in words (status shows it)."""
+        return (
+            f"sqlite-vec, exact below {self.coarse_from_chunks:,} chunks, then binary codes in memory "
+            "rescored with int8 copies"
+        )
 
     def nearest_chunks(
         self, vector: bytes, k: int, only: ChunkFilter | None = None
@@ -40,7 +47,7 @@ class VectorSearch(SQLiteBase):
         sql = f"SELECT rowid, distance FROM {VECTOR_TABLE} WHERE embedding MATCH ? AND k = ?"
         params: list[Any] = [vector, k]
         if only is not None and not only.empty:
-            subquery, extra = chunk_ids_sql(only)
+            subquery, extra = DIALECT.chunk_ids_sql(only)
             sql += f" AND rowid IN ({subquery})"
             params += extra
         return [(row[0], row[1]) for row in self._query(sql + " ORDER BY distance", params)]
@@ -53,12 +60,12 @@ class VectorSearch(SQLiteBase):
         codes = self._code_matrix()
         allowed = None
         if only is not None and not only.empty:
-            subquery, params = chunk_ids_sql(only)
+            subquery, params = DIALECT.chunk_ids_sql(only)
             allowed = np.fromiter((row[0] for row in self._query(subquery, params)), dtype=np.int64)
         candidates = [int(i) for i in codes.nearest(vector, max(rescore or RESCORE_AT_LEAST, 4 * k), allowed)]
         rows: list[tuple[int, bytes]] = []
-        for batch in _batches(candidates):
-            rows += self._query(f"SELECT id, q8 FROM chunk_codes WHERE id IN ({_marks(batch)})", batch)
+        for batch in DIALECT.batches(candidates):
+            rows += self._query(f"SELECT id, q8 FROM chunk_codes WHERE id IN ({DIALECT.marks(batch)})", batch)
         return sorted(int8_distances(rows, vector), key=lambda item: item[1])[:k]
 
     def _code_matrix(self) -> CodeMatrix:
@@ -76,8 +83,8 @@ class VectorSearch(SQLiteBase):
                 )]
                 if len(changed) <= max(1000, len(cached) // 4):  # else reading them all is as quick
                     rows: list[tuple[int, bytes]] = []
-                    for batch in _batches(changed):
-                        rows += self._query(f"SELECT id, code FROM chunk_codes WHERE id IN ({_marks(batch)})", batch)
+                    for batch in DIALECT.batches(changed):
+                        rows += self._query(f"SELECT id, code FROM chunk_codes WHERE id IN ({DIALECT.marks(batch)})", batch)
                     self._codes = cached.updated(np.array(changed, dtype=np.int64), rows, generation, seq)
                     return self._codes
             rows = self._query("SELECT id, code FROM chunk_codes")
@@ -109,9 +116,9 @@ class VectorSearch(SQLiteBase):
     def file_similarities(self, file_ids: Sequence[int], vector: bytes) -> dict[int, tuple[float, float]]:
         """(cosine with its opening, cosine with its summary) of each file that has vectors."""
         rows: list[Any] = []
-        for batch in _batches(list(file_ids)):
+        for batch in DIALECT.batches(list(file_ids)):
             rows += self._query(
-                f"SELECT file_id, opening, summary FROM file_vectors WHERE file_id IN ({_marks(batch)})", batch
+                f"SELECT file_id, opening, summary FROM file_vectors WHERE file_id IN ({DIALECT.marks(batch)})", batch
             )
         opening = dict(int8_distances([(r[0], r[1]) for r in rows], vector))
         summary = dict(int8_distances([(r[0], r[2]) for r in rows], vector))

@@ -8,18 +8,18 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from storage.common.writes import FileWrites
 from storage.dialect import at_or_below, at_or_below_sql, below
-from storage.errors import FolderRemoved
-from storage.file_text import joined_text
 from storage.fts import searchable_text
 from storage.records import ChunkRow, EmbeddingSpace, Folder, IgnoredPath
 from storage.sqlite import file_evidence
-from storage.sqlite.base import VECTOR_TABLE, SQLiteBase, _batches, _marks, _trim_code_changes, stored_vector
+from storage.sqlite.base import VECTOR_TABLE, SQLiteBase, _trim_code_changes, stored_vector
 from storage.sqlite.coarse import code, int8_copy
+from storage.sqlite.dialect import DIALECT
 from storage.text_keys import text_key
 
 
-class Writes(SQLiteBase):
+class Writes(FileWrites, SQLiteBase):
     # -- the embedding space ------------------------------------------------------------------
 
     def set_embedding_space(self, space: EmbeddingSpace) -> None:
@@ -77,97 +77,46 @@ class Writes(SQLiteBase):
             conn.execute("DELETE FROM folders WHERE id = ?", (folder_id,))
         return len(ids)
 
-    # -- files --------------------------------------------------------------------------------
+    # -- files (their own rows: storage/common/writes.py) ----------------------------------------
 
-    def write_file(
-        self,
-        folder_id: int,
-        path: str,
-        size: int,
-        mtime_ns: int,
-        sha256: str,
-        chunks: Sequence[ChunkRow],
-        title: str = "",
-        text: str | None = None,
-        chunker: str | None = None,
-        cut: str | None = None,
-        tried: str | None = None,
+    def _write_contents(
+        self, conn: Any, file_id: int, path: str, folder: str, title: str, text: str, chunks: Sequence[ChunkRow],
+        embedded: bool, reuse: bool,
     ) -> None:
-        """Replace everything stored for `path` with these chunks, atomically, with the rows
-        of the file as a whole: its `title` and whole `text` (default: joined from the chunks).
-        Chunks without a vector are searchable by their words at once and wait for the
-        meaning phase; `chunker` names what cut them (see `pending_chunks`). `cut` says why
-        only these of its passages are stored (kept as its error, listed by `stats`)."""
-        with self.transaction() as conn:
-            _check_folder(conn, folder_id)
-            has_space = self.embedding_space() is not None
-            embedded = has_space and all(c.vector is not None for c in chunks)
-            file_id = self._upsert_file(
-                conn, folder_id, path, size, mtime_ns, sha256, "indexed", cut, tried, chunker=chunker,
-                embedded=embedded,
+        """A file's chunks with their keyword rows, their vectors (given, or `reuse`d: those
+        already made for their texts) and its file-level rows (storage/common/writes.py)."""
+        vectors = [c.vector for c in chunks if c.vector is not None] if embedded else []
+        file_evidence.write_rows(conn, file_id, path, folder, title, text, vectors)
+        for chunk in chunks:
+            key = text_key(chunk.context, chunk.text)
+            cursor = conn.execute(
+                "INSERT INTO chunks(file_id, ordinal, start, end, page, text, context, tokens, text_key) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (file_id, chunk.ordinal, chunk.start, chunk.end, chunk.page, chunk.text, chunk.context,
+                 chunk.tokens, key),
             )
-            self._delete_chunks(conn, [file_id])
-            (folder,) = conn.execute("SELECT path FROM folders WHERE id = ?", (folder_id,)).fetchone()
-            if text is None:
-                text = joined_text([(c.start, c.end, c.text) for c in chunks])
-            vectors = [c.vector for c in chunks if c.vector is not None] if embedded else []
-            file_evidence.write_rows(conn, file_id, path, folder, title, text, vectors)
-            reuse = has_space and not embedded
-            for chunk in chunks:
-                key = text_key(chunk.context, chunk.text)
-                cursor = conn.execute(
-                    "INSERT INTO chunks(file_id, ordinal, start, end, page, text, context, tokens, text_key) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (file_id, chunk.ordinal, chunk.start, chunk.end, chunk.page, chunk.text, chunk.context,
-                     chunk.tokens, key),
-                )
-                vector = chunk.vector if embedded else stored_vector(conn, key) if reuse else None
-                if vector is not None:
-                    insert_vector(conn, cursor.lastrowid, vector)
-                conn.execute(
-                    "INSERT INTO chunks_fts(rowid, body) VALUES (?, ?)",
-                    (cursor.lastrowid, searchable_text(f"{chunk.context}\n{chunk.text}")),
-                )
-            if reuse:  # every text embedded before: the file is embedded already
-                complete_file(conn, file_id)
-
-    def record_failure(
-        self,
-        folder_id: int,
-        path: str,
-        size: int,
-        mtime_ns: int,
-        sha256: str | None,
-        error: str,
-        status: str = "failed",
-        tried: str | None = None,
-    ) -> None:
-        """Remember why a file was not indexed (status `failed` or `skipped`) and what it was
-        tried with (`tried`, compared on the next run); its old chunks, now stale, go."""
-        with self.transaction() as conn:
-            _check_folder(conn, folder_id)
-            file_id = self._upsert_file(conn, folder_id, path, size, mtime_ns, sha256, status, error, tried)
-            self._delete_chunks(conn, [file_id])
-
-    def touch_file(self, file_id: int, size: int, mtime_ns: int) -> None:
-        """The content is unchanged (same hash) but stat moved: remember the new stat."""
-        with self.transaction() as conn:
+            vector = chunk.vector if embedded else stored_vector(conn, key) if reuse else None
+            if vector is not None:
+                insert_vector(conn, cursor.lastrowid, vector)
             conn.execute(
-                "UPDATE files SET size = ?, mtime_ns = ? WHERE id = ?", (size, mtime_ns, file_id)
+                "INSERT INTO chunks_fts(rowid, body) VALUES (?, ?)",
+                (cursor.lastrowid, searchable_text(f"{chunk.context}\n{chunk.text}")),
             )
+        if reuse:  # every text embedded before: the file is embedded already
+            complete_file(conn, file_id)
 
     def move_files(self, old: str, new: str, folder_id: int) -> int:
         """A file or folder was renamed: its records follow it, embeddings and all.
         Returns how many files moved."""
         with self.transaction() as conn:
-            _check_folder(conn, folder_id)
+            self._check_folder(conn, folder_id)
             # Whatever was indexed at the destination is replaced by what moved there.
             stale = [row[0] for row in conn.execute(
                 f"SELECT id FROM files WHERE {at_or_below_sql('?')}", at_or_below(new)
             )]
             self._delete_chunks(conn, stale)
-            for batch in _batches(stale):
-                conn.execute(f"DELETE FROM files WHERE id IN ({_marks(batch)})", batch)
+            for batch in DIALECT.batches(stale):
+                conn.execute(f"DELETE FROM files WHERE id IN ({DIALECT.marks(batch)})", batch)
             moved = conn.execute(
                 "UPDATE files SET path = ?, folder_id = ? WHERE path = ?", (new, folder_id, old)
             ).rowcount
@@ -188,33 +137,8 @@ class Writes(SQLiteBase):
             return
         with self.transaction() as conn:
             self._delete_chunks(conn, ids)
-            for batch in _batches(ids):
-                conn.execute(f"DELETE FROM files WHERE id IN ({_marks(batch)})", batch)
-
-    def _upsert_file(
-        self,
-        conn: Any,
-        folder_id: int,
-        path: str,
-        size: int,
-        mtime_ns: int,
-        sha256: str | None,
-        status: str,
-        error: str | None,
-        tried: str | None = None,
-        chunker: str | None = None,
-        embedded: bool = True,
-    ) -> int:
-        conn.execute(
-            "INSERT INTO files(folder_id, path, size, mtime_ns, sha256, status, error, indexed_at, tried, "
-            "chunker, embedded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET "
-            "folder_id = excluded.folder_id, size = excluded.size, mtime_ns = excluded.mtime_ns, "
-            "sha256 = excluded.sha256, status = excluded.status, error = excluded.error, "
-            "indexed_at = excluded.indexed_at, tried = excluded.tried, chunker = excluded.chunker, "
-            "embedded = excluded.embedded",
-            (folder_id, path, size, mtime_ns, sha256, status, error, time.time(), tried, chunker, int(embedded)),
-        )
-        return conn.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()[0]
+            for batch in DIALECT.batches(ids):
+                conn.execute(f"DELETE FROM files WHERE id IN ({DIALECT.marks(batch)})", batch)
 
     # -- what folders leave out by rule -------------------------------------------------------
 
@@ -232,7 +156,7 @@ class Writes(SQLiteBase):
         if known == set(entries):
             return
         with self.transaction() as conn:
-            _check_folder(conn, folder_id)
+            self._check_folder(conn, folder_id)
             conn.execute(f"DELETE FROM ignored WHERE {where}", params)
             conn.executemany(
                 "INSERT OR REPLACE INTO ignored(folder_id, path, reason, is_folder) VALUES (?, ?, ?, ?)",
@@ -264,10 +188,3 @@ def complete_file(conn: Any, file_id: int) -> None:
         matrix = np.frombuffer(b"".join(codes), dtype=np.int8).reshape(len(codes), -1)
         file_evidence.write_vectors(conn, file_id, matrix[0], matrix)
     conn.execute("UPDATE files SET embedded = 1 WHERE id = ?", (file_id,))
-
-
-def _check_folder(conn: Any, folder_id: int) -> None:
-    """Inside a write transaction: the folder is still there (a remove, from this process or
-    another, is a transaction too, so it either saw this write or this write sees it gone)."""
-    if conn.execute("SELECT 1 FROM folders WHERE id = ?", (folder_id,)).fetchone() is None:
-        raise FolderRemoved(f"folder {folder_id} was removed")

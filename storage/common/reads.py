@@ -1,18 +1,15 @@
 """Reads of folders and file records that both backends answer with the same SQL, but for the
-driver's placeholder (`_param`: "?" for sqlite3, "%s" for psycopg)."""
+driver's placeholder (the dialect's `mark`: "?" for sqlite3, "%s" for psycopg)."""
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
-
+from storage.common.base import StoreBase
 from storage.dialect import at_or_below, at_or_below_sql
 from storage.records import FileRecord, Folder, StoredChunk
 
 FILE_COLUMNS = "id, folder_id, path, size, mtime_ns, sha256, status, error, tried"
 
 
-class FileReads:
-    _param = "?"
-    _query: Callable[[str, Sequence[Any]], list[Any]]  # the backend's
+class FileReads(StoreBase):
 
     def folders(self) -> list[Folder]:
         return [Folder(*row) for row in self._query("SELECT id, path FROM folders ORDER BY path", ())]
@@ -20,12 +17,12 @@ class FileReads:
     def files_under(self, path: str) -> list[FileRecord]:
         """The file at `path`, or every file below it when it is (or was) a folder."""
         rows = self._query(
-            f"SELECT {FILE_COLUMNS} FROM files WHERE {at_or_below_sql(self._param)}", at_or_below(path)
+            f"SELECT {FILE_COLUMNS} FROM files WHERE {at_or_below_sql(self.dialect.mark)}", at_or_below(path)
         )
         return [FileRecord(*row) for row in rows]
 
     def file_record(self, path: str) -> FileRecord | None:
-        rows = self._query(f"SELECT {FILE_COLUMNS} FROM files WHERE path = {self._param}", (path,))
+        rows = self._query(f"SELECT {FILE_COLUMNS} FROM files WHERE path = {self.dialect.mark}", (path,))
         return FileRecord(*rows[0]) if rows else None
 
     def file_text(self, path: str, max_chars: int) -> str | None:
@@ -34,7 +31,7 @@ class FileReads:
         if record is None or record.status != "indexed":
             return None
         parts, total = [], 0
-        sql = f"SELECT text FROM chunks WHERE file_id = {self._param} ORDER BY ordinal"
+        sql = f"SELECT text FROM chunks WHERE file_id = {self.dialect.mark} ORDER BY ordinal"
         for (text,) in self._query(sql, (record.id,)):
             parts.append(text)
             total += len(text)
@@ -44,7 +41,7 @@ class FileReads:
 
     def file_chunks(self, path: str) -> list[StoredChunk]:
         """Every chunk of an indexed file, in order (none if it is not indexed)."""
-        p = self._param
+        p = self.dialect.mark
         rows = self._query(
             f"SELECT c.ordinal, c.start, c.\"end\", c.page, c.text FROM chunks c JOIN files f ON f.id = c.file_id "
             f"WHERE f.path = {p} AND f.status = 'indexed' ORDER BY c.ordinal",

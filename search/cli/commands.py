@@ -15,7 +15,7 @@ from search.cli.progress import ProgressBar
 from search.config import Settings
 from search.errors import FathomError
 from search.settings_table import DEFAULT_HOST, DEFAULT_PORT, env_name
-from search.wording import worded
+from search.wording import worded, worded_data
 
 
 def environment(name: str) -> str | None:
@@ -92,6 +92,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         status = engine.status().to_json()
         if args.check:
             status["check"] = engine.check(repair=True)
+    status = worded_data(status, args.edge)  # reasons and notes written below carry marks
     if args.json:
         print(json.dumps(status, ensure_ascii=False))
         return 0

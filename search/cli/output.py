@@ -34,7 +34,6 @@ def print_report(report: Any, as_json: bool, edge: Terminal, prefix: str = "Inde
 
 
 def print_status(status: dict[str, Any], edge: Terminal) -> None:
-    status = worded_data(status, edge)
     model = status["embedding_model"] or "(nothing indexed yet)"
     dim = f" (dimension {status['dimension']})" if status["dimension"] else ""
     print(f"Database:  {status['database']}")

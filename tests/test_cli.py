@@ -10,11 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import CORPUS, json_lines, run_cli, write_corpus
-from search.wording import Terminal, worded
 from storage import database_name
-
-CLI = Terminal("python app.py")  # the CLI's words for the marks in its messages
-
 
 def as_embedded(context: str, text: str) -> str:
     """A chunk as the README says the embedder sees it: its context, a blank line, then its
@@ -172,7 +168,7 @@ def test_an_edit_and_a_delete_are_picked_up_by_the_next_index(indexed: Path, cap
 def test_search_with_another_model_is_refused(indexed: Path, tiny_qwen3_embedder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_cli(capsys, "search", "bread", "--embedding-model", str(tiny_qwen3_embedder))
     assert code == 1
-    assert "built with" in err and "--embedding-model" in worded(err, CLI)
+    assert "built with" in err and "--embedding-model" in err
     code, _, err = run_cli(capsys, "search", "bread", "--dim", "128")
     assert code == 1
     assert "dimension 384" in err
@@ -321,7 +317,7 @@ def test_a_cpu_does_not_rerank_unless_asked_and_says_so_once(indexed: Path, tmp_
     assert code == 0, err
     assert all(r["rerank_score"] is None for payload in json_lines(out) for r in payload["results"])
     assert err.count("not reranked") == 1
-    assert "about 6 s a search (4 files); add --rerank to turn it on" in worded(err, CLI)
+    assert "about 6 s a search (4 files); add --rerank to turn it on" in err
 
 
 @pytest.mark.parametrize("query", ['"unbalanced', "NEAR(a b", "a AND OR NOT", "*", "col:umn", "^start", "snake_case CamelCase", "東京 ラーメン", "(", "''"])
@@ -391,7 +387,7 @@ def test_a_task_with_a_model_that_takes_no_instructions_says_so_once(indexed: Pa
     queries.write_text("bake bread\ntomato plants\n", encoding="utf-8")
     code, out, err = run_cli(capsys, "search", "--queries", str(queries), "--task", "code", "--json")
     assert code == 0
-    assert err.count("takes no instructions") == 1 and "--task and --instruction change nothing" in worded(err, CLI)
+    assert err.count("takes no instructions") == 1 and "--task and --instruction change nothing" in err
     assert len(json_lines(out)) == 2
     code, _, err = run_cli(capsys, "search", "bake bread", "--json")
     assert "instructions" not in err
@@ -401,7 +397,7 @@ def test_a_tokenizer_that_is_not_there_is_said(tmp_path: Path, minilm_path: str,
     root = write_corpus(tmp_path / "docs")
     code, _, err = run_cli(capsys, "index", str(root), "--embedding-model", minilm_path, "--reranker-model", "none",
                            "--tokenizer", str(tmp_path / "no-tokenizer"))
-    assert code == 1 and f"--tokenizer {tmp_path / 'no-tokenizer'}: no tokenizer there" in worded(err, CLI)
+    assert code == 1 and f"--tokenizer {tmp_path / 'no-tokenizer'}: no tokenizer there" in err
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ from search.models.remote import (
     query_format,
 )
 from search.models.server import RequestRefused, ServerClient
+from search.wording import PAGE, TERMINAL, worded
 
 SECRET = "sk-test-0123456789-secret"
 TASK = "Given a web search query, retrieve relevant passages that answer the query"
@@ -374,7 +375,7 @@ def test_index_and_search_through_a_server(capsys: pytest.CaptureFixture[str], s
                          "--task", "question")
     assert code == 0, err
     assert json_lines(out)[0]["results"][0]["path"].endswith("sourdough.md")
-    assert "stand-in takes no instructions" in err and "--query-format qwen3" in worded(err, TERMINAL)  # never a silent guess
+    assert "stand-in takes no instructions" in err and "--query-format qwen3" in err  # never a silent guess
     code, out, err = cli(capsys, server, "status", "--json")
     status = json.loads(out)
     assert status["embedding_model"] == f"stand-in @ {server.url}" and status["dimension"] == 64
@@ -388,7 +389,7 @@ def test_index_and_search_through_a_server(capsys: pytest.CaptureFixture[str], s
     code, _, err = run_cli(capsys, "search", "bread", "--embedding-url", "http://127.0.0.1:9/v1",
                            "--embedding-model", "stand-in", "--reranker-model", "none")
     assert code == 1 and f"built with stand-in @ {server.url}" in one_sentence(err)
-    assert f"--embedding-url {server.url}" in worded(err, TERMINAL)
+    assert f"--embedding-url {server.url}" in err
 
 
 def test_a_server_down_midway_stops_indexing_and_fails_no_file(capsys: pytest.CaptureFixture[str],

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Iterable
 
 from search.errors import FathomError
+from search.wording import mark
 from storage import ChunkFilter
 
 
@@ -19,10 +20,11 @@ def make_filter(
     path_glob: str | None = None,
     after: str | None = None,
     before: str | None = None,
-    after_name: str = "--after",
-    before_name: str = "--before",
+    after_name: str = mark("after"),
+    before_name: str = mark("before"),
 ) -> ChunkFilter | None:
-    """None when nothing is filtered. `types` are comma-separated extensions: "md,pdf"."""
+    """None when nothing is filtered. `types` are comma-separated extensions: "md,pdf".
+    `after_name` and `before_name` name the dates in an error (marked: each edge words them)."""
     extensions = tuple(
         "." + ext.strip().lower().lstrip(".") for value in types for ext in value.split(",") if ext.strip()
     )

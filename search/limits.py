@@ -4,6 +4,7 @@ before any work is done, by the page, the CLI and the terminal channel alike."""
 from __future__ import annotations
 
 from search.errors import FathomError
+from search.wording import mark
 
 MAX_QUERY_CHARS = 10_000
 
@@ -13,5 +14,5 @@ def check_query(query: str) -> None:
     if len(query) > MAX_QUERY_CHARS:
         raise FathomError(
             f"This query has {len(query):,} characters; a query may have at most {MAX_QUERY_CHARS:,}: "
-            "search with its most telling words or sentences, or use --like FILE to find files like a file."
+            f"search with its most telling words or sentences, or use {mark('like', 'FILE')} to find files like a file."
         )

@@ -1,30 +1,32 @@
 """One live index: what keeps the indexed folders searchable while Fathom runs, for the page
-and `index --watch` alike (they only show it).
+and `index` in a terminal alike (they only show it).
 
 The words phase: a worker thread that brings folders up to date (the catch-up at start, a
 folder added, a folder read again, a model change), and a watcher, started first, that follows
 changes meanwhile; it needs no model, so files are searchable by their words at once, even
 while the model loads or if it cannot. The meaning phase: a second thread that embeds what
-waits, in two lanes: the files the watcher just wrote go before the catch-up. `view()` says
-where it all stands; nothing here waits on whoever shows it.
+waits (search/live_meaning.py). `view()` says where it all stands (search/live_view.py);
+nothing here waits on whoever shows it.
 """
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
 from search.errors import FathomError
-from search.ingest.indexer import IndexReport, Progress
+from search.ingest.progress import Progress
+from search.ingest.report import IndexReport, describe_report
+from search.live_meaning import MeaningWorker
+from search.live_view import Activity, FolderView, LibraryView, counted
 from storage import StorageError
 
+__all__ = ["Cancelled", "FolderView", "LibraryView", "LiveIndex", "LoadsOnItsOwn", "Models"]
 log = logging.getLogger(__name__)
 STATS_SECONDS = 1.0  # how long a count of the index is reused (every open page polls it)
-LANE_PATHS = 1000  # files the person changed that go first, the newest kept
-RETRY_SECONDS = 30.0  # a meaning phase stopped by a server or model error is tried again
+_SAID = ("notice", "error", "last_run", "last_change", "watch_error")  # shown as they are kept
 
 
 class Models(Protocol):
@@ -39,7 +41,7 @@ class Models(Protocol):
 
 
 class LoadsOnItsOwn:
-    """For `index --watch`: the meaning phase loads the model when it first needs it."""
+    """For `index` watching in a terminal: the meaning phase loads the model when it first needs it."""
 
     ready = True
     failed = False
@@ -47,36 +49,6 @@ class LoadsOnItsOwn:
 
 class Cancelled(Exception):
     """Raised from the progress listener to stop an indexing run between two files."""
-
-
-@dataclass(frozen=True)
-class FolderView:
-    path: str
-    files: int
-    state: str  # watching, polling, indexing, queued, embedding, waiting, removing, missing, indexed
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class LibraryView:
-    folders: list[FolderView]
-    busy: bool
-    progress: dict[str, Any] | None  # Progress.to_json() of the run going on
-    running: list[str]
-    notice: str | None  # e.g. the index is re-embedded with a new model
-    error: str | None
-    last_run: str | None  # what the last run did, as words
-    last_change: float | None  # time.time() of the last change the watcher picked up
-    watch_error: str | None
-    indexed_files: int
-    chunks: int
-    failed: list[tuple[str, str]] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-    ignored: list[tuple[str, str, bool]] = field(default_factory=list)  # path, reason, is a folder
-    cut: list[tuple[str, str]] = field(default_factory=list)  # indexed up to the passage limit, and why
-    waiting: Any = None  # PendingWork: indexed files whose vectors are still to come
-    embedding: dict[str, Any] | None = None  # Progress.to_json() of the meaning phase, while it runs
-    embed_error: str | None = None  # why the meaning phase stopped (the files keep their words)
 
 
 class LiveIndex:
@@ -91,9 +63,6 @@ class LiveIndex:
         self.engine = engine
         self.loader = loader or LoadsOnItsOwn()
         self.on_report = on_report  # each run of the words phase: (report, whether a catch-up's)
-        self.on_embedded = on_embedded  # each run of the meaning phase (a MeaningReport)
-        self._lane: dict[str, None] = {}  # paths the watcher wrote, oldest first
-        self._lane_lock = threading.Lock()
         self._retry = retry  # the first catch-up tries failed and skipped files again
         self._cond = threading.Condition()
         self._dirty: list[Path] = list(engine.folders())  # catch up with what changed meanwhile
@@ -112,13 +81,12 @@ class LiveIndex:
         self.last_change: float | None = None
         self._stats: tuple[float, Any] = (0.0, None)
         self._thread = threading.Thread(target=self._loop, name="fathom-library", daemon=True)
-        self._embed_wake = threading.Event()  # something may wait for its vectors
-        self._embed_wake.set()  # at start: what an earlier run left
-        self._embed_stop = threading.Event()
-        self._embedding = False
-        self.meaning: Progress | None = None
-        self.embed_error: str | None = None
-        self._meaning_thread = threading.Thread(target=self._embed_loop, name="fathom-meaning", daemon=True)
+        self._meaning = MeaningWorker(engine, self.loader, on_embedded, self._forget_stats)
+
+    @property
+    def embed_error(self) -> str | None:
+        """Why the meaning phase stopped (the files keep their words)."""
+        return self._meaning.error
 
     # -- what the page asks for ----------------------------------------------------------------
 
@@ -128,17 +96,17 @@ class LiveIndex:
                 return self
             self._started = True
         self._thread.start()
-        self._meaning_thread.start()
+        self._meaning.start()
         return self
 
     def stop(self, timeout: float = 30.0) -> None:
         with self._cond:
             self._stop = self._cancel = True
             self._cond.notify_all()
-        self._embed_stop.set()
-        for thread in (self._thread, self._meaning_thread):
-            if thread.is_alive():
-                thread.join(timeout)
+        self._meaning.stop()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        self._meaning.join(timeout)
         if self.watcher is not None:
             self.watcher.stop()
 
@@ -171,6 +139,7 @@ class LiveIndex:
                 self._cancel = True
             self._cond.notify_all()
 
+
     def idle(self, words_only: bool = False) -> bool:
         """Nothing to read or remove, the watcher quiet, and (unless `words_only`, or the model
         cannot load) nothing left to embed."""
@@ -178,9 +147,7 @@ class LiveIndex:
             busy = bool(self._dirty or self._removals or self._running)
         if busy or (self.watcher is not None and not self.watcher.idle()):
             return False
-        if words_only or self.loader.failed:
-            return True
-        return not self._embedding and not self._embed_wake.is_set() and self.engine.store.pending_work().chunks == 0
+        return words_only or self.loader.failed or self._meaning.idle()
 
     def wait_idle(self, timeout: float, words_only: bool = False) -> bool:
         """For tests and scripts: wait until everything asked for is done (or failed)."""
@@ -191,74 +158,35 @@ class LiveIndex:
             time.sleep(0.05)
         return False
 
+
     def view(self) -> LibraryView:
         stats = self._stats_now()
-        with self._cond:
-            dirty, running, removing = list(self._dirty), list(self._running), list(self._removals)
-        watched = set(self.watcher.folders) if self.watcher is not None else set()
-        polled = dict(self.watcher.polled) if self.watcher is not None else {}
-        folders = []
-        for path, files in stats.folders:
-            folder = Path(path)
-            counts = stats.folder_counts.get(path, {})
-            state = self._folder_state(folder, dirty, running, removing, watched, polled, counts)
-            folders.append(FolderView(path, files, *state))
-        progress, meaning = self.progress, self.meaning
+        now = self._activity()
+        folders = [FolderView(path, files, *now.state(Path(path), stats.folder_counts.get(path, {})))
+                   for path, files in stats.folders]
+        progress = self.progress
         return LibraryView(
             folders=folders,
-            busy=bool(running or dirty or removing),
-            progress=progress.to_json() if progress is not None and running else None,
-            waiting=stats.waiting,
-            embedding=meaning.to_json() if meaning is not None and self._embedding and meaning.phase == "meaning" else None,
-            embed_error=self.embed_error,
-            running=[str(f) for f in running],
-            notice=self.notice,
-            error=self.error,
-            last_run=self.last_run,
-            last_change=self.last_change,
-            watch_error=self.watch_error,
-            indexed_files=stats.indexed,
-            chunks=stats.chunks,
-            failed=list(stats.failed),
-            skipped=list(stats.skipped),
-            ignored=[(i.path, i.reason, i.is_folder) for i in stats.ignored],
-            cut=list(stats.cut),
+            busy=now.busy,
+            progress=progress.to_json() if progress is not None and now.running else None,
+            running=[str(f) for f in now.running],
+            **{name: getattr(self, name) for name in _SAID},
+            **self._meaning.shown(),
+            **counted(stats),
         )
 
-    def _folder_state(
-        self,
-        folder: Path,
-        dirty: list[Path],
-        running: list[Path],
-        removing: list[Path],
-        watched: set[Path],
-        polled: dict[Path, str],
-        counts: dict[str, int],
-    ) -> tuple[str, str]:
-        if folder in removing:
-            return "removing", "Removing it from the index"
-        if not folder.is_dir():
-            return "missing", "Not found on disk: its files stay searchable until you remove it"
-        if folder in running:
-            return "indexing", "Reading its files: each is searchable by its words once read"
-        if folder in dirty:
-            return "queued", "Queued for indexing"
-        waiting, indexed = counts.get("waiting", 0), counts.get("indexed", 0)
-        if waiting and not self.loader.failed:
-            return "embedding", (
-                f"Embedding: {indexed - waiting} of {indexed} files searchable by meaning; "
-                "the others by their words until then"
-            )
-        if waiting:
-            return "waiting", f"{waiting} of {indexed} files searchable by their words only: the model did not load"
-        if folder in polled:
-            every = round(self.watcher.poll_every)  # polled folders come from the watcher
-            return "polling", f"Up to date; checked for changes every {every} s, since {polled[folder]}"
-        if folder in watched:
-            return "watching", "Up to date; watching for changes"
-        if self.watch_error:
-            return "indexed", "Indexed; not watched: " + self.watch_error
-        return "indexed", "Indexed"
+    def _activity(self) -> Activity:
+        with self._cond:
+            dirty, running, removing = list(self._dirty), list(self._running), list(self._removals)
+        watcher = self.watcher
+        return Activity(
+            dirty, running, removing,
+            watched=set(watcher.folders) if watcher is not None else set(),
+            polled=dict(watcher.polled) if watcher is not None else {},
+            poll_every=watcher.poll_every if watcher is not None else 0.0,
+            model_failed=self.loader.failed,
+            watch_error=self.watch_error,
+        )
 
     # -- the worker ------------------------------------------------------------------------------
 
@@ -322,42 +250,9 @@ class LiveIndex:
         if notice:
             self.notice = notice
         self.last_run = describe_report(report)
-        self._embed_wake.set()
+        self._meaning.wake()
         if self.on_report is not None:
             self.on_report(report, True)
-
-    def _embed_loop(self) -> None:
-        """The meaning phase: once the model is loaded, embed whatever waits, again each time
-        the words phase writes something; the files the watcher wrote go first."""
-        while not self._embed_stop.is_set():
-            if not self.loader.ready or not self._embed_wake.wait(0.5):
-                self._embed_stop.wait(0.2)
-                continue
-            self._embed_wake.clear()
-            self._embedding = True
-            try:
-                self.meaning = Progress()
-                embedded = self.engine.embed(self.meaning, stop=self._embed_stop, first=self._first)
-                self.embed_error = None
-                if embedded.failed:
-                    self._forget_stats()
-                if self.on_embedded is not None:
-                    self.on_embedded(embedded)
-            except (FathomError, StorageError) as exc:
-                self.embed_error = str(exc)
-                self._embed_stop.wait(RETRY_SECONDS)  # a server that is down: try again a little later
-                self._embed_wake.set()
-            except Exception as exc:  # the worker must outlive one bad run
-                log.exception("embedding failed")
-                self.embed_error = f"Embedding stopped: {exc.__class__.__name__}: {exc}"
-            finally:
-                self._embedding = False
-                self._forget_stats()
-
-    def _first(self) -> list[str]:
-        """The lane that goes first: files the watcher wrote, newest first."""
-        with self._lane_lock:
-            return list(reversed(self._lane))
 
     def _check(self, progress: Progress) -> None:
         if self._cancel:
@@ -391,17 +286,12 @@ class LiveIndex:
 
     def _changed(self, report: IndexReport) -> None:
         if report.written:
-            with self._lane_lock:
-                for path in report.written:
-                    self._lane.pop(path, None)
-                    self._lane[path] = None
-                for path in list(self._lane)[: max(0, len(self._lane) - LANE_PATHS)]:
-                    del self._lane[path]
+            self._meaning.put_first(report.written)
         if report.added or report.updated or report.removed or report.moved or report.failed or report.skipped:
             self.last_change = time.time()
             self.last_run = describe_report(report)
             self._forget_stats()
-            self._embed_wake.set()
+            self._meaning.wake()
             if self.on_report is not None:
                 self.on_report(report, False)
 
@@ -414,16 +304,3 @@ class LiveIndex:
 
     def _forget_stats(self) -> None:
         self._stats = (0.0, None)
-
-
-def describe_report(report: IndexReport) -> str:
-    parts = [f"{report.added} new", f"{report.updated} updated", f"{report.unchanged} unchanged"]
-    if report.removed:
-        parts.append(f"{report.removed} removed")
-    if report.moved:
-        parts.append(f"{report.moved} moved")
-    if report.failed:
-        parts.append(f"{len(report.failed)} failed")
-    if report.skipped:
-        parts.append(f"{len(report.skipped)} skipped")
-    return ", ".join(parts) + " file(s)"

@@ -20,6 +20,7 @@ from search.ingest.context import embedding_text
 from search.presets import instruction_for
 from search.query_syntax import Query, corrected, parse_query, plain_query
 from search.snippets import make_snippet, words_covered
+from search.wording import mark
 from storage import ChunkFilter, ChunkHit, IndexStore, WordQuery
 
 MODES = ("hybrid", "vector", "keyword")
@@ -114,20 +115,83 @@ def search(
     if options.mode not in MODES:
         raise FathomError(f"Unknown search mode {options.mode!r}: choose one of {', '.join(MODES)}.")
     if options.k < 1:
-        raise FathomError(f"-k must be at least 1, found {options.k}.")
+        raise FathomError(f"{mark('k')} must be at least 1, found {options.k}.")
     parsed = understood(store, query, options)  # a file's text ("more like this") has no syntax
     if not parsed.words and not parsed.phrases:
         return []
-    query = parsed.meaning  # what the models read
     instruction = instruction_for(options.task, options.instruction)
+    found = _evidence(store, parsed, options, embedder, instruction)
+    scores = _file_scores(store, options, found)
+    shown = _shown_chunks(options, found)
+    chunks = found.chunks
 
+    do_rerank = reranker is not None and options.rerank and options.rerank_top > 0
+    keep = max(options.k, options.rerank_top if do_rerank else 0)
+    ranked = sorted(scores, key=scores.__getitem__, reverse=True)[:keep]
+    missing = [f for f in ranked if f not in shown]  # found by file-level evidence alone
+    if missing:
+        shown.update(store.passages(missing, found.vector, found.match))
+        chunks.update(store.chunks([shown[f] for f in missing if f in shown]))
+    ranked = [f for f in ranked if f in shown]
+    vector_scores, keyword_scores = found.vector_scores, found.keyword_scores
+    if found.vector is not None:
+        # Exact cosine for what is shown: keyword-only hits have none yet, and a large index's
+        # coarse pass ranks by compact copies (storage/sqlite/coarse.py).
+        vector_scores.update(
+            {cid: 1.0 - dist for cid, dist in store.cosine_distances([shown[f] for f in ranked], found.vector).items()}
+        )
+    results = {
+        f: _result(chunks[shown[f]], parsed, scores[f], vector_scores.get(shown[f]), keyword_scores.get(shown[f]),
+                   found.background)
+        for f in ranked
+    }
+    for f in ranked:
+        results[f].word_score = keyword_scores.get(found.by_keyword[f]) if f in found.by_keyword else None
+    order = ranked
+    if do_rerank:
+        top = ranked[: options.rerank_top]
+        # The reranker reads what the person sees: the passage under its title and section.
+        passages = [embedding_text(chunks[shown[f]].context, chunks[shown[f]].text) for f in top]
+        for f, score in zip(top, reranker.rerank(parsed.meaning, passages, instruction)):
+            results[f].rerank_score = score
+            results[f].score = score
+        top.sort(key=lambda f: results[f].score, reverse=True)
+        order = top + ranked[options.rerank_top :]
+    found_files = [results[f] for f in order[: options.k]]
+    if options.mode == "hybrid" and not any(r.strong for r in found_files):
+        return found_files[:NO_STRONG_MATCH_K]  # fewer, and each says it is weak
+    return found_files
+
+
+@dataclass
+class _Evidence:
+    """What the chunk lists found for a query: their hits (best first), each file's best chunk
+    in each, and the query's vector and word match for the file-level lists."""
+
+    vector: bytes | None
+    match: str | None
+    words: WordQuery
+    vector_hits: list[tuple[int, float]]  # noise-level matches left out in hybrid mode
+    keyword_hits: list[tuple[int, float]]
+    chunks: dict[int, ChunkHit]
+    vector_scores: dict[int, float]  # chunk id -> cosine
+    keyword_scores: dict[int, float]
+    background: float | None  # the query's mean cosine with any chunk
+    skip: set[int]  # files left out: "more like this"'s own, and those with a -word
+    by_vector: dict[int, int]  # file id -> its best chunk by vector
+    by_keyword: dict[int, int]
+
+
+def _evidence(
+    store: IndexStore, parsed: Query, options: SearchOptions, embedder: QueryEmbedder | None, instruction: str | None
+) -> _Evidence:
     only, n = options.filters, options.candidates
     vector: bytes | None = None
     vector_hits: list[tuple[int, float]] = []
     if options.mode in ("hybrid", "vector"):
         if embedder is None:
             raise FathomError("Vector search needs an embedding model.")
-        qv = embedder.embed_queries([query], instruction)[0]
+        qv = embedder.embed_queries([parsed.meaning], instruction)[0]  # what the models read
         vector = np.ascontiguousarray(qv, dtype=np.float32).tobytes()
         vector_hits = store.nearest_chunks(vector, n, only)
     words = parsed.words_query
@@ -144,73 +208,45 @@ def search(
     skip = {excluded.id} if excluded else set()
     skip |= store.files_with(parsed.excluded) if parsed.excluded else set()  # -word, -"phrase"
     vector_scores = {cid: 1.0 - dist for cid, dist in vector_hits}
-    keyword_scores = dict(keyword_hits)
     background = store.background_similarity(vector) if vector is not None else None
     if background is not None and options.mode == "hybrid":  # noise-level matches rank nothing
         vector_hits = [(c, d) for c, d in vector_hits if 1.0 - d - background >= WEAK_MARGIN]
-    by_vector = _best_per_file(vector_hits, chunks, skip)
-    by_keyword = _best_per_file(keyword_hits, chunks, skip)
+    return _Evidence(
+        vector, match, words, vector_hits, keyword_hits, chunks, vector_scores, dict(keyword_hits), background,
+        skip, _best_per_file(vector_hits, chunks, skip), _best_per_file(keyword_hits, chunks, skip),
+    )
 
+
+def _file_scores(store: IndexStore, options: SearchOptions, found: _Evidence) -> dict[int, float]:
+    """Each file's score: its best chunk's in one mode, else the fusion of every list."""
+    by_vector, by_keyword, chunks = found.by_vector, found.by_keyword, found.chunks
     if options.mode == "vector":
-        scores = {f: vector_scores[c] for f, c in by_vector.items()}
-    elif options.mode == "keyword":
-        scores = {f: keyword_scores[c] for f, c in by_keyword.items()}
-    else:
-        lists = [Ranked(options.vector_weight * VECTOR_LISTS["chunks"], list(by_vector), by_vector=True),
-                 Ranked(options.keyword_weight * KEYWORD_LISTS["chunks"], list(by_keyword))]
-        waiting = {chunks[c].file_id for c in by_keyword.values() if not chunks[c].embedded}
-        if options.file_weight > 0:
-            file_match = store.keyword_match(words, "files") if match else None
-            file_lists, embedded = _file_lists(
-                store, file_match, vector, options, skip, [*by_vector, *by_keyword], background
-            )
-            lists += file_lists
-            if embedded is not None:  # the files of every list that have no file vectors yet
-                waiting = {f for ranked in lists for f in ranked.files if f not in embedded}
-        scores = _fuse(lists, options.rrf_k, waiting)
-    # Each file is shown by its best chunk: of its best by vector and by keyword, the one the
-    # two chunk lists together rank higher.
-    chunk_rank = _rrf([(options.vector_weight, [c for c, _ in vector_hits]),
-                       (options.keyword_weight, [c for c, _ in keyword_hits])], options.rrf_k)
-    shown = {f: c for f, c in by_keyword.items()}
-    for f, c in by_vector.items():
-        shown[f] = c if f not in shown or chunk_rank.get(c, 0.0) >= chunk_rank.get(shown[f], 0.0) else shown[f]
-
-    do_rerank = reranker is not None and options.rerank and options.rerank_top > 0
-    keep = max(options.k, options.rerank_top if do_rerank else 0)
-    ranked = sorted(scores, key=scores.__getitem__, reverse=True)[:keep]
-    missing = [f for f in ranked if f not in shown]  # found by file-level evidence alone
-    if missing:
-        shown.update(store.passages(missing, vector, match))
-        chunks.update(store.chunks([shown[f] for f in missing if f in shown]))
-    ranked = [f for f in ranked if f in shown]
-    if vector is not None:
-        # Exact cosine for what is shown: keyword-only hits have none yet, and a large index's
-        # coarse pass ranks by compact copies (storage/sqlite/coarse.py).
-        vector_scores.update(
-            {cid: 1.0 - dist for cid, dist in store.cosine_distances([shown[f] for f in ranked], vector).items()}
+        return {f: found.vector_scores[c] for f, c in by_vector.items()}
+    if options.mode == "keyword":
+        return {f: found.keyword_scores[c] for f, c in by_keyword.items()}
+    lists = [Ranked(options.vector_weight * VECTOR_LISTS["chunks"], list(by_vector), by_vector=True),
+             Ranked(options.keyword_weight * KEYWORD_LISTS["chunks"], list(by_keyword))]
+    waiting = {chunks[c].file_id for c in by_keyword.values() if not chunks[c].embedded}
+    if options.file_weight > 0:
+        file_match = store.keyword_match(found.words, "files") if found.match else None
+        file_lists, embedded = _file_lists(
+            store, file_match, found.vector, options, found.skip, [*by_vector, *by_keyword], found.background
         )
-    results = {
-        f: _result(chunks[shown[f]], parsed, scores[f], vector_scores.get(shown[f]), keyword_scores.get(shown[f]),
-                   background)
-        for f in ranked
-    }
-    for f in ranked:
-        results[f].word_score = keyword_scores.get(by_keyword[f]) if f in by_keyword else None
-    order = ranked
-    if do_rerank:
-        top = ranked[: options.rerank_top]
-        # The reranker reads what the person sees: the passage under its title and section.
-        passages = [embedding_text(chunks[shown[f]].context, chunks[shown[f]].text) for f in top]
-        for f, score in zip(top, reranker.rerank(query, passages, instruction)):
-            results[f].rerank_score = score
-            results[f].score = score
-        top.sort(key=lambda f: results[f].score, reverse=True)
-        order = top + ranked[options.rerank_top :]
-    found = [results[f] for f in order[: options.k]]
-    if options.mode == "hybrid" and not any(r.strong for r in found):
-        return found[:NO_STRONG_MATCH_K]  # fewer, and each says it is weak
-    return found
+        lists += file_lists
+        if embedded is not None:  # the files of every list that have no file vectors yet
+            waiting = {f for ranked in lists for f in ranked.files if f not in embedded}
+    return _fuse(lists, options.rrf_k, waiting)
+
+
+def _shown_chunks(options: SearchOptions, found: _Evidence) -> dict[int, int]:
+    """Each file is shown by its best chunk: of its best by vector and by keyword, the one the
+    two chunk lists together rank higher."""
+    chunk_rank = _rrf([(options.vector_weight, [c for c, _ in found.vector_hits]),
+                       (options.keyword_weight, [c for c, _ in found.keyword_hits])], options.rrf_k)
+    shown = dict(found.by_keyword)
+    for f, c in found.by_vector.items():
+        shown[f] = c if f not in shown or chunk_rank.get(c, 0.0) >= chunk_rank.get(shown[f], 0.0) else shown[f]
+    return shown
 
 
 def understood(store: IndexStore, query: str | Query, options: SearchOptions) -> Query:
@@ -302,6 +338,10 @@ def _rrf(lists: list[tuple[float, list[int]]], k: int) -> dict[int, float]:
     return scores
 
 
+# What a result takes from the chunk that shows its file.
+_SHOWN_FROM_HIT = ("path", "page", "start", "end", "text", "context", "mtime_ns", "embedded")
+
+
 def _result(
     hit: ChunkHit, query: Query, score: float, vector_score: float | None, keyword_score: float | None,
     background: float | None = None,
@@ -310,19 +350,7 @@ def _result(
     close = vector_score is not None and background is not None and vector_score - background >= STRONG_MARGIN
     strong = close or words_covered(f"{hit.context}\n{hit.text}", " ".join([*query.words, *query.phrases])) >= STRONG_WORDS
     return Result(
-        path=hit.path,
-        score=score,
-        vector_score=vector_score,
-        keyword_score=keyword_score,
-        rerank_score=None,
-        page=hit.page,
-        start=hit.start,
-        end=hit.end,
-        text=hit.text,
-        context=hit.context,
-        snippet=excerpt.text,
-        highlights=excerpt.highlights,
-        mtime_ns=hit.mtime_ns,
-        embedded=hit.embedded,
-        strong=strong,
+        score=score, vector_score=vector_score, keyword_score=keyword_score, rerank_score=None,
+        snippet=excerpt.text, highlights=excerpt.highlights, strong=strong,
+        **{name: getattr(hit, name) for name in _SHOWN_FROM_HIT},
     )

@@ -21,6 +21,7 @@ from search.ingest.nontext import find_non_text
 from search.page import render
 from search.live_index import LibraryView
 from search.query import SearchOptions, search
+from search.wording import TERMINAL, worded
 from storage import EmbeddingSpace, open_store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -241,7 +242,7 @@ def test_a_file_over_the_passage_limit_is_cut_and_listed(
     report = strict.index_folders([root])
     (path, reason), = report.cut
     assert path == str(long)
-    assert reason.startswith("cut at 5 passages (the first ") and "--max-passages" in reason
+    assert reason.startswith("cut at 5 passages (the first ") and "(raise the limit with --max-passages)" in worded(reason, TERMINAL)
     assert len(_chunk_texts(strict, long)) == 5
     assert strict.store.stats().cut == [(str(long), reason)]
     assert strict.store.stats().indexed == 2  # indexed, up to the limit

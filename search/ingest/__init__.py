@@ -10,8 +10,9 @@
 - `chunk.py` and `context.py`: token windows, each under its title and section. The chunker
   counts in the model's tokens with a tokenizer of its own (`Embedder.chunk_tokenizer`):
   a fast tokenizer's settings live on one object, and embedding calls set truncation on theirs.
-- `indexer.py`: reads, chunks and embeds, one transaction per file; every file ends up indexed,
-  failed, skipped or ignored, and failed or skipped ones are retried when that may help; a file
-  is cut at the passage limit (and listed so).
+- `indexer.py`: which files to read again, and what is gone; every file ends up indexed,
+  failed, skipped or ignored, and failed or skipped ones are retried when that may help.
+  `writing.py` reads, chunks and writes them, one transaction per file; a file is cut at the
+  passage limit (and listed so). `report.py`: what a run did.
 - `watcher.py` and `inotify.py`: follow changes as they happen, with rescans as a safety net.
 """

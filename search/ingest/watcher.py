@@ -27,8 +27,10 @@ from watchdog.events import (
     FileSystemEventHandler,
     FileSystemMovedEvent,
 )
-from search.ingest.indexer import Indexer, IndexReport, Progress
+from search.ingest.indexer import Indexer
 from search.ingest.inotify import make_observer
+from search.ingest.progress import Progress
+from search.ingest.report import IndexReport
 from search.ingest.rules import inside_never_indexed
 
 log = logging.getLogger(__name__)

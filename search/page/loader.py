@@ -29,6 +29,10 @@ class LoaderView:
     reranker_device: str = ""  # where the reranker runs, once loaded (it may differ from the embedder)
 
 
+# The fields of a LoaderView the loader keeps as they are shown (as `_state`, `_stage`...).
+_KEPT_AS_SHOWN = ("state", "stage", "device", "error", "reranker", "reranker_error", "instructions", "reranker_device")
+
+
 class ModelLoader:
     def __init__(self, engine: Any):
         self.engine = engine
@@ -74,18 +78,8 @@ class ModelLoader:
     def view(self) -> LoaderView:
         name = self._downloading
         downloaded = max(0, _cache_bytes(name) - self._cached) if name else 0
-        return LoaderView(
-            state=self._state,
-            stage=self._stage,
-            seconds=time.monotonic() - self._began,
-            downloaded=downloaded,
-            device=self._device,
-            error=self._error,
-            reranker=self._reranker,
-            reranker_error=self._reranker_error,
-            instructions=self._instructions,
-            reranker_device=self._reranker_device,
-        )
+        kept = {field: getattr(self, "_" + field) for field in _KEPT_AS_SHOWN}
+        return LoaderView(seconds=time.monotonic() - self._began, downloaded=downloaded, **kept)
 
     # -- the thread --------------------------------------------------------------------------
 

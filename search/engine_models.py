@@ -4,41 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from search.config import Settings, server_key
+from search.config import Settings
+from search.models.interface import Embedder, Reranker
 
 
-def embedder_for(settings: Settings, dimension: int | None) -> Any:
+def embedder_for(settings: Settings, dimension: int | None) -> Embedder:
     """The embedding model: on its server when a URL is set, else loaded here."""
-    s = settings
-    if s.embedding_url:
-        from search.models.remote import load_remote_embedder
+    from search.models import open_embedder
 
-        key, where = server_key(s, "embedding")
-        return load_remote_embedder(
-            s.embedding_url, s.embedding_model, dimension=dimension or s.dim, fmt=s.query_format,
-            api_key=key, key_variables=where, timeout=s.remote_timeout, in_flight=s.remote_requests,
-        )
-    from search.models import load_embedder
-
-    return load_embedder(s.embedding_model, s.device, dimension or s.dim)
+    return open_embedder(settings, dimension)
 
 
-def reranker_for(settings: Settings) -> Any:
+def reranker_for(settings: Settings) -> Reranker | None:
     """The reranker (None when the settings name none): on its server, else loaded here."""
-    s = settings
-    if s.reranker_model is None:
-        return None
-    if s.reranker_url:
-        from search.models.remote import load_remote_reranker
+    from search.models import open_reranker
 
-        key, where = server_key(s, "reranker")
-        return load_remote_reranker(
-            s.reranker_url, s.reranker_model, fmt=s.reranker_format, api_key=key, key_variables=where,
-            timeout=s.remote_timeout, in_flight=s.remote_requests,
-        )
-    from search.models import load_reranker
-
-    return load_reranker(s.reranker_model, s.device)
+    return open_reranker(settings)
 
 
 def device_words(settings: Settings, embedder: Any) -> str:

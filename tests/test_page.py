@@ -25,6 +25,7 @@ from search.page.files import FileCopies, servable_file
 from search.live_index import LibraryView
 from search.page.loader import LoaderView
 from search.page.runtime import Runtime
+from search.wording import Terminal, worded
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -513,8 +514,12 @@ def test_passwords_come_from_options_variable_and_file(tmp_path: Path) -> None:
 def test_no_share_link_or_open_address_without_a_password() -> None:
     with pytest.raises(FathomError, match="Refusing to make a share link without a password"):
         check_exposure("127.0.0.1", share=True, auth=[])
-    with pytest.raises(FathomError, match="Refusing to listen on 0.0.0.0"):
+    with pytest.raises(FathomError, match="Refusing to listen on 0.0.0.0") as refused:
         check_exposure("0.0.0.0", share=False, auth=[])
+    # the settings it names are marked: the CLI words them as its flags, the page never shows them
+    assert "[[auth_file FILE]]" in str(refused.value) and "[[host]]" in str(refused.value)
+    assert ("Add --auth-file FILE (USER:PASSWORD lines), set FATHOM_AUTH=USER:PASSWORD or add --auth USER:PASSWORD, "
+            "or leave --host out") in worded(str(refused.value), Terminal("python app.py"))
     check_exposure("127.0.0.1", share=False, auth=[])
     check_exposure("0.0.0.0", share=True, auth=[("a", "a-long-passphrase")])
     assert is_loopback("localhost") and is_loopback("::1") and not is_loopback("192.168.1.5")

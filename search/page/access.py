@@ -4,7 +4,7 @@ names a request may carry in its `Host` and `Origin`; and how many wrong passwor
 may try. Its errors mark the settings they name (search/wording.py): `serve` raises them at
 its start, and the CLI words them as flags.
 
-No Gradio here (nor any web framework): app.py checks all of this before the (slow) page is
+No Gradio here (nor any web framework): the CLI checks all of this before the (slow) page is
 imported, and guard.py turns it into checks on every request.
 """
 from __future__ import annotations

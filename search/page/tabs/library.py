@@ -47,13 +47,8 @@ class LibraryTab:
 def build(first: PageState) -> LibraryTab:
     """The tab's components, built inside its `gr.Tab`."""
     with gr.Row(elem_id="fathom-add-row"):
-        path = gr.Textbox(
-            label="Add a folder",
-            placeholder="~/Documents",
-            info="The path of a folder on this computer; Fathom indexes it and keeps watching it.",
-            scale=6,
-            elem_id="fathom-folder-path",
-        )
+        path = gr.Textbox(label="Add a folder", placeholder="~/Documents", scale=6, elem_id="fathom-folder-path",
+                          info="The path of a folder on this computer; Fathom indexes it and keeps watching it.")
         add = gr.Button("Add folder", variant="primary", scale=0, min_width=130, elem_id="fathom-add")
     added = gr.HTML(visible=False, elem_id="fathom-added")
     progress = gr.HTML(first.progress, elem_id="fathom-progress")

@@ -154,7 +154,7 @@ def test_the_settings_tab_has_a_field_for_each_saved_setting() -> None:
     import gradio as gr
 
     from search.page.state import blank_state
-    from search.page.tabs import settings as settings_tab
+    from search.page import settings_tab
 
     placed = [name for row in settings_tab.ROWS + settings_tab.SERVER_ROWS for name in row]
     assert sorted(placed) == sorted(SAVED) and len(placed) == len(set(placed))

@@ -1,5 +1,5 @@
 """What the Library tab does: add a folder, re-index one, remove one. Plain functions of the
-runtime and the fields' values, returning HTML (tabs/library.py wires them to Gradio)."""
+runtime and the fields' values, returning HTML (library_tab.py wires them to Gradio)."""
 from __future__ import annotations
 
 import os

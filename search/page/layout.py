@@ -1,6 +1,6 @@
-"""The page: its header and three tabs (tabs/), each building and wiring its own components,
-and the poller that keeps them current. Gradio is imported only below this module (and
-launch.py), when `serve` runs."""
+"""The page: its header and three tabs (search_tab, library_tab, settings_tab), each building
+and wiring its own components, and the poller that keeps them current. Gradio is imported
+only below this module (and launch.py), when `serve` runs."""
 from __future__ import annotations
 
 import os
@@ -12,7 +12,7 @@ import gradio as gr  # noqa: E402
 from search.page import settings_actions, state  # noqa: E402
 from search.page.poller import Poller  # noqa: E402
 from search.page.runtime import Runtime  # noqa: E402
-from search.page.tabs import library, search, settings  # noqa: E402
+from search.page import library_tab, search_tab, settings_tab  # noqa: E402
 from search.page.theme import asset  # noqa: E402
 
 
@@ -39,13 +39,13 @@ def build(rt: Runtime) -> gr.Blocks:
             pill = gr.HTML(first.pill, scale=2, min_width=200, elem_id="fathom-pill-box")
         with gr.Tabs(selected="search", elem_id="fathom-tabs") as tabs:
             with gr.Tab("Search", id="search", elem_id="fathom-search-tab"):
-                search_tab = search.build(first)
+                searching = search_tab.build(first)
             with gr.Tab("Library", id="library", elem_id="fathom-library-tab"):
-                library_tab = library.build(first)
+                library = library_tab.build(first)
             with gr.Tab("Settings", id="settings", elem_id="fathom-settings-tab"):
-                settings_tab = settings.build(first, settings_actions.blank_settings())
-        search.wire(page, rt, search_tab, tabs)
-        library.wire(rt, library_tab)
-        settings.wire(rt, settings_tab)
-        Poller(rt, pill, search_tab, library_tab, settings_tab).wire(page)
+                settings = settings_tab.build(first, settings_actions.blank_settings())
+        search_tab.wire(page, rt, searching, tabs)
+        library_tab.wire(rt, library)
+        settings_tab.wire(rt, settings)
+        Poller(rt, pill, searching, library, settings).wire(page)
     return page

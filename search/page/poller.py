@@ -9,10 +9,10 @@ import gradio as gr
 
 from search.page import state
 from search.page.runtime import Runtime
-from search.page.tabs import settings as settings_tab
-from search.page.tabs.library import LibraryTab
-from search.page.tabs.search import FOLDER_FILTER_CHOICES, SearchTab
-from search.page.tabs.settings import SettingsTab
+from search.page import settings_tab
+from search.page.library_tab import LibraryTab
+from search.page.search_tab import FOLDER_FILTER_CHOICES, SearchTab
+from search.page.settings_tab import SettingsTab
 
 TICK_SECONDS = 1.0
 

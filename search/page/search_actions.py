@@ -1,6 +1,6 @@
 """What the Search tab does: a search, "more like this", the cards, a file's download copy.
 Plain functions of the runtime and the form's values, returning plain data and HTML; the tab
-(tabs/search.py) wires them to Gradio, and tests call them with no browser and no Gradio."""
+(search_tab.py) wires them to Gradio, and tests call them with no browser and no Gradio."""
 from __future__ import annotations
 
 import time

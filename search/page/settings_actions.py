@@ -1,6 +1,6 @@
 """What the Settings tab does: its values, the models to choose from, and saving them. Which
 fields there are, and what is saved, comes from search/settings_table.py (its SAVED rows);
-tabs/settings.py wires this to Gradio."""
+settings_tab.py wires this to Gradio."""
 from __future__ import annotations
 
 import importlib.util

@@ -101,7 +101,12 @@ def field(name: str, value: Any) -> Any:
     make, options = FIELDS[name]
     if name in MODELS:
         options = {**options, "choices": model_choices(MODELS[name], value, installed=False)}
-    return make(value=value, label=setting(name).page, **options)
+    return make(value=value, label=label(name), **options)
+
+
+def label(name: str) -> str:
+    """A saved setting's label: its `page` words in settings_table."""
+    return str(setting(name).page)
 
 
 def wire(rt: Runtime, tab: SettingsTab) -> None:

@@ -246,7 +246,7 @@ def test_every_place_reads_a_model_name_the_same_way(tmp_path: Path, monkeypatch
     from search.config import model_id
     from search.errors import FathomError
     from search.models import loading
-    from search.page import handlers, loader
+    from search.page import loader, settings_actions
 
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.chdir(tmp_path)
@@ -256,7 +256,7 @@ def test_every_place_reads_a_model_name_the_same_way(tmp_path: Path, monkeypatch
     for name in ("~/models/mini", "./models/mini", str(folder), "models/mini"):
         assert loading.model_folder(name, "embedding_model").resolve() == folder.resolve()
         assert model_id(name) == str(folder.resolve())
-        assert handlers._model(name, "The embedding model") == name
+        assert settings_actions._model(name, "The embedding model") == name
         assert loader._hub_name(name) is None
         assert loading._local_folder(name) is not None
     for missing in ("~/models/gone", "./gone", "/nowhere/gone"):
@@ -264,10 +264,10 @@ def test_every_place_reads_a_model_name_the_same_way(tmp_path: Path, monkeypatch
             loading.model_folder(missing, "embedding_model")
         assert "check the path given to --embedding-model" in worded(str(error.value), TERMINAL)
         with pytest.raises(FathomError, match="there is no folder"):
-            handlers._model(missing, "The embedding model")
+            settings_actions._model(missing, "The embedding model")
         assert loader._hub_name(missing) is None and loading._local_folder(missing) is None
     hub = "Qwen/Qwen3-Embedding-0.6B"
-    assert model_id(hub) == hub and loader._hub_name(hub) == hub and handlers._model(hub, "The embedding model") == hub
+    assert model_id(hub) == hub and loader._hub_name(hub) == hub and settings_actions._model(hub, "The embedding model") == hub
     with pytest.raises(FathomError, match="neither a folder nor a Hugging Face name"):
-        handlers._model("not-a-hub-name", "The embedding model")
-    assert handlers._model("served-model", "The embedding model", on_server=True) == "served-model"
+        settings_actions._model("not-a-hub-name", "The embedding model")
+    assert settings_actions._model("served-model", "The embedding model", on_server=True) == "served-model"

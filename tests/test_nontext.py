@@ -18,7 +18,7 @@ from search.errors import FathomError
 from search.ingest.chunk import chunk_text
 from search.ingest.indexer import MAX_PASSAGES, Indexer
 from search.ingest.nontext import find_non_text
-from search.page import render
+from search.page import render_library
 from search.live_index import LibraryView
 from search.query import SearchOptions, search
 from search.wording import TERMINAL, worded
@@ -266,9 +266,9 @@ def test_the_page_lists_cut_files_among_those_not_indexed() -> None:
         last_change=None, watch_error=None, indexed_files=1, chunks=2000,
         cut=[("/docs/huge.log", "cut at 2,000 passages (the first 12% of its text)")],
     )
-    html = render.problems(library)
+    html = render_library.problems(library)
     assert "fathom-state-cut" in html and "huge.log" in html and "cut at 2,000 passages" in html
-    assert render.problems_label(library) == "Files not indexed (1)"
+    assert render_library.problems_label(library) == "Files not indexed (1)"
 
 
 # -- the setting ----------------------------------------------------------------------------------

@@ -18,12 +18,14 @@ import pytest
 from conftest import CORPUS, run_cli, write_corpus
 from search.config import Settings, save_settings, saved_settings, setting_sources
 from search.errors import FathomError
-from search.page import handlers, render
+from search.page import folder_actions, render, render_library, search_actions, settings_actions
+from search.page.state import page_state
 from search.page.access import check_exposure, credentials, is_loopback
 from search.page.files import FileCopies, servable_file
 from search.live_index import LibraryView
 from search.page.loader import LoaderView
 from search.page.runtime import Runtime
+from search.wording import Terminal, worded
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -106,15 +108,15 @@ def runtime(minilm_path: str, minilm: Any) -> Iterator[Runtime]:
 
 
 def added(rt: Runtime, folder: Path) -> None:
-    ok, words = handlers.add_folder(rt, str(folder))
+    ok, words = folder_actions.add_folder(rt, str(folder))
     assert ok, words
     assert rt.library.wait_idle(60)
 
 
 def test_first_run_guides_to_add_a_folder(runtime: Runtime) -> None:
-    view = handlers.search(runtime, handlers.SearchForm(query="anything"))
+    view = search_actions.search(runtime, search_actions.SearchForm(query="anything"))
     assert "Add folder" in view.message and not view.results
-    state = handlers.page_state(runtime)
+    state = page_state(runtime)
     assert not state.has_folders
     assert "No folders yet" in state.progress
     assert "Ready" in state.pill and "cpu" in state.pill
@@ -129,20 +131,20 @@ def test_adding_a_folder_checks_the_path(runtime: Runtime, tmp_path: Path, monke
         str(docs / "pets" / "cat.txt"): "is a file, not a folder",
     }
     for text, expected in cases.items():
-        ok, words = handlers.add_folder(runtime, text)
+        ok, words = folder_actions.add_folder(runtime, text)
         assert not ok and expected in words, text
     real_access = os.access
     monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p) == docs else real_access(p, mode))
-    ok, words = handlers.add_folder(runtime, str(docs))
+    ok, words = folder_actions.add_folder(runtime, str(docs))
     assert not ok and "cannot read" in words
     monkeypatch.undo()
 
     added(runtime, docs)
-    ok, words = handlers.add_folder(runtime, str(docs))
+    ok, words = folder_actions.add_folder(runtime, str(docs))
     assert not ok and "already indexed" in words
-    ok, words = handlers.add_folder(runtime, str(docs / "pets"))
+    ok, words = folder_actions.add_folder(runtime, str(docs / "pets"))
     assert not ok and "is inside" in words
-    state = handlers.page_state(runtime)
+    state = page_state(runtime)
     assert state.has_folders and "Watching" in state.folders
     assert f"{len(CORPUS)} files" in state.progress
 
@@ -150,24 +152,24 @@ def test_adding_a_folder_checks_the_path(runtime: Runtime, tmp_path: Path, monke
 def test_search_cards_more_like_this_and_empty_states(runtime: Runtime, tmp_path: Path) -> None:
     docs = write_corpus(tmp_path / "docs")
     added(runtime, docs)
-    view = handlers.search(runtime, handlers.SearchForm(query="how do I bake bread at home"))
+    view = search_actions.search(runtime, search_actions.SearchForm(query="how do I bake bread at home"))
     assert view.results[0]["path"] == str(docs / "cooking" / "sourdough.md")
     assert "files in" in view.summary and " ms" in view.summary and not view.message
-    card = handlers.cards(view.results, show_scores=False)[0]
+    card = search_actions.cards(view.results, show_scores=False)[0]
     assert "sourdough.md" in card and "cooking" in card and "<mark>" in card and "score" not in card
-    assert "score 0." in handlers.cards(view.results, show_scores=True)[0]
+    assert "score 0." in search_actions.cards(view.results, show_scores=True)[0]
 
-    like = handlers.more_like_this(runtime, view.results[0]["path"], handlers.SearchForm())
+    like = search_actions.more_like_this(runtime, view.results[0]["path"], search_actions.SearchForm())
     assert like.results and str(docs / "cooking" / "sourdough.md") not in [r["path"] for r in like.results]
     assert "Files like <b>sourdough.md</b>" in like.summary
 
-    only_md = handlers.search(runtime, handlers.SearchForm(query="bread", types="md"))
+    only_md = search_actions.search(runtime, search_actions.SearchForm(query="bread", types="md"))
     assert {Path(r["path"]).suffix for r in only_md.results} == {".md"}
-    nothing = handlers.search(runtime, handlers.SearchForm(query="bread", path_glob="nothing-like-this*"))
+    nothing = search_actions.search(runtime, search_actions.SearchForm(query="bread", path_glob="nothing-like-this*"))
     assert not nothing.results and "filters" in nothing.message
-    bad = handlers.search(runtime, handlers.SearchForm(query="bread", after="last tuesday"))
+    bad = search_actions.search(runtime, search_actions.SearchForm(query="bread", after="last tuesday"))
     assert "Modified after" in bad.message and "is not a date" in bad.message
-    empty = handlers.search(runtime, handlers.SearchForm(query="  "))
+    empty = search_actions.search(runtime, search_actions.SearchForm(query="  "))
     assert "Type what you are looking for" in empty.message
 
 
@@ -175,29 +177,29 @@ def test_odd_searches_get_a_sentence_on_the_page(runtime: Runtime, tmp_path: Pat
     """Dates no file time can hold, and a 1 MB query: an answer or a sentence, never a bare "Error"."""
     added(runtime, write_corpus(tmp_path / "docs"))
     for after, before in (("0001-01-01", ""), ("99999999999d", ""), ("", "9999-12-31T23:59:59")):
-        view = handlers.search(runtime, handlers.SearchForm(query="bread", mode="keyword", after=after, before=before))
+        view = search_actions.search(runtime, search_actions.SearchForm(query="bread", mode="keyword", after=after, before=before))
         assert view.results, (after, before)
     began = time.monotonic()
-    huge = handlers.search(runtime, handlers.SearchForm(query="word " * 200_000, mode="keyword"))
+    huge = search_actions.search(runtime, search_actions.SearchForm(query="word " * 200_000, mode="keyword"))
     assert not huge.results and "at most 10,000" in huge.message and time.monotonic() - began < 5
 
 
 def test_a_corrected_search_says_so_with_the_words_as_typed_one_click_away(runtime: Runtime, tmp_path: Path) -> None:
     docs = write_corpus(tmp_path / "docs")
     added(runtime, docs)
-    view = handlers.search(runtime, handlers.SearchForm(query="sourdogh bred", mode="keyword"))
+    view = search_actions.search(runtime, search_actions.SearchForm(query="sourdogh bred", mode="keyword"))
     assert view.results[0]["path"] == str(docs / "cooking" / "sourdough.md")
     assert "Showing results for <b>sourdough bread</b>" in view.summary
     assert "Search instead for" in view.summary and "sourdogh bred</a>" in view.summary
     assert "&quot;\\&quot;sourdogh\\&quot; \\&quot;bred\\&quot;&quot;" in view.summary  # quoted: as typed
-    typed = handlers.search(runtime, handlers.SearchForm(query='"sourdogh" "bred"', mode="keyword"))
+    typed = search_actions.search(runtime, search_actions.SearchForm(query='"sourdogh" "bred"', mode="keyword"))
     assert not typed.results and "Showing results" not in typed.summary
     assert "No file has this exact phrase" in typed.message and "once the model is loaded" not in typed.message
-    words = handlers.search(runtime, handlers.SearchForm(query="zzzz qqqq", mode="keyword"))
+    words = search_actions.search(runtime, search_actions.SearchForm(query="zzzz qqqq", mode="keyword"))
     assert "No file has these words" in words.message and "once the model is loaded" not in words.message
-    left_out = handlers.search(runtime, handlers.SearchForm(query="bread -sourdough"))
+    left_out = search_actions.search(runtime, search_actions.SearchForm(query="bread -sourdough"))
     assert str(docs / "cooking" / "sourdough.md") not in [r["path"] for r in left_out.results]
-    only_minus = handlers.search(runtime, handlers.SearchForm(query="-bread"))
+    only_minus = search_actions.search(runtime, search_actions.SearchForm(query="-bread"))
     assert not only_minus.results and "every word has a minus" in only_minus.message
 
 
@@ -206,12 +208,12 @@ def test_open_file_hands_out_a_copy_of_indexed_files_only(runtime: Runtime, tmp_
     (tmp_path / "secret.txt").write_text("private", encoding="utf-8")
     added(runtime, docs)
     original = docs / "pets" / "cat.txt"
-    copy, problem = handlers.open_file(runtime, str(original))
+    copy, problem = search_actions.open_file(runtime, str(original))
     assert copy is not None and not problem
     assert copy.read_bytes() == original.read_bytes()
     assert runtime.files.root in copy.parents  # a copy in a private folder, not the file itself
     for crafted in (str(docs / ".." / "secret.txt"), str(tmp_path / "secret.txt"), "/etc/passwd"):
-        copy, problem = handlers.open_file(runtime, crafted)
+        copy, problem = search_actions.open_file(runtime, crafted)
         assert copy is None and "cannot be opened" in problem
 
 
@@ -227,7 +229,7 @@ def test_a_file_name_in_a_download_failure_is_text_not_html(
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(runtime.files, "copy", unreadable)
-    copy, problem = handlers.open_file(runtime, str(named))
+    copy, problem = search_actions.open_file(runtime, str(named))
     assert copy is None and "&lt;img src=x onerror=alert(1)&gt;.txt" in problem and "<img" not in problem
 
 
@@ -241,7 +243,7 @@ def test_a_folder_that_cannot_be_watched_says_so(
 
     monkeypatch.setattr(Observer, "schedule", watch_limit_reached)
     added(runtime, write_corpus(tmp_path / "docs"))
-    folders = handlers.page_state(runtime).folders
+    folders = page_state(runtime).folders
     assert "Checking" in folders and "checked for changes every 60 s" in folders
     assert "max_user_watches" in folders
 
@@ -257,27 +259,27 @@ def test_reranking_on_the_page(minilm_path: str, minilm: Any, tiny_qwen3_reranke
             time.sleep(0.1)
         assert rt.loader.reranker_ready, rt.loader.view().reranker_error
         added(rt, write_corpus(tmp_path / "docs"))
-        form = handlers.SearchForm(query="how do I bake bread at home", rerank=True)
-        view = handlers.search(rt, form)
+        form = search_actions.SearchForm(query="how do I bake bread at home", rerank=True)
+        view = search_actions.search(rt, form)
         scores = [r["rerank_score"] for r in view.results]
         assert all(s is not None for s in scores[:3]) and all(s is None for s in scores[3:])
         assert scores[:3] == sorted(scores[:3], reverse=True)
         assert "Not reranked" not in view.summary
-        assert "rerank 0." in handlers.cards(view.results, show_scores=True)[0]
-        plain = handlers.search(rt, handlers.SearchForm(query=form.query))
+        assert "rerank 0." in search_actions.cards(view.results, show_scores=True)[0]
+        plain = search_actions.search(rt, search_actions.SearchForm(query=form.query))
         assert all(r["rerank_score"] is None for r in plain.results)
-        assert handlers.page_state(rt).tasks  # the reranker reads the task, MiniLM does not
+        assert page_state(rt).tasks  # the reranker reads the task, MiniLM does not
     finally:
         rt.close()
 
 
 def test_the_task_control_shows_only_where_a_model_reads_it(runtime: Runtime, tiny_qwen3_embedder: Path) -> None:
-    assert not handlers.page_state(runtime).tasks  # MiniLM takes no instructions, no reranker
+    assert not page_state(runtime).tasks  # MiniLM takes no instructions, no reranker
     settings = Settings.resolve(embedding_model=str(tiny_qwen3_embedder), reranker_model="none")
     rt = Runtime(settings).start()
     try:
         assert rt.loader.wait(60)
-        assert handlers.page_state(rt).tasks
+        assert page_state(rt).tasks
     finally:
         rt.close()
 
@@ -289,15 +291,15 @@ def test_reindex_and_remove_a_folder(runtime: Runtime, tmp_path: Path) -> None:
     added(runtime, docs)
     assert [path for path, _ in runtime.library.view().failed] == [str(docs / "broken.pdf")]
     assert runtime.library.view().ignored == [(str(docs / ".env"), "a hidden file", False)]
-    state = handlers.page_state(runtime)
+    state = page_state(runtime)
     assert "broken.pdf" in state.problems and "failed" in state.problems
     assert ".env" in state.problems and "a hidden file" in state.problems
     assert state.problems_label == "Files not indexed (2)"
-    assert "Re-indexing" in handlers.reindex_folder(runtime, str(docs))
+    assert "Re-indexing" in folder_actions.reindex_folder(runtime, str(docs))
     assert runtime.library.wait_idle(60)
     assert runtime.library.view().indexed_files == len(CORPUS)
-    assert "Choose an indexed folder" in handlers.remove_folder(runtime, str(tmp_path))
-    assert "Removed" in handlers.remove_folder(runtime, str(docs))
+    assert "Choose an indexed folder" in folder_actions.remove_folder(runtime, str(tmp_path))
+    assert "Removed" in folder_actions.remove_folder(runtime, str(docs))
     assert runtime.library.wait_idle(60)
     assert runtime.engine.folders() == [] and runtime.library.view().indexed_files == 0
 
@@ -332,12 +334,12 @@ def test_reindex_reads_again_but_embeds_nothing_that_did_not_change(
         docs = write_corpus(tmp_path / "docs")
         added(rt, docs)
         gated.gate.clear()  # from now on the model would block
-        assert "Re-indexing" in handlers.reindex_folder(rt, str(docs))
+        assert "Re-indexing" in folder_actions.reindex_folder(rt, str(docs))
         assert rt.library.wait_idle(60)
         assert not gated.waiting.is_set()  # every passage took its stored vector
         assert rt.library.view().indexed_files == len(CORPUS) and rt.library.view().waiting.chunks == 0
         for query, name in (("sourdough starter", "sourdough.md"), ("marathon training", "running.txt")):
-            view = handlers.search(rt, handlers.SearchForm(query=query, mode="vector"))
+            view = search_actions.search(rt, search_actions.SearchForm(query=query, mode="vector"))
             assert view.results and Path(view.results[0]["path"]).name == name
         (docs / "sourdough.md").write_text("A note about sea kayaks and tides.", encoding="utf-8")
         assert gated.waiting.wait(60)  # an edit is embedded, by the model
@@ -354,10 +356,10 @@ def test_search_works_by_keywords_while_the_model_loads(minilm_path: str, minilm
     first.close()
     waiting = Runtime(settings)  # not started: its model is not loaded yet
     try:
-        view = handlers.search(waiting, handlers.SearchForm(query="sourdough"))
+        view = search_actions.search(waiting, search_actions.SearchForm(query="sourdough"))
         assert view.results[0]["path"] == str(docs / "cooking" / "sourdough.md")
         assert "still loading" in view.summary
-        assert "Waiting to load" in handlers.page_state(waiting).pill
+        assert "Waiting to load" in page_state(waiting).pill
     finally:
         waiting.close()
 
@@ -367,19 +369,19 @@ def test_a_model_that_cannot_load_says_what_to_do(tmp_path: Path) -> None:
     rt = Runtime(settings).start()  # HF_HUB_OFFLINE=1: the Hub cannot be reached
     try:
         assert not rt.loader.wait(60) and rt.loader.failed
-        state = handlers.page_state(rt)
+        state = page_state(rt)
         assert "Model not loaded" in state.pill
         assert "local model folder" in state.models and "Settings" in state.models
         docs = write_corpus(tmp_path / "docs")
-        ok, words = handlers.add_folder(rt, str(docs))
+        ok, words = folder_actions.add_folder(rt, str(docs))
         assert ok and "searchable by its words at once" in words and "once the model is loaded" in words
         assert rt.library.wait_idle(60)
         # searchable by its words at once, though no model will load
-        view = handlers.search(rt, handlers.SearchForm(query="sourdough"))
+        view = search_actions.search(rt, search_actions.SearchForm(query="sourdough"))
         assert view.results[0]["path"] == str(docs / "cooking" / "sourdough.md")
-        assert view.results[0]["embedded"] is False and "words only" in handlers.cards(view.results, False)[0]
+        assert view.results[0]["embedded"] is False and "words only" in search_actions.cards(view.results, False)[0]
         assert "did not load" in view.summary
-        progress = handlers.page_state(rt).progress
+        progress = page_state(rt).progress
         assert f"{len(CORPUS)} files searchable by their words only" in progress and "local model folder" in progress
     finally:
         rt.close()
@@ -416,7 +418,7 @@ def test_progress_shows_bar_counts_and_time_left() -> None:
                   "chunks_per_second": 12.5, "eta_seconds": 600.0, "current": "/docs/a.pdf"},
     )
     loader = LoaderView("ready", "Ready", 3.0, 0, "cpu float32", None, "none", None)
-    html = render.progress(library, loader)
+    html = render_library.progress(library, loader)
     assert "Reading 50 of 200 files" in html and "about 10 min left" in html
     assert 'aria-valuenow="25"' in html and "2 failed" in html and "/docs/a.pdf" in html
     assert "Reading 50 of 200" in render.pill(loader, library)
@@ -424,7 +426,7 @@ def test_progress_shows_bar_counts_and_time_left() -> None:
     embedding = dataclasses.replace(library, progress=None, running=[], busy=False, embedding={
         "chunks_total": 1000, "chunks_done": 250, "chunks_per_second": 20.0, "eta_seconds": 90.0,
         "current": "/docs/b.md", "phase": "meaning"})
-    html = render.progress(embedding, loader)
+    html = render_library.progress(embedding, loader)
     assert "Embedding 250 of 1,000 passages" in html and "about 2 min left" in html and "/docs/b.md" in html
     assert "searchable by its words" in html and 'aria-valuenow="25"' in html
     assert "Embedding 250 of 1,000" in render.pill(loader, embedding)
@@ -464,22 +466,22 @@ def test_settings_file_sits_below_options_and_variables(isolated_env: Path, monk
 
 def test_saving_settings_on_the_page(runtime: Runtime, tmp_path: Path, minilm_path: str) -> None:
     added(runtime, write_corpus(tmp_path / "docs"))
-    form = handlers.SettingsForm(minilm_path, "none", "auto", None, 7)
-    outcome = handlers.save(runtime, form)
+    form = settings_actions.SettingsForm(minilm_path, "none", "auto", None, 7)
+    outcome = settings_actions.save(runtime, form)
     assert outcome.saved and not outcome.confirm
     assert saved_settings(runtime.settings.data_dir)["rerank_top"] == 7
     assert Settings.resolve().rerank_top == 7 and runtime.settings.rerank_top == 7
 
-    bad = handlers.save(runtime, handlers.SettingsForm(str(tmp_path / "no-model"), "none", "auto", None, 7))
+    bad = settings_actions.save(runtime, settings_actions.SettingsForm(str(tmp_path / "no-model"), "none", "auto", None, 7))
     assert not bad.saved and "no folder at" in bad.message
-    bad = handlers.save(runtime, handlers.SettingsForm(minilm_path, "none", "auto", 2.5, 7))
+    bad = settings_actions.save(runtime, settings_actions.SettingsForm(minilm_path, "none", "auto", 2.5, 7))
     assert not bad.saved and "whole number" in bad.message
 
-    rebuild = handlers.SettingsForm(minilm_path, "none", "auto", 128, 7)
-    ask = handlers.save(runtime, rebuild)  # a new dimension re-embeds everything: ask first
+    rebuild = settings_actions.SettingsForm(minilm_path, "none", "auto", 128, 7)
+    ask = settings_actions.save(runtime, rebuild)  # a new dimension re-embeds everything: ask first
     assert ask.confirm and not ask.saved and f"all {len(CORPUS)} indexed files" in ask.message
     assert saved_settings(runtime.settings.data_dir).get("dim") is None
-    done = handlers.save(runtime, rebuild, confirmed=True)
+    done = settings_actions.save(runtime, rebuild, confirmed=True)
     assert done.saved and "Rebuilding the index" in done.message
     assert runtime.settings.dim == 128 and Settings.resolve().dim == 128
     assert runtime.loader.wait(60) and runtime.library.wait_idle(60)
@@ -512,8 +514,12 @@ def test_passwords_come_from_options_variable_and_file(tmp_path: Path) -> None:
 def test_no_share_link_or_open_address_without_a_password() -> None:
     with pytest.raises(FathomError, match="Refusing to make a share link without a password"):
         check_exposure("127.0.0.1", share=True, auth=[])
-    with pytest.raises(FathomError, match="Refusing to listen on 0.0.0.0"):
+    with pytest.raises(FathomError, match="Refusing to listen on 0.0.0.0") as refused:
         check_exposure("0.0.0.0", share=False, auth=[])
+    # the settings it names are marked: the CLI words them as its flags, the page never shows them
+    assert "[[auth_file FILE]]" in str(refused.value) and "[[host]]" in str(refused.value)
+    assert ("Add --auth-file FILE (USER:PASSWORD lines), set FATHOM_AUTH=USER:PASSWORD or add --auth USER:PASSWORD, "
+            "or leave --host out") in worded(str(refused.value), Terminal("python app.py"))
     check_exposure("127.0.0.1", share=False, auth=[])
     check_exposure("0.0.0.0", share=True, auth=[("a", "a-long-passphrase")])
     assert is_loopback("localhost") and is_loopback("::1") and not is_loopback("192.168.1.5")

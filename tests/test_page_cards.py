@@ -9,7 +9,7 @@ import pytest
 
 from conftest import write_corpus
 from search.config import Settings
-from search.page import card_actions, handlers
+from search.page import card_actions, folder_actions, search_actions
 from search.page.open_file import Desktop, Opening, local_person, open_command, passage_line
 from search.page.preview import preview, stitched
 from search.page.runtime import Runtime
@@ -110,9 +110,9 @@ def test_open_and_preview_a_result(runtime: Runtime, tmp_path: Path) -> None:
     lines = [f"def helper_{i}(value):\n    return value + {i}\n" for i in range(150)]
     lines.append("def parse_invoice_total(invoice):\n    return sum(line.amount for line in invoice.lines)\n")
     (docs / "code" / "long.py").write_text("\n".join(lines), encoding="utf-8")
-    ok, words = handlers.add_folder(runtime, str(docs))
+    ok, words = folder_actions.add_folder(runtime, str(docs))
     assert ok and runtime.library.wait_idle(60)
-    found = handlers.search(runtime, handlers.SearchForm(query="parse_invoice_total", mode="keyword")).results
+    found = search_actions.search(runtime, search_actions.SearchForm(query="parse_invoice_total", mode="keyword")).results
     result = next(r for r in found if r["path"].endswith("long.py"))
     ran: list[Opening] = []
     ok, words = card_actions.open_on_desktop(

@@ -20,7 +20,7 @@ from conftest import run_cli, write_corpus
 from page_server import BEARER, TOKEN, page_in_process, request, start_server, stop
 from search.config import Settings
 from search.errors import FathomError
-from search.page import handlers
+from search.page import folder_actions, settings_actions
 from search.page.access import (
     LoginAttempts,
     allowed_host_names,
@@ -239,8 +239,8 @@ def test_the_login_page_shows_nothing_of_the_index(tmp_path: Path, minilm_path: 
     rt = Runtime(settings, embedder=minilm).start()
     try:
         assert rt.loader.wait(60)
-        assert handlers.add_folder(rt, str(docs))[0] and rt.library.wait_idle(60)
-        handlers.save(rt, handlers.SettingsForm(minilm_path, "none", "cpu", None, 7))
+        assert folder_actions.add_folder(rt, str(docs))[0] and rt.library.wait_idle(60)
+        settings_actions.save(rt, settings_actions.SettingsForm(minilm_path, "none", "cpu", None, 7))
     finally:
         rt.close()
     server, url = start_server("--embedding-model", minilm_path, "--reranker-model", "none",
@@ -386,7 +386,7 @@ def test_downloads_are_private_copies(
     settings = Settings.resolve(embedding_model=minilm_path, reranker_model="none")
     with page_in_process(settings, monkeypatch, minilm) as (rt, page, url):
         rt.start()
-        assert rt.loader.wait(60) and handlers.add_folder(rt, str(docs))[0] and rt.library.wait_idle(60)
+        assert rt.loader.wait(60) and folder_actions.add_folder(rt, str(docs))[0] and rt.library.wait_idle(60)
         client = Client(url + "/", download_files=False, verbose=False, headers=BEARER)
         client.predict("bread with a dark crust", "question", "", False, "hybrid", "", "", "", "", "", "relevance",
                        False, api_name="/do_search")
@@ -457,6 +457,29 @@ def test_ipv6_loopback_as_typed(minilm_path: str) -> None:
     finally:
         printed = stop(server)
     assert f"http://[::1]:{port}" in printed
+
+
+def test_what_the_page_prints_is_worded_for_the_edge_that_started_it(capsys: pytest.CaptureFixture[str],
+                                                                    monkeypatch: pytest.MonkeyPatch,
+                                                                    fake_embedder: Any) -> None:
+    """serve(edge=...): the CLI passes its Terminal; the lines printed name no flag of their own."""
+
+    class Marked:
+        def setting(self, name: str, value: str | None) -> str:
+            return f"<{name} {value}>"
+
+        def action(self, command: str) -> str:
+            return f"<do {command}>"
+
+    settings = Settings.resolve(embedding_model="fake", reranker_model="none")
+    with page_in_process(settings, monkeypatch, fake_embedder, allowed_hosts=["mybox.lan"], edge=Marked()):
+        pass
+    printed = capsys.readouterr().out
+    assert "It answers to: " in printed and "mybox.lan" in printed
+    assert "(add a name with <allowed_host NAME>)." in printed and "[[" not in printed and "--" not in printed
+    with page_in_process(settings, monkeypatch, fake_embedder, allowed_hosts=["mybox.lan"]):
+        pass
+    assert "(add a name with --allowed-host NAME)." in capsys.readouterr().out  # TERMINAL, by default
 
 
 # -- the rules, without a web server ------------------------------------------------------------------------------

@@ -469,37 +469,38 @@ def test_rerank_through_a_server_from_the_cli(capsys: pytest.CaptureFixture[str]
 
 def test_settings_on_the_page_take_a_server(server: StandInServer, tmp_path: Path, isolated_env: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    from search.page import handlers, render
+    from search.page import folder_actions, render, search_actions, settings_actions
+    from search.page.state import page_state
     from search.page.runtime import Runtime
 
     monkeypatch.setenv("FATHOM_API_KEY", SECRET)
     rt = Runtime(Settings.resolve(embedding_model="stand-in", embedding_url=server.url, reranker_model="none")).start()
     try:
         assert rt.loader.wait(30), rt.loader.view().error
-        state = handlers.page_state(rt)
+        state = page_state(rt)
         assert f"server {server.url}" in state.models
         assert "<span>Queries</span> <b>plain</b> <em>as the model’s name says</em>" in state.models
-        facts = handlers.settings_facts(rt)
+        facts = settings_actions.settings_facts(rt)
         assert "API key, embedding server" in facts and "set in the environment" in facts and SECRET not in facts
-        ok, words = handlers.add_folder(rt, str(write_corpus(tmp_path / "docs")))
+        ok, words = folder_actions.add_folder(rt, str(write_corpus(tmp_path / "docs")))
         assert ok and rt.library.wait_idle(30)
-        view = handlers.search(rt, handlers.SearchForm(query="sourdough bread", mode="vector"))
+        view = search_actions.search(rt, search_actions.SearchForm(query="sourdough bread", mode="vector"))
         assert view.results and view.results[0]["path"].endswith("sourdough.md")
 
-        form = handlers.SettingsForm("other-name", "none", "auto", None, 10, embedding_url="http://bad host",
+        form = settings_actions.SettingsForm("other-name", "none", "auto", None, 10, embedding_url="http://bad host",
                                      query_format="qwen3")
-        refused = handlers.save(rt, form)
+        refused = settings_actions.save(rt, form)
         assert not refused.saved and "give the base URL" in refused.message
         # a new name on the server is a new model: the page asks before rebuilding
-        form = handlers.SettingsForm("other-name", "none", "auto", None, 10, embedding_url=server.url + "/",
+        form = settings_actions.SettingsForm("other-name", "none", "auto", None, 10, embedding_url=server.url + "/",
                                      query_format="qwen3")
-        assert handlers.save(rt, form).confirm
-        assert handlers.save(rt, form, confirmed=True).saved
+        assert settings_actions.save(rt, form).confirm
+        assert settings_actions.save(rt, form, confirmed=True).saved
         assert saved_settings(isolated_env) | {"rerank_top": None} == {
             "embedding_model": "other-name", "embedding_url": server.url, "query_format": "qwen3",
             "reranker_model": "none", "device": "auto", "rerank_top": None,
         }
-        assert handlers.settings_values(rt)["embedding_url"] == server.url
+        assert settings_actions.settings_values(rt)["embedding_url"] == server.url
         server.stop()  # the server goes away: the page says so, in its words
         rt.apply(Settings.resolve())
         rt.loader.wait(30)
@@ -537,16 +538,16 @@ def test_the_page_tries_a_server_again_until_it_can_be_used(tmp_path: Path, isol
 
 
 def handlers_add(rt: Any, folder: Path) -> tuple[bool, str]:
-    from search.page import handlers
+    from search.page import folder_actions
 
-    return handlers.add_folder(rt, str(folder))
+    return folder_actions.add_folder(rt, str(folder))
 
 
 def test_the_key_goes_only_to_the_server_set_outside_the_page(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                                               isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Whoever can use the page may point Settings at a server of their own: the key set for
     the real server never reaches it, now or from the CLI later (the URL is saved)."""
-    from search.page import handlers
+    from search.page import settings_actions
     from search.page.runtime import Runtime
 
     monkeypatch.setenv("FATHOM_API_KEY", SECRET)
@@ -556,11 +557,11 @@ def test_the_key_goes_only_to_the_server_set_outside_the_page(capsys: pytest.Cap
         try:
             assert rt.loader.wait(30), rt.loader.view().error
             assert real.requests and all(seen.headers["Authorization"] == f"Bearer {SECRET}" for seen in real.requests)
-            form = handlers.SettingsForm("stand-in", "none", "auto", None, 10, embedding_url=theirs.url)
-            assert handlers.save(rt, form, confirmed=True).saved
+            form = settings_actions.SettingsForm("stand-in", "none", "auto", None, 10, embedding_url=theirs.url)
+            assert settings_actions.save(rt, form, confirmed=True).saved
             rt.loader.wait(30)
             assert theirs.requests and not any("Authorization" in seen.headers for seen in theirs.requests)
-            facts = handlers.settings_facts(rt)
+            facts = settings_actions.settings_facts(rt)
             assert "none sent" in facts and "never to one saved from the page" in facts and SECRET not in facts
         finally:
             rt.close()

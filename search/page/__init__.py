@@ -1,6 +1,6 @@
-"""The Gradio page: search, library, settings. Gradio is imported only by layout.py, and only
-when `serve` runs, so `python app.py search` never pays for it; the page itself paints
-before any model (or torch) is loaded."""
+"""The Gradio page: search, library, settings. Gradio is imported only when `serve` runs
+(layout.py and what it imports, launch.py), so a search in a terminal never pays for it; the
+page itself paints before any model (or torch) is loaded."""
 from __future__ import annotations
 
 import os
@@ -8,6 +8,7 @@ import signal
 from typing import Any, Sequence
 
 from search.config import Settings
+from search.wording import TERMINAL, Edge
 
 # Gradio's hot reload and "vibe" editor: for developing a Gradio app, never for Fathom's page.
 GRADIO_DEVELOPER_VARIABLES = (
@@ -26,9 +27,11 @@ def serve(
     sources: dict[str, str] | None = None,
     allowed_hosts: Sequence[str] = (),
     mcp: bool = False,
+    edge: Edge = TERMINAL,
     **launch: Any,
 ) -> int:
-    """Start the page and block until Ctrl-C; with `mcp`, it also serves the agents' tools."""
+    """Start the page and block until Ctrl-C; with `mcp`, it also serves the agents' tools.
+    What it prints is worded for `edge` (the CLI passes its Terminal, with the program's name)."""
     from search.page.access import bind_name, check_exposure
     from search.page.runtime import Runtime, Serving
 
@@ -36,7 +39,8 @@ def serve(
     _stop_on_sigterm()
     runtime = Runtime(settings, Serving(bind_name(host), port, share, bool(auth), sources or {}, mcp))
     try:
-        page = open_page(runtime, auth=auth or None, open_browser=open_browser, allowed_hosts=allowed_hosts, **launch)
+        page = open_page(runtime, auth=auth or None, open_browser=open_browser, allowed_hosts=allowed_hosts, edge=edge,
+                         **launch)
         runtime.start()  # after the first paint: loading torch and a model takes a while
         page.block_thread()
     finally:
@@ -45,7 +49,7 @@ def serve(
 
 
 def open_page(runtime: Any, **launch: Any) -> Any:
-    """Build the page for `runtime` and serve it (see layout.launch_page); returns once it is up.
+    """Build the page for `runtime` and serve it (see launch.launch_page); returns once it is up.
 
     Gradio keeps every file it serves in its cache folder, which it takes from GRADIO_TEMP_DIR
     (for each component as it is built, so this comes first): there it is the runtime's
@@ -57,7 +61,8 @@ def open_page(runtime: Any, **launch: Any) -> Any:
     os.environ["GRADIO_EXAMPLES_CACHE"] = str(runtime.files.root / "examples")
     for name in GRADIO_DEVELOPER_VARIABLES:
         os.environ.pop(name, None)
-    from search.page.layout import build, launch_page
+    from search.page.launch import launch_page
+    from search.page.layout import build
 
     page = build(runtime)
     launch_page(page, runtime, **launch)

@@ -1,8 +1,10 @@
-"""Who may use the page: passwords from `--auth`, FATHOM_AUTH or a credentials file; the rule
-that Fathom is never reachable beyond this computer without a good one; the names a request
-may carry in its `Host` and `Origin`; and how many wrong passwords a client may try.
+"""Who may use the page: passwords from the command line, the environment or a credentials
+file; the rule that Fathom is never reachable beyond this computer without a good one; the
+names a request may carry in its `Host` and `Origin`; and how many wrong passwords a client
+may try. Its errors mark the settings they name (search/wording.py): `serve` raises them at
+its start, and the CLI words them as flags.
 
-No Gradio here (nor any web framework): app.py checks all of this before the (slow) page is
+No Gradio here (nor any web framework): the CLI checks all of this before the (slow) page is
 imported, and guard.py turns it into checks on every request.
 """
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import Callable, Iterable
 from urllib.parse import urlsplit
 
 from search.errors import FathomError
+from search.settings_table import env_name
+from search.wording import mark
 
 Credentials = list[tuple[str, str]]
 
@@ -37,11 +41,11 @@ def credentials(
     """Every USER:PASSWORD pair given, in any of the three ways (all of them count)."""
     pairs: Credentials = []
     for value in auth or []:
-        pairs.append(_pair(value, "--auth"))
+        pairs.append(_pair(value, mark("auth")))
     if env_value and env_value.strip():
         for value in env_value.split(","):
             if value.strip():
-                pairs.append(_pair(value.strip(), "FATHOM_AUTH"))
+                pairs.append(_pair(value.strip(), env_name("auth")))
     if auth_file:
         pairs += read_auth_file(auth_file)
     return pairs
@@ -88,8 +92,8 @@ def check_exposure(host: str, share: bool, auth: Credentials) -> None:
     easy to guess: a share link is on the internet, and a host other than loopback is on
     every network this computer joins. On loopback, any password will do."""
     how = (
-        "add --auth-file FILE (USER:PASSWORD lines), set FATHOM_AUTH=USER:PASSWORD or add "
-        "--auth USER:PASSWORD"
+        f"add {mark('auth_file', 'FILE')} (USER:PASSWORD lines), set {env_name('auth')}=USER:PASSWORD or add "
+        f"{mark('auth', 'USER:PASSWORD')}"
     )
     if not auth:
         if share:
@@ -100,7 +104,7 @@ def check_exposure(host: str, share: bool, auth: Credentials) -> None:
         if not is_loopback(host):
             raise FathomError(
                 f"Refusing to listen on {host} without a password: anyone on your network could "
-                f"read your indexed files. {how[0].upper()}{how[1:]}, or leave --host out "
+                f"read your indexed files. {how[0].upper()}{how[1:]}, or leave {mark('host')} out "
                 "(127.0.0.1: this computer only)."
             )
         return
@@ -111,7 +115,7 @@ def check_exposure(host: str, share: bool, auth: Credentials) -> None:
             raise FathomError(
                 f"A password for {where} must have at least {MIN_EXPOSED_PASSWORD} characters: "
                 f"the one for {', '.join(short)} is shorter. Choose a longer one (a few words work "
-                "well), or leave --share and --host out to use Fathom on this computer only."
+                f"well), or leave {mark('share')} and {mark('host')} out to use Fathom on this computer only."
             )
 
 
@@ -138,7 +142,7 @@ def bind_name(host: str) -> str:
     return f"[{address.compressed}]" if address.version == 6 else address.compressed
 
 
-def host_name(text: str, where: str = "--allowed-host") -> str:
+def host_name(text: str, where: str = mark("allowed_host")) -> str:
     """One name for the Host allowlist, as typed by a person: `mybox.lan`, `mybox.lan:7860`,
     `http://mybox.lan:7860/`, `192.168.1.5`, `::1` or `*.example.org` (every subdomain)."""
     value = text.strip().lower()
@@ -158,9 +162,9 @@ def host_name(text: str, where: str = "--allowed-host") -> str:
 
 
 def allowed_host_names(values: Iterable[str] | None, env_value: str | None) -> list[str]:
-    """The names given with --allowed-host (repeatable) and FATHOM_ALLOWED_HOSTS (comma-separated)."""
+    """The names given with the option (repeatable) and the environment variable (comma-separated)."""
     names = [host_name(v) for v in values or []]
-    names += [host_name(v, "FATHOM_ALLOWED_HOSTS") for v in (env_value or "").split(",") if v.strip()]
+    names += [host_name(v, env_name("allowed_host")) for v in (env_value or "").split(",") if v.strip()]
     return list(dict.fromkeys(names))
 
 

@@ -1,4 +1,4 @@
-"""`/mcp` on the page (`--mcp`): Fathom's read-only tools for AI agents over Streamable HTTP
+"""`/mcp` on the page (when `serve` is asked for it): Fathom's read-only tools for AI agents over Streamable HTTP
 (search/agents/server.py), answered with the page's own engine and loaded models.
 
 It stands right after the Host allowlist and the Origin check (guard.py), so a request reaches
@@ -24,12 +24,12 @@ from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from search.page.access import Credentials, LoginAttempts
-from search.page.guard import _duration, _route, client_of
-from search.page.token import carries_token
+from search.page.asgi_parts import client_of, route_of, wait_words
+from search.page.token import TOKEN_VARIABLE, carries_token
 
 NEEDS_PASSWORD = (
     "Fathom's tools need the page's token (Authorization: Bearer TOKEN; it is in page-token in the data "
-    "folder, or FATHOM_TOKEN), or the page's user and password as HTTP Basic authentication."
+    f"folder, or {TOKEN_VARIABLE}), or the page's user and password as HTTP Basic authentication."
 )
 
 
@@ -60,7 +60,7 @@ class AgentRoute:
         self.token, self.port = token, port
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or _route(scope).rstrip("/") != self.path:
+        if scope["type"] != "http" or route_of(scope).rstrip("/") != self.path:
             await self.app(scope, receive, send)
             return
         if not carries_token(scope, self.token, self.port):
@@ -74,7 +74,7 @@ class AgentRoute:
         client = client_of(scope, self.tunnel_names)
         wait = self.attempts.locked_for(client)
         if wait > 0:
-            return PlainTextResponse(f"Too many wrong passwords: try again in {_duration(wait)}.", status_code=429,
+            return PlainTextResponse(f"Too many wrong passwords: try again in {wait_words(wait)}.", status_code=429,
                                      headers={"Retry-After": str(int(wait) + 1)})
         given = _basic(Headers(scope=scope).get("authorization"))
         if given is None:

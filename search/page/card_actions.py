@@ -1,5 +1,5 @@
 """What a result card's Open, Open folder and Preview buttons do: plain functions of the
-runtime and the result (as Result.to_json() gave it), returning HTML, like handlers.py.
+runtime and the result (as Result.to_json() gave it), returning HTML, like search_actions.py.
 Only files Fathom indexed, inside an indexed folder, are ever opened or previewed."""
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ folder, Download, More like this) and, under a card, its preview when open. One 
 instead of a Gradio column of components per card: the browser took about 0.1 s per card
 component on each search, which made fifty cards (four "Show more") cost seconds. The buttons
 are plain HTML; a click reaches Python as one event that names the action and the card
-(layout.py). No Gradio here, so tests read the list as a person sees it."""
+(search_tab.py). No Gradio here, so tests read the list as a person sees it."""
 from __future__ import annotations
 
 from html import escape

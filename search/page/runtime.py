@@ -46,7 +46,7 @@ class Runtime:
 
     @property
     def token(self) -> str:
-        """The page's token (token.py): FATHOM_TOKEN, or the one kept in the data folder."""
+        """The page's token (token.py): the token variable's, or the one kept in the data folder."""
         if self._token is None:
             self._token = page_token(self.settings.data_dir)
         return self._token

@@ -3,14 +3,15 @@ Server does, so that the other users of this computer (a port on 127.0.0.1 is op
 them) cannot use the page without a password.
 
 It is kept in the data folder (`page-token`, readable by this user only) so that it outlives a
-restart; FATHOM_TOKEN sets it instead. A request carries it in one of three ways:
+restart; the environment variable TOKEN_VARIABLE sets it instead. A request carries it in one
+of three ways:
 
 - `Authorization: Bearer TOKEN` (scripts, MCP clients);
 - the cookie the page sets (HttpOnly, SameSite=Strict) when the browser opens the address
   Fathom prints or opens, `http://127.0.0.1:7860/?token=TOKEN`;
 - `?token=TOKEN` in the address itself (the page turns it into the cookie at once).
 
-No web framework here: guard.py checks requests with `carries_token`, and any other part of
+No web framework here: token_gate.py checks requests with `carries_token`, and any other part of
 Fathom that answers requests on the page's server can call it too.
 """
 from __future__ import annotations
@@ -24,15 +25,16 @@ from typing import Any, Iterable, Mapping
 from urllib.parse import parse_qsl
 
 from search.errors import FathomError
+from search.settings_table import env_name
 
 TOKEN_FILE = "page-token"
-TOKEN_VARIABLE = "FATHOM_TOKEN"
+TOKEN_VARIABLE = env_name("token")
 QUERY_NAME = "token"
-MIN_TOKEN = 16  # characters, for a token set by FATHOM_TOKEN
+MIN_TOKEN = 16  # characters, for a token set by TOKEN_VARIABLE
 
 
 def page_token(data_dir: Path, env: Mapping[str, str] | None = None) -> str:
-    """FATHOM_TOKEN when it is set; otherwise the token kept in the data folder, made on first
+    """TOKEN_VARIABLE when it is set; otherwise the token kept in the data folder, made on first
     use (32 random bytes, URL-safe). A file that others could read is replaced by a new one."""
     env = os.environ if env is None else env
     given = (env.get(TOKEN_VARIABLE) or "").strip()

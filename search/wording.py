@@ -7,7 +7,7 @@ page, the MCP server) puts it in its own words:
     [[dim 512]]            a setting or a search option, with a value or not: `--dim 512` in a
                            terminal, "Dimension 512 (Settings)" on the page
     [[run index FOLDER]]   something to do: "run `fathom index FOLDER`" in a terminal, "add a
-                           folder on the Folders tab" on the page
+                           folder on the Library tab" on the page
 
 `mark` and `run` write the marks; `worded(text, edge)` reads them. Storage writes the same
 marks in plain text (it cannot import this module).
@@ -74,8 +74,8 @@ def has_marks(text: str) -> bool:
 # What each command the messages ask for does, for an edge that is not a terminal: the page's
 # words, and the agent's (an agent asks the person).
 ACTIONS = {
-    "index": ("add a folder on the Folders tab", "index a folder"),
-    "status": ("see the Folders tab", "look at the index's status"),
+    "index": ("add a folder on the Library tab", "index a folder"),
+    "status": ("see the Library tab", "look at the index's status"),
     "serve": ("start Fathom's page", "start Fathom's page"),
 }
 

@@ -56,7 +56,7 @@ def test_searching_an_empty_or_another_models_index_says_what_to_do(tmp_path: Pa
     settings = Settings.resolve(embedding_model="model-b", reranker_model="none", dim=128)
     text = raised(NotIndexedError, fitting_space, None, settings)
     assert worded(text, CLI) == "Nothing is indexed yet: run `python app.py index FOLDER` first."
-    assert worded(text, PAGE) == "Nothing is indexed yet: add a folder on the Folders tab first."
+    assert worded(text, PAGE) == "Nothing is indexed yet: add a folder on the Library tab first."
     text = raised(IndexMismatchError, fitting_space, EmbeddingSpace("model-a", 384, "r"), settings)
     assert worded(text, CLI) == (
         "This index was built with model-a (dimension 384), not model-b (dimension 128): search with "

@@ -137,7 +137,7 @@ def test_messages_from_below_are_worded_for_the_page(runtime: Runtime, tmp_path:
     monkeypatch.setattr(runtime.engine, "search", refuse)
     view = search_actions.search(runtime, search_actions.SearchForm(query="bread"))
     assert "That search did not work" in view.message
-    assert "The index was built with Dimension 512 (Settings): add a folder on the Folders tab again." in view.message
+    assert "The index was built with Dimension 512 (Settings): add a folder on the Library tab again." in view.message
     assert "[[" not in view.message and "--dim" not in view.message
 
     monkeypatch.setattr(settings_actions, "save_settings", refuse)

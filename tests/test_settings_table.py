@@ -135,7 +135,7 @@ def test_marks_are_worded_for_each_edge() -> None:
     text = f"{mark('dim', 512)} does not fit; {run('index FOLDER')} first, or use {mark('like', 'FILE')}."
     assert worded(text, TERMINAL) == "--dim 512 does not fit; run `fathom index FOLDER` first, or use --like FILE."
     page = worded(text, PAGE)
-    assert "Dimension 512 (Settings)" in page and "Folders tab" in page and "--" not in page
+    assert "Dimension 512 (Settings)" in page and "Library tab" in page and "--" not in page
     agent = worded(text, AGENT)
     assert "similar" in agent and "[[" not in agent and "`fathom" not in agent
     assert worded("a file named [[notes]] and [[run away]]", TERMINAL) == "a file named [[notes]] and [[run away]]"

@@ -47,6 +47,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         sources=sources,
         allowed_hosts=extra_hosts,
         mcp=getattr(args, "mcp", False),
+        edge=args.edge,
     )
 
 

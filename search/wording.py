@@ -32,7 +32,7 @@ def mark(name: str, value: object = None) -> str:
 
 def run(command: str) -> str:
     """Something for the person to do, as the CLI command that does it: run("index FOLDER")."""
-    if command.split()[0] not in ACTIONS:
+    if _action(command) is None:
         raise KeyError(f"no words for {command!r}")
     return f"[[run {command}]]"
 
@@ -47,7 +47,7 @@ def worded(text: str, edge: Edge) -> str:
 
     def one(found: re.Match[str]) -> str:
         name, value = found.group(1), found.group(2)
-        if name == "run" and value and value.split()[0] in ACTIONS:
+        if name == "run" and value and _action(value) is not None:
             return edge.action(value)
         if name in BY_NAME or name in SEARCH_OPTIONS:
             return edge.setting(name, value)
@@ -74,10 +74,19 @@ def has_marks(text: str) -> bool:
 # What each command the messages ask for does, for an edge that is not a terminal: the page's
 # words, and the agent's (an agent asks the person).
 ACTIONS = {
-    "index": ("add a folder on the Library tab", "index a folder"),
+    "index FOLDER": ("add a folder on the Library tab", "index a folder"),
+    "index": ("index your folders again on the Library tab", "index the folders again"),
     "status": ("see the Library tab", "look at the index's status"),
     "serve": ("start Fathom's page", "start Fathom's page"),
 }
+
+
+def _action(command: str) -> tuple[str, str] | None:
+    """The words for a command: its own, else its name's with a folder (`index ~/Documents`)
+    or without (`index --retry`)."""
+    name, _, rest = command.partition(" ")
+    folder = f"{name} FOLDER" if rest and not rest.startswith("-") else name
+    return ACTIONS.get(command) or ACTIONS.get(folder) or ACTIONS.get(name)
 
 
 @dataclass(frozen=True)
@@ -115,7 +124,7 @@ class Page:
         return f"{where}={value}" if value is not None else str(where)
 
     def action(self, command: str) -> str:
-        return ACTIONS[command.split()[0]][0]
+        return _action(command)[0]  # type: ignore[index]
 
 
 @dataclass(frozen=True)
@@ -131,7 +140,7 @@ class Agent:
         return f"the person's {said} setting" + (f" ({value})" if value is not None else "")
 
     def action(self, command: str) -> str:
-        return f"ask the person to {ACTIONS[command.split()[0]][1]} with Fathom"
+        return f"ask the person to {_action(command)[1]} with Fathom"  # type: ignore[index]
 
 
 TERMINAL = Terminal()

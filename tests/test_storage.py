@@ -500,3 +500,31 @@ def test_common_terms_are_pruned_in_a_large_index_only() -> None:
     assert without_common_terms(terms, 99, frequencies, 100) == terms  # a small index: nothing counted
     assert without_common_terms(["the"], 100, frequencies, 100) == ["the"]  # one term: nothing counted
     assert asked == []
+
+
+def test_two_processes_opening_a_new_index_at_once_migrate_it_once(tmp_path: Path) -> None:
+    """A second Fathom (the page and `index --watch`, started together) read the schema version
+    before the first one migrated: it must see, once it holds the write lock, that the work is
+    done, instead of creating the tables again."""
+    path = tmp_path / "fathom.db"
+    first, second = connect(path), connect(path)
+    stale = {"reads": 0}
+
+    class StaleAtFirst:
+        """The second connection, whose first look at the version comes before the first's work."""
+
+        def execute(self, sql: str, *args: Any) -> Any:
+            if sql == "PRAGMA user_version" and not stale["reads"]:
+                stale["reads"] += 1
+                migrate(first)  # the other process migrates meanwhile
+                return second.execute("SELECT 0")
+            return second.execute(sql, *args)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(second, name)
+
+    migrate(StaleAtFirst())
+    assert stale["reads"] == 1
+    assert second.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    first.close()
+    second.close()

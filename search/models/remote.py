@@ -24,7 +24,6 @@ from __future__ import annotations
 import base64
 import copy
 import threading
-from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np

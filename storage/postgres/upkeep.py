@@ -41,9 +41,9 @@ class Upkeep(PostgresBase):
         problems: dict[str, int | bool] = {}
         has_vectors = self.embedding_space() is not None
         if has_vectors:
-            (problems["chunks_without_vector"],), = self._query(f"SELECT COUNT(*) FROM chunks c JOIN files f ON "
-                                                                f"f.id = c.file_id WHERE f.embedded AND NOT EXISTS "
-                                                                "(SELECT 1 FROM chunk_vectors v WHERE v.chunk_id = c.id)")
+            (problems["chunks_without_vector"],), = self._query(
+                "SELECT COUNT(*) FROM chunks c JOIN files f ON f.id = c.file_id WHERE f.embedded AND NOT EXISTS "
+                "(SELECT 1 FROM chunk_vectors v WHERE v.chunk_id = c.id)")
             (problems["vectors_without_chunk"],), = self._query(
                 "SELECT COUNT(*) FROM chunk_vectors v WHERE NOT EXISTS (SELECT 1 FROM chunks c WHERE c.id = v.chunk_id)"
             )

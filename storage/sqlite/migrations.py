@@ -271,6 +271,9 @@ def migrate(conn: Any, stop_at: int | None = None) -> None:
         for number in range(version, target):
             conn.execute("BEGIN IMMEDIATE")
             try:
+                if conn.execute("PRAGMA user_version").fetchone()[0] > number:
+                    conn.execute("COMMIT")  # another process ran it while this one waited
+                    continue
                 MIGRATIONS[number](conn)
                 if conn.execute("PRAGMA foreign_key_check").fetchall():
                     raise StorageError(f"Migration {number + 1} broke foreign keys; nothing was changed.")

@@ -85,16 +85,19 @@ def fitting_space(space: EmbeddingSpace | None, settings: Settings) -> Embedding
             + (f" (dimension {s.dim})" if s.dim else "")
             + f": search with {_model_marks(space.model, s.embedding_url)}"
             + (f" {mark('dim', space.dimension)}" if s.dim else "")
-            + f", or re-index everything with the new one ({_model_marks(s.embedding_key, None)}): "
-            + f"{run('index')}."
+            + f", or re-index everything with the new one: {run('index', *_model_settings(s.embedding_key, None))}."
         )
     return space
 
 
-def _model_marks(key: str, url_now: str | None) -> str:
+def _model_settings(key: str, url_now: str | None) -> list[tuple[str, str]]:
     """The settings that choose the model an index records (`name @ URL` for a server's),
     when a server's URL is set now (`url_now`)."""
     name, _, url = key.partition(" @ ")
-    return mark("embedding_model", name) + (
-        f" {mark('embedding_url', url)}" if url else f" {mark('embedding_url', 'none')}" if url_now else ""
+    return [("embedding_model", name)] + (
+        [("embedding_url", url)] if url else [("embedding_url", "none")] if url_now else []
     )
+
+
+def _model_marks(key: str, url_now: str | None) -> str:
+    return " ".join(mark(name, value) for name, value in _model_settings(key, url_now))

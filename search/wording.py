@@ -30,16 +30,17 @@ def mark(name: str, value: object = None) -> str:
     return f"[[{name}]]" if value is None else f"[[{name} {value}]]"
 
 
-def run(command: str) -> str:
-    """Something for the person to do, as the CLI command that does it: run("index FOLDER")."""
-    if _action(command) is None:
-        raise KeyError(f"no words for {command!r}")
-    return f"[[run {command}]]"
+def run(command: str, *settings: tuple[str, object]) -> str:
+    """Something for the person to do, as the CLI command that does it, with the settings it
+    takes: run("index FOLDER"), run("index", ("embedding_model", "org/model"))."""
+    if _action(command) is None or any(name not in BY_NAME for name, _ in settings):
+        raise KeyError(f"no words for {command!r} with {settings!r}")
+    return "[[run " + "|".join([command, *(f"{name}={value}" for name, value in settings)]) + "]]"
 
 
 class Edge(Protocol):
     def setting(self, name: str, value: str | None) -> str: ...
-    def action(self, command: str) -> str: ...
+    def action(self, command: str, settings: list[tuple[str, str]]) -> str: ...
 
 
 def worded(text: str, edge: Edge) -> str:
@@ -47,8 +48,9 @@ def worded(text: str, edge: Edge) -> str:
 
     def one(found: re.Match[str]) -> str:
         name, value = found.group(1), found.group(2)
-        if name == "run" and value and _action(value) is not None:
-            return edge.action(value)
+        command, *given = (value or "").split("|")
+        if name == "run" and _action(command) is not None:
+            return edge.action(command, [tuple(pair.split("=", 1)) for pair in given])  # type: ignore[misc]
         if name in BY_NAME or name in SEARCH_OPTIONS:
             return edge.setting(name, value)
         return found.group(0)  # not a mark: a file name, say, that looks like one
@@ -105,8 +107,9 @@ class Terminal:
     def command(self, command: str) -> str:
         return f"{self.prog} {command}"
 
-    def action(self, command: str) -> str:
-        return f"run `{self.command(command)}`"
+    def action(self, command: str, settings: list[tuple[str, str]]) -> str:
+        flags = "".join(f" {self.setting(name, value)}" for name, value in settings)
+        return f"run `{self.command(command)}{flags}`"
 
 
 @dataclass(frozen=True)
@@ -123,8 +126,8 @@ class Page:
         where = row.env or row.flag
         return f"{where}={value}" if value is not None else str(where)
 
-    def action(self, command: str) -> str:
-        return _action(command)[0]  # type: ignore[index]
+    def action(self, command: str, settings: list[tuple[str, str]]) -> str:
+        return _action(command)[0] + _with(self, settings)  # type: ignore[index]
 
 
 @dataclass(frozen=True)
@@ -139,8 +142,12 @@ class Agent:
         said = (row.page or (row.flag or row.name).lstrip("-").replace("-", " ").replace("_", " ")).lower()
         return f"the person's {said} setting" + (f" ({value})" if value is not None else "")
 
-    def action(self, command: str) -> str:
-        return f"ask the person to {_action(command)[1]} with Fathom"  # type: ignore[index]
+    def action(self, command: str, settings: list[tuple[str, str]]) -> str:
+        return f"ask the person to {_action(command)[1]} with Fathom{_with(self, settings)}"  # type: ignore[index]
+
+
+def _with(edge: Edge, settings: list[tuple[str, str]]) -> str:
+    return " (with " + ", ".join(edge.setting(name, value) for name, value in settings) + ")" if settings else ""
 
 
 TERMINAL = Terminal()

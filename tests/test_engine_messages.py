@@ -60,8 +60,12 @@ def test_searching_an_empty_or_another_models_index_says_what_to_do(tmp_path: Pa
     text = raised(IndexMismatchError, fitting_space, EmbeddingSpace("model-a", 384, "r"), settings)
     assert worded(text, CLI) == (
         "This index was built with model-a (dimension 384), not model-b (dimension 128): search with "
-        "--embedding-model model-a --dim 384, or re-index everything with the new one "
-        "(--embedding-model model-b): run `python app.py index`."
+        "--embedding-model model-a --dim 384, or re-index everything with the new one: "
+        "run `python app.py index --embedding-model model-b`."
+    )
+    assert worded(text, PAGE).endswith(
+        "or re-index everything with the new one: index your folders again on the Library tab "
+        "(with Embedding model model-b (Settings))."
     )
     served = Settings.resolve(embedding_model="model-b", reranker_model="none", embedding_url="http://gpu:8000/v1")
     text = raised(IndexMismatchError, fitting_space, EmbeddingSpace("model-a", 384, "r"), served)

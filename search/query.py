@@ -15,6 +15,7 @@ from typing import Any, Protocol, Sequence
 
 import numpy as np
 
+from search import defaults
 from search.errors import FathomError
 from search.ingest.context import embedding_text
 from search.presets import instruction_for
@@ -41,7 +42,7 @@ WEAK_MARGIN = 0.0
 STRONG_MARGIN = 0.3
 STRONG_WORDS = 0.67  # or this share of the query's words in the passage
 NO_STRONG_MATCH_K = 5  # results shown when none is a strong match
-DEFAULT_RERANK_TOP = 10
+DEFAULT_RERANK_TOP = defaults.RERANK_TOP
 
 
 class QueryEmbedder(Protocol):

@@ -17,7 +17,7 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 FORMATS = ("qwen3", "plain")  # how a model on a server takes queries (or rerank prompts)
 DEFAULT_EMBEDDING_MODEL = "Qwen/Qwen3-Embedding-0.6B"
 DEFAULT_RERANKER_MODEL = "Qwen/Qwen3-Reranker-0.6B"
-DEFAULT_MAX_PASSAGES = 2_000  # per file; why this many: search/ingest/indexer.py
+DEFAULT_MAX_PASSAGES = defaults.MAX_PASSAGES  # per file; why this many: search/defaults.py
 DEFAULT_HOST = "127.0.0.1"  # serve: this computer only, unless told otherwise
 DEFAULT_PORT = 7860
 

@@ -20,6 +20,7 @@ from typing import Any, Collection, Iterable, Protocol, Sequence
 
 import numpy as np
 
+from search.defaults import MAX_PASSAGES
 from search.ingest.chunk import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, Chunker
 from search.ingest.extract import MAX_FILE_BYTES, READERS_VERSION
 from search.ingest.meaning import BATCH_CHUNKS, MeaningPhase
@@ -28,15 +29,9 @@ from search.ingest.progress import Progress
 from search.ingest.report import IndexReport
 from search.ingest.walk import walk, why_ignored
 from search.ingest.writing import FileJob, FileWriter, Limits
-from search.settings_table import DEFAULT_MAX_PASSAGES
 from storage import FileRecord, Folder, FolderRemoved, IgnoredPath, IndexStore
 
 __all__ = ["BATCH_CHUNKS", "MAX_PASSAGES", "Indexer", "IndexReport", "Progress", "owning_folder"]
-# Passages one file may have. 2,000 passages of 256 tokens hold a 1,000-page book (about
-# 400,000 words) and cost about 50 minutes of embedding with the default model on 2 CPU cores;
-# a file past that is most often a log or a data dump, which would otherwise outweigh the rest
-# of its folder. A file that reaches it is indexed up to it and listed as cut.
-MAX_PASSAGES = DEFAULT_MAX_PASSAGES
 NOT_REGULAR = "not a regular file (a pipe, socket or device)"
 
 

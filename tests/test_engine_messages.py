@@ -12,10 +12,10 @@ from conftest import write_corpus
 from search.config import Settings
 from search.errors import FathomError, IndexMismatchError, ModelLoadError, NotIndexedError
 from search.filters import make_filter
-from search.index_recipe import chunker_for, fitting_space
+from search.engine.index_recipe import chunker_for, fitting_space
 from search.limits import MAX_QUERY_CHARS, check_query
 from search.query import SearchOptions, search
-from search.search_notes import search_with_notes
+from search.engine.search_notes import search_with_notes
 from search.wording import PAGE, Terminal, has_marks, worded
 from storage import EmbeddingSpace, open_store
 

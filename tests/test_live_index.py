@@ -18,7 +18,7 @@ import numpy as np
 from conftest import FakeEmbedder
 from search.config import Settings
 from search.engine import Engine
-from search.live_index import LiveIndex
+from search.live import LiveIndex
 from search.query import SearchOptions, search
 
 ROOT = Path(__file__).resolve().parent.parent

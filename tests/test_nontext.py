@@ -19,7 +19,7 @@ from search.ingest.chunk import chunk_text
 from search.ingest.indexer import MAX_PASSAGES, Indexer
 from search.ingest.nontext import find_non_text
 from search.page import render_library
-from search.live_index import LibraryView
+from search.live import LibraryView
 from search.query import SearchOptions, search
 from search.wording import TERMINAL, worded
 from storage import EmbeddingSpace, open_store

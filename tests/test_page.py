@@ -22,7 +22,7 @@ from search.page import folder_actions, render, render_library, search_actions, 
 from search.page.state import page_state
 from search.page.access import check_exposure, credentials, is_loopback
 from search.page.files import FileCopies, servable_file
-from search.live_index import LibraryView
+from search.live import LibraryView
 from search.page.loader import LoaderView
 from search.page.runtime import Runtime
 from search.wording import Terminal, worded

@@ -11,7 +11,7 @@ from search.channel import Channel
 from search.cli.output import print_report
 from search.engine import folder_path
 from search.errors import FathomError
-from search.live_index import LiveIndex
+from search.live import LiveIndex
 from search.wording import worded, worded_data
 
 

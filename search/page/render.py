@@ -12,7 +12,7 @@ from html import escape
 from pathlib import Path
 from typing import Any, Sequence
 
-from search.live_index import LibraryView
+from search.live import LibraryView
 from search.page.loader import LoaderView, short_name
 from search.wording import PAGE, worded
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
-from search.live_index import LibraryView
+from search.live import LibraryView
 from search.page.loader import LoaderView
 from search.page.render import breakable_path, duration, from_below, loading_words, message, plural, pretty_path, when
 

@@ -9,7 +9,7 @@ from typing import Any, Mapping
 
 from search.config import Settings
 from search.page.files import FileCopies
-from search.live_index import LiveIndex
+from search.live import LiveIndex
 from search.page.loader import ModelLoader
 from search.page.token import carries_token, page_token
 

@@ -5,7 +5,7 @@ The words phase: a worker thread that brings folders up to date (the catch-up at
 folder added, a folder read again, a model change), and a watcher, started first, that follows
 changes meanwhile; it needs no model, so files are searchable by their words at once, even
 while the model loads or if it cannot. The meaning phase: a second thread that embeds what
-waits (search/live_meaning.py). `view()` says where it all stands (search/live_view.py);
+waits (search/live/meaning_thread.py). `view()` says where it all stands (search/live/view.py);
 nothing here waits on whoever shows it.
 """
 from __future__ import annotations
@@ -19,11 +19,10 @@ from typing import Any, Callable, Protocol
 from search.errors import FathomError
 from search.ingest.progress import Progress
 from search.ingest.report import IndexReport, describe_report
-from search.live_meaning import MeaningWorker
-from search.live_view import Activity, FolderView, LibraryView, counted
+from search.live.meaning_thread import MeaningWorker
+from search.live.view import Activity, FolderView, LibraryView, counted
 from storage import StorageError
 
-__all__ = ["Cancelled", "FolderView", "LibraryView", "LiveIndex", "LoadsOnItsOwn", "Models"]
 log = logging.getLogger(__name__)
 STATS_SECONDS = 1.0  # how long a count of the index is reused (every open page polls it)
 _SAID = ("notice", "error", "last_run", "last_change", "watch_error")  # shown as they are kept

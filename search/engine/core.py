@@ -6,22 +6,20 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Collection, Iterator, Sequence
 
-from search import engine_models, search_notes
 from search.config import Settings
+from search.engine import models as engine_models, search_notes
+from search.engine.index_recipe import INDEX_RECIPE, chunker_for, fitting_space, kept_dimension, model_change
+from search.engine.status import Status
 from search.errors import FathomError
-from search.index_recipe import INDEX_RECIPE, chunker_for, fitting_space, kept_dimension, model_change
 from search.ingest.progress import Progress
 from search.ingest.report import IndexReport
 from search.limits import check_query
 from search.query import Result, SearchOptions, has_words, search, understood
 from search.query_syntax import Query
-from search.search_notes import CPU_RERANK_SECONDS
-from search.status import Status
 from search.wording import run
 from storage import EmbeddingSpace, open_store
 
 # Kept here for the modules that import them from the engine.
-__all__ = ["CPU_RERANK_SECONDS", "INDEX_RECIPE", "Engine", "Status", "folder_path"]
 LIKE_CHARS = 2000  # of a file's text, as the query for "more like this"
 
 
@@ -68,7 +66,7 @@ class Engine:
             return self._reranker
 
     def chunker(self) -> Any:
-        """How files are cut (search/index_recipe.py), known without the model's weights."""
+        """How files are cut (search/engine/index_recipe.py), known without the model's weights."""
         if self._chunker is None:
             self._chunker = chunker_for(self.settings)
         return self._chunker
@@ -186,11 +184,11 @@ class Engine:
         return search(self.store, query, options, embedder, reranker)
 
     def answers(self, queries: Sequence[str], options: SearchOptions, like: str | None = None) -> Iterator[dict[str, Any]]:
-        """A command-line search's JSON (search/search_notes.py)."""
+        """A command-line search's JSON (search/engine/search_notes.py)."""
         return search_notes.answers(self, queries, options, like)
 
     def search_with_notes(self, query: str | Query, options: SearchOptions) -> tuple[list[Result], list[str]]:
-        """A search as the command line runs it, with notes (search/search_notes.py)."""
+        """A search as the command line runs it, with notes (search/engine/search_notes.py)."""
         return search_notes.search_with_notes(self, query, options)
 
     def ignores_instructions(self, options: SearchOptions) -> bool:
@@ -213,7 +211,7 @@ class Engine:
 
     def search_space(self) -> EmbeddingSpace:
         """The index's embedding space, when these settings can search it (else an error that
-        says what to do: search/index_recipe.py)."""
+        says what to do: search/engine/index_recipe.py)."""
         return fitting_space(self.store.embedding_space(), self.settings)
 
     # -- upkeep ------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The meaning phase of a live index (search/live_index.py): a thread that, once the model is
+"""The meaning phase of a live index (search/live/service.py): a thread that, once the model is
 loaded, embeds whatever waits, again each time it is woken, in two lanes: the files the
 watcher just wrote go before the catch-up."""
 from __future__ import annotations

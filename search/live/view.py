@@ -1,4 +1,4 @@
-"""What a live index shows (search/live_index.py): each folder's state in words, and the whole
+"""What a live index shows (search/live/service.py): each folder's state in words, and the whole
 index at one moment, for the page and `index` in a terminal alike."""
 from __future__ import annotations
 

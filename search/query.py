@@ -22,7 +22,7 @@ from search.presets import instruction_for
 from search.query_syntax import Query, corrected, parse_query, plain_query
 from search.snippets import make_snippet, words_covered
 from search.wording import mark
-from storage import ChunkFilter, ChunkHit, IndexStore, WordQuery
+from storage import ChunkFilter, ChunkHit, IndexStore, KeywordMatch, WordQuery
 
 MODES = ("hybrid", "vector", "keyword")
 # Tuned with bench/quality.py on three known-item sets (seed 0), checked on held-out queries
@@ -170,7 +170,7 @@ class _Evidence:
     in each, and the query's vector and word match for the file-level lists."""
 
     vector: bytes | None
-    match: str | None
+    match: KeywordMatch | None
     words: WordQuery
     vector_hits: list[tuple[int, float]]  # noise-level matches left out in hybrid mode
     keyword_hits: list[tuple[int, float]]
@@ -285,7 +285,7 @@ class Ranked:
 
 def _file_lists(
     store: IndexStore,
-    match: str | None,
+    match: KeywordMatch | None,
     vector: bytes | None,
     options: SearchOptions,
     skip: set[int],

@@ -36,6 +36,7 @@ class Dialect:
     glob: str  # the operator that matches a text to a pattern made by `glob_pattern`
     glob_pattern: Callable[[str], str]  # SQLite's GLOB pattern as that operator takes it
     stored_text: Callable[[str], str]  # a text as the database can hold it
+    returning: bool = True  # an INSERT can say the id it wrote (SQLite from 3.35 only)
 
     def marks(self, values: Sequence[Any]) -> str:
         """One placeholder for each value, comma-separated."""

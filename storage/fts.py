@@ -69,7 +69,7 @@ def match_terms(terms: list[str]) -> str | None:
 def fts_match(match: KeywordMatch) -> str | None:
     """`"p1" AND "p2" AND ("a" OR "b")`: every phrase, and any of the terms; without phrases
     the terms alone, OR-ed (match_terms); None when there is nothing to match."""
-    required = [_quoted(p) for p in match.phrases if p]
+    required = [_quoted(p) for p in match.phrases]
     any_of = match_terms(list(match.terms))
     if not required:
         return any_of

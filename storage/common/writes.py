@@ -82,16 +82,19 @@ class FileWrites(StoreBase):
         """The file's row, inserted or replaced; concurrent writers of one path wait for each
         other here (the row stays locked until the commit), so a path never has two rows."""
         text, marks = self.dialect.stored_text, self.dialect.marks(range(11))
-        conn.execute(
+        returning = " RETURNING id" if self.dialect.returning else ""
+        written = conn.execute(
             f"INSERT INTO files(folder_id, path, size, mtime_ns, sha256, status, error, indexed_at, tried, chunker, "
             f"embedded) VALUES ({marks}) ON CONFLICT (path) DO UPDATE SET "
             "folder_id = excluded.folder_id, size = excluded.size, mtime_ns = excluded.mtime_ns, "
             "sha256 = excluded.sha256, status = excluded.status, error = excluded.error, "
             "indexed_at = excluded.indexed_at, tried = excluded.tried, chunker = excluded.chunker, "
-            "embedded = excluded.embedded",
+            f"embedded = excluded.embedded{returning}",
             (folder_id, text(path), size, mtime_ns, sha256, status, text(error) if error else error, time.time(),
              tried, chunker, embedded),
         )
+        if returning:
+            return int(written.fetchone()[0])
         return int(conn.execute(f"SELECT id FROM files WHERE path = {self.dialect.mark}", (text(path),)).fetchone()[0])
 
     def _check_folder(self, conn: Any, folder_id: int) -> str:

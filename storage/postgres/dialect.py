@@ -1,7 +1,7 @@
 """PostgreSQL's side of storage/dialect.py: `%s` placeholders, a list of values as one array
 (`= ANY(%s)`), and a ChunkFilter with SQLite's meaning: extensions match in any case (SQLite's
 LIKE), and a glob is SQLite's GLOB (case-sensitive; `*`, `?`, `[...]`, `[^...]`) made a regular
-expression; NUL characters, which its text cannot hold, are replaced."""
+expression; NUL characters, which its text cannot hold, are replaced in stored text (`clean`)."""
 from __future__ import annotations
 
 import re
@@ -10,7 +10,7 @@ from storage.dialect import Dialect
 
 
 def glob_regex(glob: str) -> str:
-    """SQLite's GLOB pattern as an anchored regular expression; NUL characters, which its text cannot hold, are replaced."""
+    """SQLite's GLOB pattern as an anchored regular expression; NUL characters, which its text cannot hold, are replaced in stored text (`clean`)."""
     out, i = ["^"], 0
     while i < len(glob):
         ch = glob[i]

@@ -16,4 +16,5 @@ DIALECT = Dialect(
     glob="GLOB",
     glob_pattern=str,
     stored_text=str,
+    returning=False,  # RETURNING came in SQLite 3.35, newer than some Pythons bring
 )

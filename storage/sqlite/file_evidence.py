@@ -19,7 +19,6 @@ import numpy as np
 from storage.file_text import joined_text, name_fields, title_from_context
 from storage.fts import searchable_text
 from storage.sqlite.coarse import int8_copy
-from storage.sqlite.migrations import CHUNKS_WITH_CODES
 
 # BM25 column weights (name, folders, title, text), tuned with bench/quality.py: a word in a
 # file's name or title says more than one in its text. The names alone: the text weighs 0.
@@ -84,7 +83,11 @@ def rebuild(conn: Any, file_ids: Sequence[int]) -> int:
         ).fetchone()
         if row is None:
             continue
-        chunks = conn.execute(CHUNKS_WITH_CODES, (file_id,)).fetchall()
+        chunks = conn.execute(
+            "SELECT c.start, c.end, c.text, c.context, k.q8 FROM chunks c "
+            "LEFT JOIN chunk_codes k ON k.id = c.id WHERE c.file_id = ? ORDER BY c.ordinal",
+            (file_id,),
+        ).fetchall()
         if not chunks:
             continue
         delete_rows(conn, [file_id])

@@ -38,8 +38,7 @@ def _files_table(name: str, statuses: str) -> str:
 
 
 # A file's chunks in order, with their int8 codes (NULL where a chunk has no vector), as
-# migration 6 reads them; storage/sqlite/file_evidence.py rebuilds a file's rows from the same
-# columns while the schema keeps them (a later change of them gives it its own query).
+# migration 6 reads them (frozen: file_evidence.py has its own query, for the schema of now).
 CHUNKS_WITH_CODES = (
     "SELECT c.start, c.end, c.text, c.context, k.q8 FROM chunks c "
     "LEFT JOIN chunk_codes k ON k.id = c.id WHERE c.file_id = ? ORDER BY c.ordinal"

@@ -18,7 +18,7 @@ class ProgressBar:
         self.phase = "words"
 
     def __enter__(self) -> Any:
-        from search.ingest.indexer import Progress
+        from search.ingest.progress import Progress
 
         if not self.enabled:
             return Progress()

@@ -2,16 +2,16 @@
 models opened when needed.
 
 - core.py: `Engine`: indexing, searching and the status, over one store;
-- models.py: the models the settings name, opened through search/models' factory;
+- models.py: where the models run, in words;
 - index_recipe.py: how an index is built, and whether the settings fit one built before;
 - search_notes.py: a search as a terminal runs it, with notes on what the options could not do;
 - status.py: where Fathom stands.
 """
 from __future__ import annotations
 
-from search.engine.core import LIKE_CHARS, Engine, folder_path
+from search.engine.core import Engine, folder_path
 from search.engine.index_recipe import INDEX_RECIPE
 from search.engine.search_notes import CPU_RERANK_SECONDS
 from search.engine.status import Status
 
-__all__ = ["CPU_RERANK_SECONDS", "INDEX_RECIPE", "LIKE_CHARS", "Engine", "Status", "folder_path"]
+__all__ = ["CPU_RERANK_SECONDS", "INDEX_RECIPE", "Engine", "Status", "folder_path"]

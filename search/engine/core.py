@@ -15,11 +15,11 @@ from search.ingest.progress import Progress
 from search.ingest.report import IndexReport
 from search.limits import check_query
 from search.query import Result, SearchOptions, has_words, search, understood
+from search.models import open_embedder, open_reranker
 from search.query_syntax import Query
 from search.wording import run
 from storage import EmbeddingSpace, open_store
 
-# Kept here for the modules that import them from the engine.
 LIKE_CHARS = 2000  # of a file's text, as the query for "more like this"
 
 
@@ -56,13 +56,13 @@ class Engine:
         """The embedding model, loaded once (the meaning phase and searches may ask at once)."""
         with self._models_lock:
             if self._embedder is None:
-                self._embedder = engine_models.embedder_for(self.settings, dimension)
+                self._embedder = open_embedder(self.settings, dimension)
             return self._embedder
 
     def reranker(self) -> Any:
         with self._models_lock:
             if self._reranker is None:
-                self._reranker = engine_models.reranker_for(self.settings)
+                self._reranker = open_reranker(self.settings)
             return self._reranker
 
     def chunker(self) -> Any:

@@ -1,25 +1,10 @@
-"""The models an Engine's settings name: loaded here or reached on a server, and where they
-run, as words. The Engine keeps each loaded model once; these only make them."""
+"""Where the models an Engine's settings name run, as words, and whether reranking would run
+on this computer's CPU. The Engine opens them through search/models' factory."""
 from __future__ import annotations
 
 from typing import Any
 
 from search.config import Settings
-from search.models.interface import Embedder, Reranker
-
-
-def embedder_for(settings: Settings, dimension: int | None) -> Embedder:
-    """The embedding model: on its server when a URL is set, else loaded here."""
-    from search.models import open_embedder
-
-    return open_embedder(settings, dimension)
-
-
-def reranker_for(settings: Settings) -> Reranker | None:
-    """The reranker (None when the settings name none): on its server, else loaded here."""
-    from search.models import open_reranker
-
-    return open_reranker(settings)
 
 
 def device_words(settings: Settings, embedder: Any) -> str:

@@ -34,7 +34,6 @@ from search.models.loading import local_tokenizer
 from search.models.server import PayloadTooLarge, RequestRefused, ServerClient, ServerPlacement
 from search.wording import mark
 
-FORMATS = ("qwen3", "plain")
 CHAR_BUDGET = 64_000  # characters of text in one request (about 16k tokens of prose)
 MAX_INPUTS = 32  # texts in one request: TEI refuses more than 32 by default
 QWEN3_MAX_LENGTH = 8192  # as the local embedder reads Qwen3 (search/models/embedder.py)
@@ -250,14 +249,14 @@ def _shortened(client: ServerClient, name: str, dimension: int, full: int, chose
             f"fewer than the {dimension} asked for ({mark('dim')}, or the index's dimension): choose "
             f"{full} or less, or check that the server serves the model the index was built with."
         )
-    advice = f"It cannot shorten {name}'s vectors to {dimension} dimensions: drop {mark('dim')}."
+    advice = f"It cannot shorten {name}'s vectors to {dimension} dimensions: drop {mark('dim')} (wherever it is set)."
     width = _probe(client, name, dimension, advice)
     cut = chosen == "qwen3" and width > dimension
     if width != dimension and not cut:
         raise ModelServerError(
             f"The embedding server at {client.url} answered vectors of {width} dimensions for "
             f"{name}, not the {dimension} asked for: it does not shorten this model's vectors. "
-            f"Drop {mark('dim')}, or use a model that can be shortened (Qwen3-Embedding)."
+            f"Drop {mark('dim')} (wherever it is set), or use a model that can be shortened (Qwen3-Embedding)."
         )
     return dimension, cut
 

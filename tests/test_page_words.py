@@ -110,7 +110,7 @@ def test_the_rerank_hint_names_a_speed_only_for_the_model_it_was_measured_with(
     for model, says_seconds in (("Qwen/Qwen3-Reranker-0.6B", True), ("/models/tiny-reranker", False),
                                 ("Qwen/Qwen3-Reranker-4B", False)):
         runtime.settings = dataclasses.replace(runtime.settings, reranker_model=model)
-        words, default = rerank_hint(runtime)
+        words, default = rerank_hint(runtime, runtime.loader.view())
         assert (" s per search" in words) is says_seconds, (model, words)
         assert default is False
 
@@ -146,7 +146,7 @@ def test_messages_from_below_are_worded_for_the_page(runtime: Runtime, tmp_path:
     assert "Dimension 512 (Settings)" in outcome.message and "[[" not in outcome.message
 
     summary = render.summary(1, 5.0, notes=[f"Not reranked: see {mark('reranker_model')}."])
-    assert "Not reranked: see Reranker (Settings)." in summary and "[[" not in summary
+    assert "Not reranked: see the Reranker setting." in summary and "[[" not in summary
 
 
 def test_the_settings_tab_has_a_field_for_each_saved_setting() -> None:

@@ -18,27 +18,32 @@ NOT_HERE = (
 )
 
 
-def _indexed_file(rt: Runtime, path: str | None) -> Path | None:
+NOT_OPENABLE = (
+    "This file cannot be opened: it is no longer an indexed file in one of your folders "
+    "(moved, deleted, or its folder was removed)."
+)
+
+
+def indexed_file(rt: Runtime, path: str | None) -> Path | None:
+    """The real path of a file Fathom indexed inside an indexed folder (see files.py), else
+    None; StorageError when the index cannot be read."""
     store = rt.engine.store
 
     def indexed(text: str) -> bool:
         record = store.file_record(text)
         return record is not None and record.status == "indexed"
 
-    try:
-        return servable_file(path, [f.path for f in store.folders()], indexed)
-    except StorageError:
-        return None
+    return servable_file(path, [f.path for f in store.folders()], indexed)
 
 
 def opening_for(rt: Runtime, result: dict[str, Any], folder: bool, desktop: Desktop) -> tuple[Opening | None, str]:
     """The command that opens a result's file (or its folder) at its passage, or why not."""
-    real = _indexed_file(rt, result.get("path"))
+    try:
+        real = indexed_file(rt, result.get("path"))
+    except StorageError:
+        real = None
     if real is None:
-        return None, (
-            "This file cannot be opened: it is no longer an indexed file in one of your folders "
-            "(moved, deleted, or its folder was removed)."
-        )
+        return None, NOT_OPENABLE
     line = None if folder else passage_line(real, int(result.get("start") or 0), result.get("text") or "")
     page = None if folder else result.get("page")
     return open_command(str(real), desktop, folder=folder, page=page, line=line), ""
@@ -76,7 +81,10 @@ def preview_of(rt: Runtime, result: dict[str, Any]) -> str:
         chunks = rt.engine.store.file_chunks(path)
     except StorageError as exc:
         return render.message("No preview", str(exc), "error")
-    real = _indexed_file(rt, path)
+    try:
+        real = indexed_file(rt, path)
+    except StorageError:
+        real = None
     start, end = int(result.get("start") or 0), int(result.get("end") or 0)
     line = passage_line(real, start, result.get("text") or "") if real is not None else None
     return preview(path, chunks, start, end, result.get("page"), line)

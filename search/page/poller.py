@@ -7,9 +7,8 @@ from typing import Any
 
 import gradio as gr
 
-from search.page import state
+from search.page import settings_tab, state
 from search.page.runtime import Runtime
-from search.page import settings_tab
 from search.page.library_tab import LibraryTab
 from search.page.search_tab import FOLDER_FILTER_CHOICES, SearchTab
 from search.page.settings_tab import SettingsTab

@@ -189,7 +189,7 @@ def _ms(milliseconds: float) -> str:
 def message(title: str, body: str = "", kind: str = "info") -> str:
     """An empty state or an error: what happened, and what to do (body is plain text, an
     error's message as it is: worded for the page here)."""
-    text = f'<div class="fathom-message fathom-{kind}"><div class="fathom-message-title">{escape(from_below(title))}</div>'
+    text = f'<div class="fathom-message fathom-{kind}"><div class="fathom-message-title">{escape(title)}</div>'
     if body:
         text += f"<p>{escape(from_below(body))}</p>"
     return text + "</div>"

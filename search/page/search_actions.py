@@ -11,8 +11,7 @@ from typing import Any
 
 from search.errors import FathomError, IndexMismatchError, NotIndexedError
 from search.filters import make_filter
-from search.page import render
-from search.page.files import servable_file
+from search.page import card_actions, render
 from search.page.runtime import Runtime
 from search.page.search_state import DATE_POOL, PAGE_SIZE, by_date, check_folder
 from search.presets import presets
@@ -213,21 +212,12 @@ def open_file(rt: Runtime, path: str | None) -> tuple[Path | None, str]:
     """A copy of an indexed file to hand to the browser, or why there is none (a sentence the
     page shows as HTML: a file's name is escaped). Only files Fathom indexed inside an indexed
     folder are ever handed out (see files.py)."""
-    store = rt.engine.store
-
-    def indexed(text: str) -> bool:
-        record = store.file_record(text)
-        return record is not None and record.status == "indexed"
-
     try:
-        real = servable_file(path, [f.path for f in store.folders()], indexed)
+        real = card_actions.indexed_file(rt, path)
     except StorageError as exc:
-        return None, escape(str(exc))
+        return None, escape(render.from_below(str(exc)))
     if real is None:
-        return None, (
-            "This file cannot be opened: it is no longer an indexed file in one of your folders "
-            "(moved, deleted, or its folder was removed)."
-        )
+        return None, card_actions.NOT_OPENABLE
     try:
         return rt.files.copy(real), ""
     except OSError as exc:

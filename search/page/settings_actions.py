@@ -17,7 +17,7 @@ from search.page.loader import short_name
 from search.page.runtime import Runtime
 from search.query import DEFAULT_RERANK_TOP
 from search.settings_table import DEVICES, FORMATS, SAVED
-from search.wording import TERMINAL
+from search.wording import TERMINAL, worded
 
 EMBEDDING_MODELS = [
     ("Qwen3-Embedding-0.6B: fast, 1.2 GB", "Qwen/Qwen3-Embedding-0.6B"),
@@ -257,7 +257,8 @@ def settings_facts(rt: Runtime) -> str:
             rows.append((
                 f"API key, {kind} server",
                 "set in the environment" if key
-                else f"none sent: set {render.from_below(where)} before starting Fathom, if the server asks for one",
+                # where Fathom starts: the variables and options as typed in a terminal
+                else f"none sent: set {worded(where, TERMINAL)} before starting Fathom, if the server asks for one",
             ))
     items = "".join(f"<li><span>{escape(k)}</span> <code>{escape(v)}</code></li>" for k, v in rows)
     return f'<ul class="fathom-facts">{items}</ul>'

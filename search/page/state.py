@@ -38,7 +38,8 @@ class PageState:
 def page_state(rt: Runtime) -> PageState:
     loader, library = rt.loader.view(), rt.library.view()
     choices = tuple((render.pretty_path(f.path), f.path) for f in library.folders)
-    info, default = rerank_hint(rt)
+    info, default = rerank_hint(rt, loader)
+    tasks = tasks_matter(loader)
     return PageState(
         pill=render.pill(loader, library),
         progress=render_library.progress(library, loader),
@@ -50,8 +51,8 @@ def page_state(rt: Runtime) -> PageState:
         has_folders=bool(choices),
         rerank_info=info,
         rerank_default=default,
-        tasks=tasks_matter(loader),
-        tasks_note="" if tasks_matter(loader) else tasks_note(rt.settings),
+        tasks=tasks,
+        tasks_note="" if tasks else tasks_note(rt.settings),
     )
 
 
@@ -88,10 +89,10 @@ def blank_state() -> PageState:
     )
 
 
-def rerank_hint(rt: Runtime) -> tuple[str, bool | None]:
+def rerank_hint(rt: Runtime, loader: Any) -> tuple[str, bool | None]:
     """The rerank switch's words (with its cost on a CPU) and its default once known: on for
-    a GPU, off for a CPU, where it costs seconds per search."""
-    settings, loader = rt.settings, rt.loader.view()
+    a GPU, off for a CPU, where it costs seconds per search. `loader`: the models' view."""
+    settings = rt.settings
     if settings.reranker_model is None:
         return "No reranker is set: choose one in Settings.", False
     top = settings.rerank_top or DEFAULT_RERANK_TOP

@@ -96,9 +96,8 @@ class Settings:
         def given(name: str) -> Any:
             return _given(BY_NAME[name], options, os.environ, saved)[0]
 
-        embedder = given("embedding_model") or DEFAULT_EMBEDDING_MODEL
-        reranker = given("reranker_model") or DEFAULT_RERANKER_MODEL
-        device = str(given("device") or "auto").lower()
+        embedder, reranker = given("embedding_model"), given("reranker_model")
+        device = str(given("device")).lower()
         if device not in DEVICES:
             raise FathomError(f"Unknown device {device!r}: choose one of {', '.join(DEVICES)}.")
         # the servers set outside the page (an option or the environment) are the only ones
@@ -114,15 +113,15 @@ class Settings:
             reranker_model=None if reranker.lower() == "none" else reranker if reranker_server else model_id(reranker),
             device=device,
             dim=_value("dim", options, saved),
-            max_file_mb=_value("max_file_mb", options, saved) or DEFAULT_MAX_FILE_MB,
-            max_passages=_value("max_passages", options, saved) or DEFAULT_MAX_PASSAGES,
+            max_file_mb=_value("max_file_mb", options, saved),
+            max_passages=_value("max_passages", options, saved),
             rerank_top=saved.get("rerank_top"),
             embedding_url=embedding_server,
             reranker_url=reranker_server,
             query_format=_format(given("query_format"), mark("query_format")),
             reranker_format=_format(given("reranker_format"), mark("reranker_format")),
-            remote_timeout=_value("remote_timeout", {}, {}) or DEFAULT_REMOTE_TIMEOUT,
-            remote_requests=_value("remote_requests", {}, {}) or DEFAULT_REMOTE_REQUESTS,
+            remote_timeout=_value("remote_timeout", {}, {}),
+            remote_requests=_value("remote_requests", {}, {}),
             database_url=postgres_url(given("database_url")),
             tokenizer=model_id(cutter) if cutter else None,
             embedding_key_url=embedding_server if outside["embedding_url"] else None,
@@ -136,15 +135,16 @@ def _data_dir(options: Mapping[str, Any]) -> str:
 
 
 def _given(row: Setting, options: Mapping[str, Any], env: Mapping[str, str], saved: Mapping[str, Any]) -> tuple[Any, str]:
-    """A setting's value as given, and where: "option", its variable's name, "settings file";
-    (None, "default") when it is given nowhere. The one place the precedence rule is written."""
-    if options.get(row.name) is not None:
+    """A setting's value, and where it comes from: "option", its variable's name, "settings
+    file" or "default" (the table's). The one place the precedence rule is written; an empty
+    value counts as not given."""
+    if options.get(row.name) not in (None, ""):
         return options[row.name], "option"
     if row.env and env.get(row.env):
         return env[row.env], row.env
     if row.saved and row.name in saved:
         return saved[row.name], "settings file"
-    return None, "default"
+    return row.default, "default"
 
 
 def _value(name: str, options: Mapping[str, Any], saved: Mapping[str, Any]) -> Any:

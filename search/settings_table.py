@@ -127,7 +127,6 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 
-
 @dataclass(frozen=True)
 class SearchOption:
     """A choice made for one search, as each edge names it (for messages that mention it)."""

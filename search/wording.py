@@ -58,15 +58,31 @@ def worded(text: str, edge: Edge) -> str:
     return _MARK.sub(one, text)
 
 
-def worded_data(data: Any, edge: Edge) -> Any:
-    """JSON-like data with each string in it worded (reasons in a report, notes)."""
+# Where records (a report, the status) carry text written below the edges: the strings under
+# these keys, and the reason of each (path, reason) pair in these lists. Paths and names are
+# left as they are, even one that looks like a mark.
+REASON_KEYS = frozenset({"error", "reason", "vector_search", "query_format", "reranker_format"})
+PAIR_LISTS = frozenset({"failed", "skipped", "cut", "unreadable"})
+
+
+def worded_data(data: Any, edge: Edge, key: str | None = None) -> Any:
+    """JSON-like data with the reasons in it worded (REASON_KEYS, PAIR_LISTS)."""
     if isinstance(data, str):
-        return worded(data, edge)
+        return worded(data, edge) if key in REASON_KEYS else data
     if isinstance(data, dict):
-        return {key: worded_data(value, edge) for key, value in data.items()}
+        return {name: worded_data(value, edge, name) for name, value in data.items()}
     if isinstance(data, (list, tuple)):
+        if key in PAIR_LISTS:
+            return type(data)(
+                type(item)((item[0], worded(item[1], edge))) if _is_pair(item) else worded_data(item, edge)
+                for item in data
+            )
         return type(data)(worded_data(item, edge) for item in data)
     return data
+
+
+def _is_pair(item: Any) -> bool:
+    return isinstance(item, (list, tuple)) and len(item) == 2 and all(isinstance(x, str) for x in item)
 
 
 def has_marks(text: str) -> bool:
@@ -122,7 +138,7 @@ class Page:
             label = SEARCH_OPTIONS[name].page
             return f"{label} {value}" if value is not None else label
         if row.page:
-            return f"{row.page}{' ' + value if value is not None else ''} (Settings)"
+            return f"{row.page} {value} (Settings)" if value is not None else f"the {row.page} setting"
         where = row.env or row.flag
         return f"{where}={value}" if value is not None else str(where)
 

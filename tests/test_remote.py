@@ -111,8 +111,8 @@ def test_a_smaller_dimension_is_asked_for_and_checked(server: StandInServer) -> 
     server.honours_dimensions = False  # a server that ignores `dimensions`
     with pytest.raises(ModelServerError, match=r"64 dimensions for stand-in, not the 16 asked for") as error:
         load_remote_embedder(server.url, "stand-in", dimension=16, client=client(server))
-    assert "Drop --dim," in worded(str(error.value), TERMINAL)
-    assert "Drop Dimension (Settings)," in worded(str(error.value), PAGE)
+    assert "Drop --dim (wherever it is set)," in worded(str(error.value), TERMINAL)
+    assert "Drop the Dimension setting (wherever it is set)," in worded(str(error.value), PAGE)
     with pytest.raises(ModelServerError, match=r"fewer than the 128 asked for"):
         load_remote_embedder(server.url, "stand-in", dimension=128, client=client(server))
     # A Qwen3 model is cut here instead, as its model card does (first dimensions, normalised again).
@@ -349,7 +349,7 @@ def test_server_urls_are_checked_and_kept_without_secrets(isolated_env: Path, mo
     with pytest.raises(FathomError) as error:
         Settings.resolve(reranker_format="cohere")
     assert worded(str(error.value), TERMINAL).startswith("--reranker-format takes qwen3 or plain")
-    assert worded(str(error.value), PAGE).startswith("Reranker prompt (Settings) takes qwen3 or plain")
+    assert worded(str(error.value), PAGE).startswith("the Reranker prompt setting takes qwen3 or plain")
     monkeypatch.setenv("FATHOM_API_KEY", "shared")
     key, where = api_key("embedding")
     assert (key, worded(where, TERMINAL)) == ("shared", "FATHOM_EMBEDDING_API_KEY (or FATHOM_API_KEY)")

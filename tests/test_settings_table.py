@@ -141,3 +141,21 @@ def test_marks_are_worded_for_each_edge() -> None:
     assert worded("a file named [[notes]] and [[run away]]", TERMINAL) == "a file named [[notes]] and [[run away]]"
     with pytest.raises(KeyError):
         mark("no_such_setting")
+
+
+def test_records_have_their_reasons_worded_never_their_paths() -> None:
+    from search.wording import worded_data
+
+    looks_like_a_mark = "/notes/[[dim 5]].txt"
+    report = {"failed": [(looks_like_a_mark, f"too large: raise {mark('max_file_mb')}")],
+              "cut": [{"path": looks_like_a_mark, "reason": mark("max_passages")}]}
+    assert worded_data(report, TERMINAL) == {
+        "failed": [(looks_like_a_mark, "too large: raise --max-file-size")],
+        "cut": [{"path": looks_like_a_mark, "reason": "--max-passages"}],
+    }
+
+
+def test_an_empty_option_counts_as_not_given(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(env_name("embedding_model"), "org/from-the-environment")
+    assert Settings.resolve(embedding_model="").embedding_model == "org/from-the-environment"
+    assert Settings.resolve().device == BY_NAME["device"].default == "auto"

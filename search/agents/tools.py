@@ -110,7 +110,10 @@ class AgentTools:
         """A folder filter must be a full path that holds indexed files: one of the indexed
         folders, a folder inside one, or a folder around some."""
         text = Path(folder).expanduser()
-        indexed = self.backend.engine().folders()
+        try:
+            indexed = self.backend.engine().folders()
+        except (FathomError, StorageError) as exc:
+            raise _index_unreadable(exc) from None
         named = ", ".join(str(f) for f in indexed) or "none yet"
         if not text.is_absolute():
             raise Refusal(f"folder must be a full path, e.g. one of the indexed folders ({named}), not {folder!r}.")

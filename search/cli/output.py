@@ -32,7 +32,6 @@ def print_report(report: Any, as_json: bool, edge: Terminal, prefix: str = "Inde
         print(f"  {path} was removed from the index while it was being indexed; nothing more of it was kept.")
 
 
-
 def print_status(status: dict[str, Any], edge: Terminal) -> None:
     model = status["embedding_model"] or "(nothing indexed yet)"
     dim = f" (dimension {status['dimension']})" if status["dimension"] else ""
@@ -78,6 +77,8 @@ def print_status(status: dict[str, Any], edge: Terminal) -> None:
         print("Ignored (left out by rule, never read):")
         for item in status["ignored"]:
             print(f"  {item['path']}{'/' if item['folder'] else ''}: {item['reason']}")
+
+
 def folder_counts(folder: dict[str, Any]) -> str:
     """`312 files: 300 indexed, 2 failed, 4 skipped, 6 ignored; 3 folder(s) never entered`."""
     kinds = ("indexed", "failed", "skipped", "ignored")

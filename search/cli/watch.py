@@ -28,7 +28,7 @@ def watch(engine: Any, args: argparse.Namespace) -> None:
     def on_embedded(embedded: Any) -> None:
         if embedded.chunks or embedded.failed:
             if args.json:
-                failed = worded_data(embedded.failed, args.edge)
+                failed = worded_data(embedded.failed, args.edge, "failed")
                 print(json.dumps({"embedded": embedded.chunks, "failed": failed}), flush=True)
             else:
                 print(f"Embedded: {embedded.chunks} chunk(s).", flush=True)

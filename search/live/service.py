@@ -138,7 +138,6 @@ class LiveIndex:
                 self._cancel = True
             self._cond.notify_all()
 
-
     def idle(self, words_only: bool = False) -> bool:
         """Nothing to read or remove, the watcher quiet, and (unless `words_only`, or the model
         cannot load) nothing left to embed."""
@@ -156,7 +155,6 @@ class LiveIndex:
                 return True
             time.sleep(0.05)
         return False
-
 
     def view(self) -> LibraryView:
         stats = self._stats_now()

@@ -123,3 +123,9 @@ def test_the_install_gives_a_fathom_command(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert '"database"' in done.stdout
     assert "usage: fathom" in subprocess.run([command, "--help"], capture_output=True, text=True, timeout=120).stdout
+
+
+def test_the_readme_has_each_section_once() -> None:
+    headings = re.findall(r"^## .+$", README, re.M)
+    assert len(headings) == len(set(headings)), headings
+    assert "## How it is built" in headings

@@ -8,6 +8,9 @@ page, the MCP server) puts it in its own words:
                            terminal, "Dimension 512 (Settings)" on the page
     [[run index FOLDER]]   something to do: "run `fathom index FOLDER`" in a terminal, "add a
                            folder on the Library tab" on the page
+    [[run index|embedding_model=org/m]]
+                           the same, with the settings it takes: "run `fathom index
+                           --embedding-model org/m`"
 
 `mark` and `run` write the marks; `worded(text, edge)` reads them. Storage writes the same
 marks in plain text (it cannot import this module).

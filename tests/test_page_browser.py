@@ -69,6 +69,16 @@ def field(page: Any, elem_id: str) -> Any:
     return page.locator(f"#{elem_id} textarea, #{elem_id} input").first
 
 
+def add_folder(browser: Any, url: str, folder: Path) -> Any:
+    """A new page at `url` (with the token), which adds `folder` on the Library tab."""
+    page = browser.new_context(viewport={"width": 1280, "height": 900}, extra_http_headers=BEARER).new_page()
+    page.goto(url)
+    page.locator("#fathom-to-library").click()
+    field(page, "fathom-folder-path").fill(str(folder))
+    page.locator("#fathom-add").click()
+    return page
+
+
 def test_add_a_folder_search_download_and_settings(browser: Any, tmp_path: Path, minilm_path: str, isolated_env: Path) -> None:
     from playwright.sync_api import expect
 
@@ -167,12 +177,7 @@ def test_a_corrected_search_and_the_words_as_typed_one_click_away(browser: Any, 
     docs = write_corpus(tmp_path / "docs")
     server, url = start_server("--embedding-model", minilm_path, "--reranker-model", "none", home=tmp_path)
     try:
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, extra_http_headers=BEARER)
-        page = context.new_page()
-        page.goto(url)
-        page.locator("#fathom-to-library").click()
-        field(page, "fathom-folder-path").fill(str(docs))
-        page.locator("#fathom-add").click()
+        page = add_folder(browser, url, docs)
         expect(page.locator("#fathom-folders")).to_contain_text("Watching", timeout=WAIT_MS)
         expect(page.locator("#fathom-progress")).to_contain_text("Up to date", timeout=WAIT_MS)
         page.get_by_role("tab", name="Search").click()
@@ -187,7 +192,7 @@ def test_a_corrected_search_and_the_words_as_typed_one_click_away(browser: Any, 
         expect(query).to_have_value('"sourdogh" "bred"')
         expect(summary).not_to_contain_text("Showing results for", timeout=WAIT_MS)
         expect(summary).to_contain_text(" ms")
-        context.close()
+        page.context.close()
     finally:
         stop(server)
 
@@ -232,7 +237,7 @@ def test_the_page_during_the_meaning_phase(
     only); and a query nothing matches well says "no strong match"."""
     from playwright.sync_api import expect
 
-    from page_server import BEARER, page_in_process
+    from page_server import page_in_process
     from search.config import Settings
 
     docs = write_corpus(tmp_path / "docs")
@@ -240,12 +245,7 @@ def test_the_page_during_the_meaning_phase(
     settings = Settings.resolve(data_dir=tmp_path / "data", embedding_model="fake", reranker_model="none")
     with page_in_process(settings, monkeypatch, model) as (rt, _page, url):
         rt.start()
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, extra_http_headers=BEARER)
-        page = context.new_page()
-        page.goto(url)
-        page.locator("#fathom-to-library").click()
-        field(page, "fathom-folder-path").fill(str(docs))
-        page.locator("#fathom-add").click()
+        page = add_folder(browser, url, docs)
         expect(page.locator("#fathom-folders")).to_contain_text("Embedding", timeout=WAIT_MS)
         expect(page.locator("#fathom-folders")).to_contain_text(f"0 of {len(CORPUS)} files searchable by meaning")
 
@@ -273,4 +273,4 @@ def test_the_page_during_the_meaning_phase(
         expect(page.locator("#fathom-summary .fathom-no-strong-match")).to_contain_text("No strong match",
                                                                                            timeout=WAIT_MS)
         expect(first).to_contain_text("weak match")
-        context.close()
+        page.context.close()

@@ -528,3 +528,43 @@ def test_two_processes_opening_a_new_index_at_once_migrate_it_once(tmp_path: Pat
     assert second.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     first.close()
     second.close()
+
+
+def test_a_new_index_opened_by_two_processes_at_once_waits_for_wal_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite may answer "database is locked" at once, without waiting, to the switch of a new
+    database to WAL while another process opens it: the connection tries again, and says so
+    in a sentence (never a traceback) if the lock outlasts its timeout."""
+    from storage.sqlite import connection
+
+    real = connection._driver()
+    refusals = {"left": 3}
+
+    class Busy:
+        def __init__(self, conn: Any):
+            self.conn = conn
+
+        def execute(self, sql: str, *args: Any) -> Any:
+            if sql == "PRAGMA journal_mode = WAL" and refusals["left"]:
+                refusals["left"] -= 1
+                raise real.OperationalError("database is locked")
+            return self.conn.execute(sql, *args)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.conn, name)
+
+    class Driver:
+        OperationalError = real.OperationalError
+
+        @staticmethod
+        def connect(*args: Any, **kwargs: Any) -> Busy:
+            return Busy(real.connect(*args, **kwargs))
+
+    monkeypatch.setattr(connection, "_driver", lambda: Driver)
+    conn = connect(tmp_path / "new.db")
+    assert refusals["left"] == 0 and conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+    refusals["left"] = 10**6
+    with pytest.raises(StorageError, match="Cannot open the database at .*locked"):
+        connect(tmp_path / "other.db", timeout=0.2)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -55,9 +56,25 @@ def connect(path: Path | str, *, timeout: float = 30.0) -> Any:
         raise StorageError(f"Cannot load the sqlite-vec extension: {exc}") from exc
     conn.execute("PRAGMA foreign_keys = ON")
     if str(path) != ":memory:":
-        conn.execute("PRAGMA journal_mode = WAL")
+        _write_ahead(conn, driver, path, timeout)
         conn.execute("PRAGMA synchronous = NORMAL")
     return conn
+
+
+def _write_ahead(conn: Any, driver: ModuleType, path: Path | str, timeout: float) -> None:
+    """WAL mode. A new database turns to it once, under an exclusive lock, and SQLite may say
+    "locked" at once, without waiting, while another process opens it too (the page and
+    `index --watch` started together): try again until `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except driver.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                conn.close()
+                raise StorageError(f"Cannot open the database at {path}: {exc}") from exc
+            time.sleep(0.05)
 
 
 class ReaderPool:

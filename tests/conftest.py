@@ -260,3 +260,21 @@ def execute(store: Any, sql: str, params: Sequence[Any] = ()) -> list[Any]:
             cursor = conn.execute(sql, params)
             return cursor.fetchall() if cursor.description else []
     return store._conn.execute(sql.replace("%s", "?"), params).fetchall()
+
+
+def unit(*values: float) -> np.ndarray:
+    v = np.array(values, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+class FixedQuery:
+    """A query embedder that answers one vector, and remembers what it was asked to embed."""
+
+    takes_instructions = False
+
+    def __init__(self, vector: np.ndarray):
+        self.vector, self.asked = vector, []
+
+    def embed_queries(self, queries: Sequence[str], task: str | None = None) -> np.ndarray:
+        self.asked += list(queries)
+        return self.vector[None, :]

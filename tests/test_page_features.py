@@ -106,13 +106,21 @@ def ready(page: Any, url: str) -> None:
     expect(page.locator("#fathom-pill-box")).to_contain_text("Ready", timeout=WAIT_MS)
 
 
-def test_open_and_open_folder_run_the_command_at_the_line(page: Any, site: dict[str, Any]) -> None:
+def code_card(page: Any, url: str) -> Any:
+    """The first result of a search for a function: long.py's card."""
     from playwright.sync_api import expect
 
-    ready(page, site["url"])
+    ready(page, url)
     search(page, "parse_invoice_total")
     card = page.locator("#fathom-result-0")
     expect(card.locator(".fathom-name")).to_have_text("long.py", timeout=WAIT_MS)
+    return card
+
+
+def test_open_and_open_folder_run_the_command_at_the_line(page: Any, site: dict[str, Any]) -> None:
+    from playwright.sync_api import expect
+
+    card = code_card(page, site["url"])
     card.locator(".fathom-open").click()
     expect(page.locator(".toast-body").first).to_contain_text("Opened long.py at line")
     card.locator(".fathom-open-folder").click()
@@ -146,10 +154,7 @@ def test_open_is_offered_only_on_this_computer(page: Any, site: dict[str, Any]) 
 def test_preview_shows_the_passage_in_its_document(page: Any, site: dict[str, Any]) -> None:
     from playwright.sync_api import expect
 
-    ready(page, site["url"])
-    search(page, "parse_invoice_total")
-    card = page.locator("#fathom-result-0")
-    expect(card.locator(".fathom-name")).to_have_text("long.py", timeout=WAIT_MS)
+    card = code_card(page, site["url"])
     card.locator(".fathom-preview-button").click()
     preview = page.locator("#fathom-preview-0")
     expect(preview.locator("mark.fathom-passage")).to_contain_text("parse_invoice_total")

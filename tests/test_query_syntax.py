@@ -12,29 +12,12 @@ import pytest
 
 from search.query import SearchOptions, search, understood
 from search.query_syntax import Part, as_typed, parse_query
+from conftest import FixedQuery, unit
 from storage import ChunkRow, EmbeddingSpace, IndexStore, WordQuery, open_store
 from storage.spelling import distance
 
 DIM = 4
 FILLER = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod"
-
-
-def unit(*values: float) -> np.ndarray:
-    v = np.array(values, dtype=np.float32)
-    return v / np.linalg.norm(v)
-
-
-class Fixed:
-    """A query embedder that answers one vector, and remembers what it was asked to embed."""
-
-    takes_instructions = False
-
-    def __init__(self, vector: np.ndarray):
-        self.vector, self.asked = vector, []
-
-    def embed_queries(self, queries: Sequence[str], task: str | None = None) -> np.ndarray:
-        self.asked += list(queries)
-        return self.vector[None, :]
 
 
 @pytest.fixture
@@ -55,7 +38,7 @@ def write(store: IndexStore, path: str, texts: Sequence[str], vector: np.ndarray
 
 def names(store: IndexStore, query: str, mode: str = "hybrid", vector: np.ndarray | None = None, **more: object) -> list[str]:
     options = SearchOptions(k=10, mode=mode, rerank=False, **more)  # type: ignore[arg-type]
-    embedder = Fixed(vector if vector is not None else unit(0, 0, 0, 1))
+    embedder = FixedQuery(vector if vector is not None else unit(0, 0, 0, 1))
     return [Path(r.path).name for r in search(store, query, options, embedder)]
 
 
@@ -127,7 +110,7 @@ def test_a_phrase_no_file_holds_still_counts_its_words_in_hybrid_mode(store: Ind
 
 def test_the_embedder_reads_the_words_without_marks_or_what_is_left_out(store: IndexStore) -> None:
     write(store, "/docs/a.txt", ["lamp"], unit(1, 0, 0, 0))
-    embedder = Fixed(unit(1, 0, 0, 0))
+    embedder = FixedQuery(unit(1, 0, 0, 0))
     search(store, 'desk "reading lamp" -harbor', SearchOptions(rerank=False), embedder)
     assert embedder.asked == ["desk reading lamp"]
 

@@ -10,29 +10,13 @@ import numpy as np
 import pytest
 
 from search.query import SearchOptions, _file_lists, search
+from conftest import FixedQuery, unit
 from storage import ChunkRow, EmbeddingSpace, IndexStore, open_store
 
 Store = IndexStore
 
 DIM = 4
 FILLER = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor"
-
-
-def unit(*values: float) -> np.ndarray:
-    v = np.array(values, dtype=np.float32)
-    return v / np.linalg.norm(v)
-
-
-class Query:
-    """A query embedder that answers one fixed vector."""
-
-    takes_instructions = False
-
-    def __init__(self, vector: np.ndarray):
-        self.vector = vector
-
-    def embed_queries(self, queries: Sequence[str], task: str | None = None) -> np.ndarray:
-        return self.vector[None, :]
 
 
 @pytest.fixture
@@ -53,7 +37,7 @@ def write(store: Store, path: str, texts: Sequence[str], vectors: Sequence[np.nd
 
 def names(store: Store, query: str, vector: np.ndarray, **options: float) -> list[str]:
     base = SearchOptions(k=5, mode="hybrid", rerank=False)
-    return [Path(r.path).name for r in search(store, query, replace(base, **options), Query(vector))]
+    return [Path(r.path).name for r in search(store, query, replace(base, **options), FixedQuery(vector))]
 
 
 NEUTRAL = unit(0, 0, 0, 1)  # every chunk alike: the vector lists cannot tell the files apart
@@ -108,7 +92,7 @@ def test_a_file_about_the_query_throughout_beats_one_good_chunk(store: Store) ->
 
 def test_a_file_found_only_by_its_name_is_shown_by_its_best_passage(store: Store) -> None:
     write(store, "/docs/passport.md", [f"{FILLER} one", "renewal takes six weeks"], [unit(0, 1, 0, 0), unit(1, 0, 0, 0)], context="Papers")
-    (result,) = search(store, "passport", SearchOptions(k=1, rerank=False), Query(unit(1, 0, 0, 0)))
+    (result,) = search(store, "passport", SearchOptions(k=1, rerank=False), FixedQuery(unit(1, 0, 0, 0)))
     assert result.text == "renewal takes six weeks"  # nearest to the query, though no word matched
     assert result.keyword_score is None and result.vector_score == pytest.approx(1.0, abs=1e-3)
 
@@ -116,7 +100,7 @@ def test_a_file_found_only_by_its_name_is_shown_by_its_best_passage(store: Store
 def test_single_modes_keep_their_chunk_scores(store: Store) -> None:
     write(store, "/docs/a.txt", [f"alpha {FILLER}"], [unit(1, 0, 0, 0)])
     write(store, "/docs/b.txt", [f"bravo {FILLER}"], [unit(0.6, 0.8, 0, 0)])
-    vector = search(store, "alpha", SearchOptions(mode="vector", rerank=False), Query(unit(1, 0, 0, 0)))
+    vector = search(store, "alpha", SearchOptions(mode="vector", rerank=False), FixedQuery(unit(1, 0, 0, 0)))
     assert [round(r.score, 3) for r in vector] == [1.0, 0.6]  # cosine similarity
     (keyword,) = search(store, "alpha", SearchOptions(mode="keyword", rerank=False))
     assert keyword.score == keyword.keyword_score > 0  # BM25 of the chunk
@@ -126,7 +110,7 @@ def test_more_like_this_leaves_out_the_file_it_started_from(store: Store) -> Non
     write(store, "/docs/a.txt", [f"alpha {FILLER}"], [unit(1, 0, 0, 0)])
     write(store, "/docs/b.txt", [f"alpha {FILLER}"], [unit(1, 0, 0, 0)])
     options = SearchOptions(rerank=False, exclude_path="/docs/a.txt")
-    assert [Path(r.path).name for r in search(store, "alpha", options, Query(unit(1, 0, 0, 0)))] == ["b.txt"]
+    assert [Path(r.path).name for r in search(store, "alpha", options, FixedQuery(unit(1, 0, 0, 0)))] == ["b.txt"]
 
 
 def test_the_reranker_reads_the_passage_under_its_title_and_section(store: Store) -> None:
@@ -139,6 +123,6 @@ def test_the_reranker_reads_the_passage_under_its_title_and_section(store: Store
             Reader.documents = list(documents)
             return [0.9] * len(documents)
 
-    (result,) = search(store, "descale", SearchOptions(rerank=True), Query(unit(1, 0, 0, 0)), Reader())
+    (result,) = search(store, "descale", SearchOptions(rerank=True), FixedQuery(unit(1, 0, 0, 0)), Reader())
     assert Reader.documents == ["Coffee maker › Cleaning\n\nDescale it monthly with citric acid."]
     assert result.rerank_score == result.score == 0.9
